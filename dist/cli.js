@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; import { dirname as __pathDirname } from 'node:path'; const require = __createRequire(import.meta.url); const __filename = __fileURLToPath(import.meta.url); const __dirname = __pathDirname(__filename);
+import {
+  ConfigError,
+  Input,
+  MODES,
+  WORKSPACES,
+  loadConfig,
+  newRunId,
+  readKubeTree,
+  removeRunContainersOnSignal,
+  removeTreeObjects,
+  runPipeline,
+  summaryText,
+  treeHash
+} from "./chunks/chunk-KV23F6ID.js";
+
+// src/cli.ts
+import { parseArgs } from "node:util";
+
+// src/logger.ts
+var ConsoleLogger = class {
+  constructor(verbose) {
+    this.verbose = verbose;
+  }
+  verbose;
+  info(message) {
+    process.stdout.write(`${message}
+`);
+  }
+  warning(message) {
+    process.stderr.write(`warning: ${message}
+`);
+  }
+  debug(message) {
+    if (this.verbose) process.stderr.write(`debug: ${message}
+`);
+  }
+  async group(title, fn) {
+    process.stdout.write(`==> ${title}
+`);
+    return fn();
+  }
+};
+
+// src/cli.ts
+var USAGE = `usage: kube-release [build] [options]
+       kube-release clean [--source DIR]
+
+Builds Kubernetes release tarballs in containers, like make release / make quick-release.
+
+options (the action's inputs):
+  --source DIR             Kubernetes tree (default: the current directory)
+  --mode MODE              ${MODES.join(" | ")} (default: release)
+  --platforms LIST         os/arch list (comma-separated), all, or host (default: by mode)
+  --targets LIST           groups (server, node, client, test), package paths or binary names
+  --run-tests BOOL         run make test and make test-integration (default: true for release)
+  --workspace STRATEGY     ${WORKSPACES.join(" | ")} (default: volume)
+  --kube-cross-image REF   kube-cross repository[:tag] (default: from the tree)
+  --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
+  -h, --help               this text
+
+clean removes the data volumes, kube-build images and leftover containers kept for the tree.`;
+var FLAG_INPUTS = [
+  Input.source,
+  Input.mode,
+  Input.platforms,
+  Input.targets,
+  Input.runTests,
+  Input.workspace,
+  Input.kubeCrossImage
+];
+function parse(argv) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...Object.fromEntries(FLAG_INPUTS.map((name) => [name, { type: "string" }])),
+      verbose: { type: "string" },
+      help: { type: "boolean", short: "h" }
+    }
+  });
+  if (values.help) return null;
+  const command = positionals[0] ?? "build";
+  if (positionals.length > 1 || !["build", "clean"].includes(command)) {
+    throw new Error(`unknown command '${positionals.join(" ")}'`);
+  }
+  const raw = {};
+  const strings = values;
+  for (const name of FLAG_INPUTS) raw[name] = strings[name];
+  raw[Input.verbose] = strings.verbose;
+  return { command, raw };
+}
+function normaliseVerbose(argv) {
+  return argv.flatMap(
+    (arg, i) => arg === "--verbose" && (argv[i + 1] === void 0 || argv[i + 1].startsWith("-")) ? ["--verbose=true"] : [arg]
+  );
+}
+async function main() {
+  let parsed;
+  try {
+    parsed = parse(normaliseVerbose(process.argv.slice(2)));
+  } catch (err) {
+    process.stderr.write(`kube-release: ${err.message}
+
+${USAGE}
+`);
+    return 2;
+  }
+  if (!parsed) {
+    process.stdout.write(`${USAGE}
+`);
+    return 0;
+  }
+  const verbose = parsed.raw.verbose !== void 0 && parsed.raw.verbose !== "false";
+  const log = new ConsoleLogger(verbose);
+  try {
+    if (parsed.command === "clean") {
+      const tree = await readKubeTree(parsed.raw.source ?? ".");
+      const removed = await removeTreeObjects(treeHash(tree.root), log);
+      log.info(
+        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
+      );
+      return 0;
+    }
+    const config = await loadConfig(parsed.raw, process.env, process.cwd());
+    const runId = newRunId(process.env);
+    removeRunContainersOnSignal(runId, log);
+    const reporter = {
+      setOutput: () => void 0,
+      summary: async (report2) => log.info(`
+${summaryText(report2)}`)
+    };
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId });
+    log.info(`
+tarballs are in ${report.releaseDir}`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`kube-release: ${err.message}
+`);
+    return err instanceof ConfigError ? 2 : 1;
+  }
+}
+process.exit(await main());

@@ -1,0 +1,30 @@
+// Bundles the action entry and the CLI into dist/ as ESM files that need no node_modules.
+import { build } from 'esbuild'
+import { rm } from 'node:fs/promises'
+
+await rm('dist', { recursive: true, force: true })
+await build({
+  entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  // Bundled CommonJS dependencies call require() for Node built-ins and read __dirname.
+  banner: {
+    js: [
+      "import { createRequire as __createRequire } from 'node:module';",
+      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
+      "import { dirname as __pathDirname } from 'node:path';",
+      'const require = __createRequire(import.meta.url);',
+      'const __filename = __fileURLToPath(import.meta.url);',
+      'const __dirname = __pathDirname(__filename);'
+    ].join(' ')
+  },
+  // ssh2 probes optional native add-ons inside try/catch; leaving them unresolved keeps that fallback.
+  external: ['cpu-features', '*.node'],
+  logLevel: 'warning'
+})

@@ -1,0 +1,55 @@
+// The GitHub Action's main and post phases.
+import * as core from '@actions/core'
+import { removeRunContainers, removeRunContainersOnSignal } from './cleanup.js'
+import { Input, loadConfig, type RawInputs } from './config.js'
+import type { Logger } from './logger.js'
+import { newRunId, runPipeline } from './pipeline.js'
+import { summaryMarkdown, type Reporter } from './report/report.js'
+import { readRunId, saveRunId } from './state-helper.js'
+
+class ActionLogger implements Logger {
+  info = (message: string): void => core.info(message)
+  warning = (message: string): void => core.warning(message)
+  debug = (message: string): void => core.debug(message)
+  group = <T>(title: string, fn: () => Promise<T>): Promise<T> => core.group(title, fn)
+}
+
+const actionReporter: Reporter = {
+  setOutput: (name, value) => core.setOutput(name, value),
+  summary: async report => {
+    if (!process.env.GITHUB_STEP_SUMMARY) return
+    await core.summary.addRaw(summaryMarkdown(report)).write()
+  }
+}
+
+function readInputs(): RawInputs {
+  return Object.fromEntries(Object.values(Input).map(name => [name, core.getInput(name)]))
+}
+
+export async function runMain(): Promise<void> {
+  const log = new ActionLogger()
+  try {
+    const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd())
+    const runId = newRunId(process.env)
+    saveRunId(runId)
+    removeRunContainersOnSignal(runId, log)
+    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId })
+  } catch (err) {
+    core.setFailed((err as Error).message)
+  }
+  // Open engine sockets must not keep the step alive.
+  process.exit(process.exitCode ?? 0)
+}
+
+/** Best effort: removes whatever a killed main step left; never fails the job. */
+export async function runPost(): Promise<void> {
+  const runId = readRunId()
+  if (runId) {
+    try {
+      await removeRunContainers(runId, new ActionLogger())
+    } catch (err) {
+      core.warning(`post-run cleanup failed: ${(err as Error).message}`)
+    }
+  }
+  process.exit(0)
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
+import { parseArgs } from 'node:util'
+import { removeRunContainersOnSignal, removeTreeObjects } from './cleanup.js'
+import { ConfigError, Input, MODES, WORKSPACES, loadConfig, type RawInputs } from './config.js'
+import { treeHash } from './kube/layout.js'
+import { readKubeTree } from './kube/tree.js'
+import { ConsoleLogger } from './logger.js'
+import { newRunId, runPipeline } from './pipeline.js'
+import { summaryText, type Reporter } from './report/report.js'
+
+const USAGE = `usage: kube-release [build] [options]
+       kube-release clean [--source DIR]
+
+Builds Kubernetes release tarballs in containers, like make release / make quick-release.
+
+options (the action's inputs):
+  --source DIR             Kubernetes tree (default: the current directory)
+  --mode MODE              ${MODES.join(' | ')} (default: release)
+  --platforms LIST         os/arch list (comma-separated), all, or host (default: by mode)
+  --targets LIST           groups (server, node, client, test), package paths or binary names
+  --run-tests BOOL         run make test and make test-integration (default: true for release)
+  --workspace STRATEGY     ${WORKSPACES.join(' | ')} (default: volume)
+  --kube-cross-image REF   kube-cross repository[:tag] (default: from the tree)
+  --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
+  -h, --help               this text
+
+clean removes the data volumes, kube-build images and leftover containers kept for the tree.`
+
+const FLAG_INPUTS = [
+  Input.source,
+  Input.mode,
+  Input.platforms,
+  Input.targets,
+  Input.runTests,
+  Input.workspace,
+  Input.kubeCrossImage
+] as const
+
+function parse(argv: string[]): { command: string; raw: RawInputs } | null {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...Object.fromEntries(FLAG_INPUTS.map(name => [name, { type: 'string' as const }])),
+      verbose: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  })
+  if (values.help) return null
+  const command = positionals[0] ?? 'build'
+  if (positionals.length > 1 || !['build', 'clean'].includes(command)) {
+    throw new Error(`unknown command '${positionals.join(' ')}'`)
+  }
+  const raw: RawInputs = {}
+  const strings = values as Record<string, string | undefined>
+  for (const name of FLAG_INPUTS) raw[name] = strings[name]
+  raw[Input.verbose] = strings.verbose
+  return { command, raw }
+}
+
+/** `--verbose` alone means true; parseArgs wants a value, so one is supplied. */
+function normaliseVerbose(argv: string[]): string[] {
+  return argv.flatMap((arg, i) =>
+    arg === '--verbose' && (argv[i + 1] === undefined || argv[i + 1].startsWith('-'))
+      ? ['--verbose=true']
+      : [arg]
+  )
+}
+
+async function main(): Promise<number> {
+  let parsed
+  try {
+    parsed = parse(normaliseVerbose(process.argv.slice(2)))
+  } catch (err) {
+    process.stderr.write(`kube-release: ${(err as Error).message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (!parsed) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const verbose = parsed.raw.verbose !== undefined && parsed.raw.verbose !== 'false'
+  const log = new ConsoleLogger(verbose)
+  try {
+    if (parsed.command === 'clean') {
+      const tree = await readKubeTree(parsed.raw.source ?? '.')
+      const removed = await removeTreeObjects(treeHash(tree.root), log)
+      log.info(
+        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
+      )
+      return 0
+    }
+    const config = await loadConfig(parsed.raw, process.env, process.cwd())
+    const runId = newRunId(process.env)
+    removeRunContainersOnSignal(runId, log)
+    const reporter: Reporter = {
+      setOutput: () => undefined,
+      summary: async report => log.info(`\n${summaryText(report)}`)
+    }
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId })
+    log.info(`\ntarballs are in ${report.releaseDir}`)
+    return 0
+  } catch (err) {
+    process.stderr.write(`kube-release: ${(err as Error).message}\n`)
+    return err instanceof ConfigError ? 2 : 1
+  }
+}
+
+process.exit(await main())

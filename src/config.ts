@@ -1,0 +1,112 @@
+// The inputs of action.yml (and the CLI's flags) parsed once into a typed, readonly Config.
+// Every check here runs before the engine is contacted, so bad input never starts a container.
+import { resolve } from 'node:path'
+import { PlatformError, parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
+import { TargetError, parseTargets, type Target } from './kube/targets.js'
+import { TreeError, readKubeTree, type KubeTree } from './kube/tree.js'
+
+/** Input names, spelled as in action.yml. */
+export const Input = {
+  mode: 'mode',
+  platforms: 'platforms',
+  targets: 'targets',
+  runTests: 'run-tests',
+  source: 'source',
+  workspace: 'workspace',
+  kubeCrossImage: 'kube-cross-image',
+  verbose: 'verbose'
+} as const
+export type InputName = (typeof Input)[keyof typeof Input]
+export type RawInputs = Partial<Record<InputName, string>>
+
+export const MODES = ['release', 'quick-release'] as const
+export type Mode = (typeof MODES)[number]
+export const WORKSPACES = ['volume', 'bind'] as const
+export type WorkspaceStrategy = (typeof WORKSPACES)[number]
+
+export const DEFAULT_KUBE_CROSS_IMAGE = 'registry.k8s.io/build-image/kube-cross'
+
+export interface Config {
+  readonly mode: Mode
+  readonly platforms: PlatformSelection
+  /** null: everything `make cross` builds. */
+  readonly targets: readonly Target[] | null
+  readonly runTests: boolean
+  readonly tree: KubeTree
+  readonly workspace: WorkspaceStrategy
+  /** kube-cross repository and tag, e.g. registry.k8s.io/build-image/kube-cross + v1.31.0-go1.22.5-bullseye.0 */
+  readonly kubeCross: { readonly repository: string; readonly tag: string }
+  /** KUBE_VERBOSE for the build. */
+  readonly verbosity: number
+}
+
+export class ConfigError extends Error {
+  constructor(input: InputName, message: string) {
+    super(`input '${input}': ${message}`)
+  }
+}
+
+function oneOf<T extends string>(input: InputName, value: string, allowed: readonly T[], fallback: T): T {
+  if (value === '') return fallback
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new ConfigError(input, `'${value}' is not one of ${allowed.join(', ')}`)
+}
+
+function parseBoolean(input: InputName, value: string, fallback: boolean): boolean {
+  const v = value.toLowerCase()
+  if (v === '') return fallback
+  if (v === 'true') return true
+  if (v === 'false') return false
+  throw new ConfigError(input, `'${value}' is not a boolean (true or false)`)
+}
+
+/** `verbose`: true/false, or a KUBE_VERBOSE level 0-10. Upstream's make default is 1; 6 adds rsync detail. */
+function parseVerbosity(value: string): number {
+  const v = value.toLowerCase()
+  if (v === '' || v === 'false') return 1
+  if (v === 'true') return 6
+  if (/^([0-9]|10)$/.test(v)) return Number(v)
+  throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
+}
+
+/** `repo` or `repo:tag`; a port in the registry host is not a tag. */
+function splitImageReference(ref: string): { repository: string; tag: string | null } {
+  const at = ref.lastIndexOf(':')
+  if (at > ref.lastIndexOf('/')) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) }
+  return { repository: ref, tag: null }
+}
+
+function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string): Config['kubeCross'] {
+  const ref = value || env.KUBE_CROSS_IMAGE || DEFAULT_KUBE_CROSS_IMAGE
+  const { repository, tag } = splitImageReference(ref)
+  if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(repository) || (tag !== null && !/^[\w][\w.-]{0,127}$/.test(tag))) {
+    throw new ConfigError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`)
+  }
+  return { repository, tag: tag ?? (env.KUBE_CROSS_VERSION || treeTag) }
+}
+
+/** Errors of the kube/ parsers, which know the rules but not the input's name. */
+const INPUT_ERRORS = [PlatformError, TargetError, TreeError]
+
+async function forInput<T>(input: InputName, parse: () => T | Promise<T>): Promise<T> {
+  try {
+    return await parse()
+  } catch (err) {
+    if (INPUT_ERRORS.some(type => err instanceof type)) throw new ConfigError(input, (err as Error).message)
+    throw err
+  }
+}
+
+/** Parses and checks every input; reads the tree's VERSION files. `cwd` resolves a relative source. */
+export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: string): Promise<Config> {
+  const value = (name: InputName): string => (raw[name] ?? '').trim()
+  const mode = oneOf(Input.mode, value(Input.mode), MODES, 'release')
+  const workspace = oneOf(Input.workspace, value(Input.workspace), WORKSPACES, 'volume')
+  const runTests = parseBoolean(Input.runTests, value(Input.runTests), mode === 'release')
+  const verbosity = parseVerbosity(value(Input.verbose))
+  const platforms = await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? ''))
+  const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
+  const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
+  const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
+  return { mode, platforms, targets, runTests, tree, workspace, kubeCross, verbosity }
+}

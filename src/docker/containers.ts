@@ -1,0 +1,140 @@
+// Containers through the Engine API: create, run attached with live output, remove by label.
+import type Dockerode from 'dockerode'
+import { PassThrough } from 'node:stream'
+import { createInterface } from 'node:readline'
+import type { Logger } from '../logger.js'
+import { operationFailed, statusCode } from './errors.js'
+
+export interface ContainerSpec {
+  readonly name: string
+  readonly image: string
+  readonly cmd: readonly string[]
+  readonly labels: Record<string, string>
+  readonly user?: string
+  readonly env?: readonly string[]
+  readonly workingDir?: string
+  readonly hostname?: string
+  readonly binds?: readonly string[]
+  readonly mounts?: readonly Dockerode.MountSettings[]
+  /** Container port (e.g. 8730/tcp) published on 127.0.0.1 at a port the engine picks. */
+  readonly publishOnLoopback?: string
+}
+
+export type OutputLine = (line: string, stream: 'stdout' | 'stderr') => void
+
+const shortId = (id: string): string => id.slice(0, 12)
+
+export class ContainerClient {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger
+  ) {}
+
+  async create(spec: ContainerSpec): Promise<Dockerode.Container> {
+    const port = spec.publishOnLoopback
+    this.log.debug(`creating container ${spec.name} from ${spec.image}: ${JSON.stringify(spec.cmd)}`)
+    try {
+      const container = await this.docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Cmd: [...spec.cmd],
+        Labels: spec.labels,
+        User: spec.user,
+        Env: spec.env ? [...spec.env] : undefined,
+        WorkingDir: spec.workingDir,
+        Hostname: spec.hostname,
+        Tty: false,
+        ExposedPorts: port ? { [port]: {} } : undefined,
+        HostConfig: {
+          Binds: spec.binds ? [...spec.binds] : undefined,
+          Mounts: spec.mounts ? [...spec.mounts] : undefined,
+          PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined
+        }
+      })
+      this.log.debug(`created container ${spec.name} (${shortId(container.id)})`)
+      return container
+    } catch (err) {
+      throw operationFailed(`creating container ${spec.name} from ${spec.image}`, err)
+    }
+  }
+
+  /**
+   * Runs a container to completion with its output delivered line by line as it is written, then
+   * removes it. Returns the exit code.
+   */
+  async run(spec: ContainerSpec, onLine: OutputLine): Promise<number> {
+    const container = await this.create(spec)
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true })
+      const done = this.demuxLines(stream, onLine)
+      await container.start()
+      const { StatusCode } = (await container.wait()) as { StatusCode: number }
+      await done
+      this.log.debug(`container ${spec.name} exited with ${StatusCode}`)
+      return StatusCode
+    } catch (err) {
+      throw operationFailed(`running container ${spec.name}`, err)
+    } finally {
+      await this.remove(container.id)
+    }
+  }
+
+  private demuxLines(stream: NodeJS.ReadableStream, onLine: OutputLine): Promise<void> {
+    const outputs = (['stdout', 'stderr'] as const).map(name => {
+      const pass = new PassThrough()
+      const closed = new Promise<void>(resolve => {
+        createInterface({ input: pass, crlfDelay: Infinity })
+          .on('line', line => onLine(line, name))
+          .on('close', resolve)
+      })
+      return { pass, closed }
+    })
+    this.docker.modem.demuxStream(stream, outputs[0].pass, outputs[1].pass)
+    const end = (): void => outputs.forEach(o => o.pass.end())
+    stream.on('end', end).on('close', end).on('error', end)
+    return Promise.all(outputs.map(o => o.closed)).then(() => undefined)
+  }
+
+  async inspect(id: string): Promise<Dockerode.ContainerInspectInfo> {
+    try {
+      return await this.docker.getContainer(id).inspect()
+    } catch (err) {
+      throw operationFailed(`inspecting container ${shortId(id)}`, err)
+    }
+  }
+
+  /** Adds files to a created (not yet started) container: a tar stream extracted at `path`. */
+  async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
+    try {
+      await this.docker.getContainer(id).putArchive(tar, { path })
+    } catch (err) {
+      throw operationFailed(`copying files into container ${shortId(id)}`, err)
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start()
+    } catch (err) {
+      throw operationFailed(`starting container ${shortId(id)}`, err)
+    }
+  }
+
+  /** Force-removes a container; one that is already gone is not an error. */
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true })
+      this.log.debug(`removed container ${shortId(id)}`)
+    } catch (err) {
+      if (statusCode(err) === 404 || statusCode(err) === 409) return
+      throw operationFailed(`removing container ${shortId(id)}`, err)
+    }
+  }
+
+  /** Removes every container matching the label filter; returns how many there were. */
+  async removeByLabel(filter: { label: string[] }): Promise<number> {
+    const found = await this.docker.listContainers({ all: true, filters: filter })
+    await Promise.all(found.map(c => this.remove(c.Id)))
+    return found.length
+  }
+}

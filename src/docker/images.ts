@@ -1,0 +1,106 @@
+// Images through the Engine API: presence, pull with condensed progress, classic builds.
+import type Dockerode from 'dockerode'
+import type { Readable } from 'node:stream'
+import type { Logger } from '../logger.js'
+import { operationFailed, statusCode } from './errors.js'
+
+interface ProgressEvent {
+  status?: string
+  id?: string
+  stream?: string
+  error?: string
+  errorDetail?: { message?: string }
+  aux?: { ID?: string }
+}
+
+/** How often pull progress is summarised in the log. */
+const PROGRESS_INTERVAL_MS = 10_000
+
+export class ImageClient {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly log: Logger
+  ) {}
+
+  async exists(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect()
+      return true
+    } catch (err) {
+      if (statusCode(err) === 404) return false
+      throw operationFailed(`inspecting image ${ref}`, err)
+    }
+  }
+
+  /** Pulls an image; the log gets one line per status change of the whole pull, not per layer tick. */
+  async pull(ref: string): Promise<void> {
+    let stream: Readable
+    try {
+      stream = (await this.docker.pull(ref)) as Readable
+    } catch (err) {
+      throw operationFailed(`pulling ${ref}`, err)
+    }
+    const layers = new Map<string, string>()
+    let lastReport = 0
+    await this.follow(stream, `pulling ${ref}`, event => {
+      if (event.id && event.status && !event.status.startsWith('Pulling from')) {
+        layers.set(event.id, event.status)
+        const now = Date.now()
+        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+          lastReport = now
+          const complete = [...layers.values()].filter(
+            s => s === 'Pull complete' || s === 'Already exists'
+          ).length
+          this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`)
+        }
+      } else if (event.status) {
+        this.log.info(`  ${event.status}`)
+      }
+    })
+  }
+
+  /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
+  async build(
+    context: Readable,
+    options: { tag: string; buildArgs: Record<string, string>; labels: Record<string, string> }
+  ): Promise<void> {
+    let stream: Readable
+    try {
+      stream = (await this.docker.buildImage(context, {
+        t: options.tag,
+        buildargs: options.buildArgs,
+        labels: options.labels,
+        rm: true,
+        forcerm: true
+      })) as Readable
+    } catch (err) {
+      throw operationFailed(`building ${options.tag}`, err)
+    }
+    await this.follow(stream, `building ${options.tag}`, event => {
+      const text = event.stream?.trimEnd()
+      if (text) this.log.info(`  ${text}`)
+    })
+  }
+
+  /** Reads a JSON progress stream to its end; an error event fails the operation. */
+  private follow(
+    stream: Readable,
+    operation: string,
+    onEvent: (event: ProgressEvent) => void
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(operationFailed(operation, err)) : resolve()),
+        (event: ProgressEvent) => {
+          if (event.error) {
+            stream.destroy()
+            reject(new Error(`${operation} failed: ${event.errorDetail?.message ?? event.error}`))
+            return
+          }
+          onEvent(event)
+        }
+      )
+    })
+  }
+}

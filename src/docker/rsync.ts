@@ -1,0 +1,183 @@
+// Moves files between the host and a data volume the way upstream's legacy build does: an rsync
+// daemon container on the volume, published on 127.0.0.1 only, behind a password made fresh for
+// each daemon and handed to it through the API (never in an image, an env var or a log).
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { tarBuffer } from '../archive/tar.js'
+import type { Logger } from '../logger.js'
+import type { ContainerClient } from './containers.js'
+
+const DAEMON_PORT = '8730/tcp'
+const CONFIG_DIR = 'kube-release-rsyncd'
+const MODULE = 'k8s'
+const USER = 'k8s'
+
+export interface RsyncDaemonOptions {
+  readonly name: string
+  readonly image: string
+  readonly volume: string
+  /** Where the volume is mounted, and what the module serves. */
+  readonly path: string
+  /** uid:gid the daemon runs as; null on rootless engines (container root is the caller). */
+  readonly user: { uid: number; gid: number } | null
+  readonly labels: Record<string, string>
+  /** KUBE_VERBOSE: 6 and up itemises every transferred file. */
+  readonly verbosity: number
+}
+
+export class RsyncError extends Error {}
+
+function daemonConfig(path: string, asRoot: boolean): string {
+  return [
+    `pid file = /tmp/${CONFIG_DIR}/rsyncd.pid`,
+    'use chroot = no',
+    'reverse lookup = no',
+    'munge symlinks = no',
+    'port = 8730',
+    `[${MODULE}]`,
+    `  path = ${path}`,
+    '  read only = false',
+    '  numeric ids = true',
+    // A root daemon would otherwise write as nobody.
+    ...(asRoot ? ['  uid = 0', '  gid = 0'] : []),
+    `  auth users = ${USER}`,
+    `  secrets file = /tmp/${CONFIG_DIR}/rsyncd.secrets`,
+    '  filter = - /_tmp/',
+    ''
+  ].join('\n')
+}
+
+export class RsyncDaemon {
+  private constructor(
+    private readonly containers: ContainerClient,
+    private readonly containerId: string,
+    private readonly address: string,
+    private readonly password: string,
+    private readonly verbosity: number,
+    private readonly log: Logger
+  ) {}
+
+  static async start(
+    containers: ContainerClient,
+    options: RsyncDaemonOptions,
+    log: Logger
+  ): Promise<RsyncDaemon> {
+    const password = randomBytes(24).toString('base64url')
+    const asRoot = options.user === null || options.user.uid === 0
+    const container = await containers.create({
+      name: options.name,
+      image: options.image,
+      cmd: ['rsync', '--daemon', '--no-detach', `--config=/tmp/${CONFIG_DIR}/rsyncd.conf`],
+      labels: options.labels,
+      user: options.user ? `${options.user.uid}:${options.user.gid}` : undefined,
+      mounts: [{ Type: 'volume', Source: options.volume, Target: options.path }],
+      publishOnLoopback: DAEMON_PORT
+    })
+    try {
+      const owner = options.user ?? { uid: 0, gid: 0 }
+      const files = await tarBuffer(
+        [
+          { kind: 'dir', path: `${CONFIG_DIR}/` },
+          {
+            kind: 'data',
+            path: `${CONFIG_DIR}/rsyncd.conf`,
+            data: daemonConfig(options.path, asRoot),
+            mode: 0o644
+          },
+          { kind: 'data', path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}\n`, mode: 0o600 }
+        ],
+        owner
+      )
+      await containers.putArchive(container.id, '/tmp', files)
+      await containers.start(container.id)
+      const address = await RsyncDaemon.reachableAddress(containers, container.id)
+      log.debug(`rsync daemon ${options.name} listening at ${address}`)
+      return new RsyncDaemon(containers, container.id, address, password, options.verbosity, log)
+    } catch (err) {
+      await containers.remove(container.id)
+      throw err
+    }
+  }
+
+  /** The published loopback port first; the container's own address for runs inside a container. */
+  private static async reachableAddress(containers: ContainerClient, id: string): Promise<string> {
+    const info = await containers.inspect(id)
+    const hostPort = info.NetworkSettings.Ports?.[DAEMON_PORT]?.[0]?.HostPort
+    const candidates = [
+      ...(hostPort ? [`127.0.0.1:${hostPort}`] : []),
+      ...Object.values(info.NetworkSettings.Networks ?? {})
+        .map(network => network.IPAddress)
+        .filter(ip => ip)
+        .map(ip => `${ip}:8730`)
+    ]
+    for (const address of candidates) {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        if (await listModules(address)) return address
+        const state = await containers.inspect(id)
+        if (!state.State.Running) {
+          throw new RsyncError(
+            `the rsync daemon container exited with code ${state.State.ExitCode} before it answered`
+          )
+        }
+        await sleep(100)
+      }
+    }
+    throw new RsyncError(
+      `could not connect to the rsync daemon container (tried ${candidates.join(', ') || 'no address'})`
+    )
+  }
+
+  private url(): string {
+    return `rsync://${USER}@${this.address}/${MODULE}/`
+  }
+
+  /** Host directory → volume. `source` must end with / to copy its contents. */
+  push(source: string, args: readonly string[]): Promise<void> {
+    return this.rsync([...args, source, this.url()])
+  }
+
+  /** Volume → host directory. */
+  pull(destination: string, args: readonly string[]): Promise<void> {
+    return this.rsync([...args, this.url(), destination])
+  }
+
+  async stop(): Promise<void> {
+    await this.containers.remove(this.containerId)
+  }
+
+  private rsync(args: readonly string[]): Promise<void> {
+    const all = ['--archive', ...(this.verbosity >= 6 ? ['-iv'] : []), ...args]
+    this.log.debug(`rsync ${all.join(' ')}`)
+    return new Promise((resolve, reject) => {
+      const child = spawn('rsync', all, {
+        env: { ...process.env, RSYNC_PASSWORD: this.password },
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => this.log.debug(chunk.toString().trimEnd()))
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      child.on('error', err =>
+        reject(
+          new RsyncError(`cannot run rsync on this host (${err.message}); the volume workspace needs it`)
+        )
+      )
+      child.on('close', code =>
+        code === 0
+          ? resolve()
+          : reject(
+              new RsyncError(`rsync exited with ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`)
+            )
+      )
+    })
+  }
+}
+
+/** Whether a daemon answers a module listing (no password needed for that). */
+function listModules(address: string): Promise<boolean> {
+  return new Promise(resolve => {
+    const child = spawn('rsync', ['--contimeout=2', `rsync://${address}/`], { stdio: 'ignore' })
+    child.on('error', () => resolve(false))
+    child.on('close', code => resolve(code === 0))
+  })
+}

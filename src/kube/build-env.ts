@@ -1,0 +1,47 @@
+// The environment upstream's run_build_command passes into the build container
+// (kube-build-flow.md §3.3.1), plus the two variables the kube-build image would otherwise set.
+import { OUTPUT_SUBPATH, REMOTE_ROOT, VERSION_FILE_NAME } from './layout.js'
+
+/** Passed from the host as they are, empty when unset (upstream's `${VAR:-}`). */
+const PASSED_THROUGH = [
+  'KUBE_BUILD_WITH_COVERAGE',
+  'KUBE_CGO_OVERRIDES',
+  'KUBE_STATIC_OVERRIDES',
+  'FORCE_HOST_GO',
+  'GO_VERSION',
+  'GOTOOLCHAIN',
+  'GOFLAGS',
+  'GOGCFLAGS',
+  'SOURCE_DATE_EPOCH',
+  'KUBE_RACE',
+  'GOPROXY'
+] as const
+
+/** Passed only when set on the host: an empty GOLDFLAGS is not the same as none. */
+const PASSED_WHEN_SET = ['GOLDFLAGS', 'KUBE_PARALLEL_BUILD_MEMORY'] as const
+
+export interface BuildEnvOptions {
+  readonly fastBuild: boolean
+  readonly verbosity: number
+  readonly platforms: readonly string[]
+}
+
+function builderOs(hostEnv: NodeJS.ProcessEnv): string {
+  if (hostEnv.OSTYPE) return hostEnv.OSTYPE
+  return process.platform === 'linux' ? 'linux-gnu' : process.platform
+}
+
+export function buildEnv(options: BuildEnvOptions, hostEnv: NodeJS.ProcessEnv): string[] {
+  return [
+    `KUBE_FASTBUILD=${options.fastBuild}`,
+    `KUBE_BUILDER_OS=${builderOs(hostEnv)}`,
+    `KUBE_VERBOSE=${options.verbosity}`,
+    `KUBE_BUILD_PLATFORMS=${options.platforms.join(' ')}`,
+    // The kube-build image sets these two; kube-cross run directly does not.
+    `KUBE_OUTPUT_SUBPATH=${OUTPUT_SUBPATH}`,
+    // Binaries carry the version computed on the host, whatever the container's view of .git.
+    `KUBE_GIT_VERSION_FILE=${REMOTE_ROOT}/${VERSION_FILE_NAME}`,
+    ...PASSED_THROUGH.map(name => `${name}=${hostEnv[name] ?? ''}`),
+    ...PASSED_WHEN_SET.filter(name => hostEnv[name] !== undefined).map(name => `${name}=${hostEnv[name]}`)
+  ]
+}

@@ -1,0 +1,67 @@
+// What the build container runs and what it will produce, computed on the host so that packaging
+// reads exactly this run's binaries (never stale platform directories of earlier builds).
+import { intersect } from './platforms.js'
+import { TARGET_GROUPS, type Target, type TargetGroupName } from './targets.js'
+
+export interface BuildPlan {
+  /** KUBE_BUILD_PLATFORMS for the container: the selected platforms. */
+  readonly platforms: readonly string[]
+  /** One argv per build container, run in order. */
+  readonly commands: readonly (readonly string[])[]
+  /** For each platform, the target groups built there and the binaries of each. */
+  readonly built: ReadonlyMap<string, ReadonlyMap<TargetGroupName, readonly string[]>>
+}
+
+/**
+ * Everything (targets null) is `make cross`, which intersects KUBE_BUILD_PLATFORMS with each
+ * group's platforms. A target subset becomes `make all` calls, one per distinct platform set, so a
+ * target shared by two groups (kube-proxy, ginkgo) compiles once per platform.
+ */
+export function planBuild(platforms: readonly string[], targets: readonly Target[] | null): BuildPlan {
+  const built = new Map<string, Map<TargetGroupName, string[]>>()
+  const platformsOfTarget = new Map<Target, Set<string>>()
+  for (const group of TARGET_GROUPS) {
+    const groupTargets = group.targets.filter(x => targets === null || targets.includes(x))
+    const groupPlatforms = intersect(platforms, group.platforms)
+    if (groupTargets.length === 0) continue
+    for (const platform of groupPlatforms) {
+      const groups = built.get(platform) ?? new Map<TargetGroupName, string[]>()
+      groups.set(
+        group.name,
+        groupTargets.map(x => x.binary)
+      )
+      built.set(platform, groups)
+    }
+    for (const target of groupTargets) {
+      const set = platformsOfTarget.get(target) ?? new Set<string>()
+      groupPlatforms.forEach(p => set.add(p))
+      platformsOfTarget.set(target, set)
+    }
+  }
+  if (built.size === 0) {
+    throw new Error(
+      `nothing to build: none of the targets is built for ${platforms.join(', ')} ` +
+        `(server and node targets are linux-only, node also windows/amd64)`
+    )
+  }
+  return {
+    platforms,
+    commands: targets === null ? [['make', 'cross']] : makeAllCommands(platformsOfTarget),
+    built
+  }
+}
+
+function makeAllCommands(platformsOfTarget: Map<Target, Set<string>>): string[][] {
+  const byPlatformSet = new Map<string, Target[]>()
+  for (const [target, set] of platformsOfTarget) {
+    if (set.size === 0) continue
+    const key = [...set].join(' ')
+    byPlatformSet.set(key, [...(byPlatformSet.get(key) ?? []), target])
+  }
+  return [...byPlatformSet].map(([platformList, targets]) => [
+    'make',
+    'all',
+    `WHAT=${targets.map(x => x.path).join(' ')}`,
+    `KUBE_BUILD_PLATFORMS=${platformList}`
+  ])
+}

@@ -1,0 +1,105 @@
+// Platform lists of hack/lib/golang.sh (upstream facts: kube-build-flow.md §4).
+
+export const SERVER_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/s390x', 'linux/ppc64le'] as const
+
+export const NODE_PLATFORMS = [...SERVER_PLATFORMS, 'windows/amd64'] as const
+
+export const CLIENT_PLATFORMS = [
+  'linux/amd64',
+  'linux/386',
+  'linux/arm',
+  'linux/arm64',
+  'linux/s390x',
+  'linux/ppc64le',
+  'darwin/amd64',
+  'darwin/arm64',
+  'windows/amd64',
+  'windows/386',
+  'windows/arm64'
+] as const
+
+export const TEST_PLATFORMS = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/s390x',
+  'linux/ppc64le',
+  'darwin/amd64',
+  'darwin/arm64',
+  'windows/amd64',
+  'windows/arm64'
+] as const
+
+/** Every platform some target group builds: the client list is the superset. */
+export const ALL_PLATFORMS: readonly string[] = CLIENT_PLATFORMS
+
+/** Architectures that `KUBE_FASTBUILD` maps the build host to; anything else falls back to amd64. */
+const FASTBUILD_ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x']
+
+/** What the user asked for, before the engine's architecture is known. */
+export type PlatformSelection =
+  { kind: 'mode-default' } | { kind: 'all' } | { kind: 'host' } | { kind: 'list'; platforms: string[] }
+
+export class PlatformError extends Error {}
+
+/**
+ * Parses the `platforms` input: comma- or newline-separated `os/arch`, or `all`, or `host`.
+ * Unknown platforms are rejected with the supported list, so nothing starts for a typo.
+ */
+export function parsePlatformSelection(text: string): PlatformSelection {
+  const words = splitList(text)
+  if (words.length === 0) return { kind: 'mode-default' }
+  if (words.length === 1 && (words[0] === 'all' || words[0] === 'host')) return { kind: words[0] }
+  const unknown = words.filter(w => !ALL_PLATFORMS.includes(w))
+  if (unknown.length > 0) {
+    const malformed = unknown.filter(w => !/^[a-z0-9]+\/[a-z0-9]+$/.test(w))
+    const what = malformed.length > 0 ? 'malformed' : 'unsupported'
+    throw new PlatformError(
+      `${what} platform${unknown.length > 1 ? 's' : ''} ${unknown.map(w => `'${w}'`).join(', ')}; ` +
+        `use os/arch from: ${ALL_PLATFORMS.join(', ')} (or 'all', or 'host')`
+    )
+  }
+  return { kind: 'list', platforms: unique(words) }
+}
+
+/** The engine's own linux platform, as upstream's KUBE_FASTBUILD computes it from `uname -m`. */
+export function hostPlatform(engineArch: string): string {
+  return `linux/${FASTBUILD_ARCHES.includes(engineArch) ? engineArch : 'amd64'}`
+}
+
+/**
+ * The platforms to build: an explicit list as given, `all` (and mode `release`) every supported
+ * platform, `host` (and mode `quick-release`) the engine's linux/<arch>.
+ */
+export function resolvePlatforms(
+  selection: PlatformSelection,
+  mode: 'release' | 'quick-release',
+  engineArch: string
+): string[] {
+  switch (selection.kind) {
+    case 'list':
+      return selection.platforms
+    case 'all':
+      return [...ALL_PLATFORMS]
+    case 'host':
+      return [hostPlatform(engineArch)]
+    case 'mode-default':
+      return mode === 'release' ? [...ALL_PLATFORMS] : [hostPlatform(engineArch)]
+  }
+}
+
+/** Splits an input list on commas and newlines, trimming and dropping empty items. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map(s => s.trim())
+    .filter(s => s.length > 0)
+}
+
+export function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)]
+}
+
+/** Keeps the items of `list` that are in `supported`, in `supported`'s order (upstream's intersection). */
+export function intersect(list: readonly string[], supported: readonly string[]): string[] {
+  return supported.filter(p => list.includes(p))
+}

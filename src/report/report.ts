@@ -1,0 +1,104 @@
+// What a run reports: outputs for later steps, and a summary for people.
+import type { Tarball } from '../stages/package.js'
+
+/** Output names, spelled as in action.yml. */
+export const Output = {
+  version: 'version',
+  tarballs: 'tarballs',
+  releaseDir: 'release-dir'
+} as const
+export type OutputName = (typeof Output)[keyof typeof Output]
+
+export interface StageTiming {
+  readonly name: string
+  readonly seconds: number
+  readonly ok: boolean
+}
+
+export interface RunReport {
+  readonly mode: string
+  readonly workspace: string
+  readonly version: string | null
+  readonly platforms: readonly string[]
+  readonly targets: string
+  readonly stages: readonly StageTiming[]
+  readonly tarballs: readonly Tarball[]
+  readonly releaseDir: string | null
+  /** Set when the run failed. */
+  readonly error: string | null
+}
+
+export interface Reporter {
+  setOutput(name: OutputName, value: string): void
+  summary(report: RunReport): Promise<void>
+}
+
+const formatBytes = (n: number): string =>
+  n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`
+
+function summaryRows(report: RunReport): {
+  facts: [string, string][]
+  stages: string[][]
+  tarballs: string[][]
+} {
+  return {
+    facts: [
+      ['result', report.error ? 'failed' : 'succeeded'],
+      ['version', report.version ?? '(not computed)'],
+      ['mode', report.mode],
+      ['workspace', report.workspace],
+      ['platforms', report.platforms.join(', ') || '(not resolved)'],
+      ['targets', report.targets]
+    ],
+    stages: report.stages.map(s => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? 'ok' : 'failed']),
+    tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes)])
+  }
+}
+
+const mdRow = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`
+
+export function summaryMarkdown(report: RunReport): string {
+  const rows = summaryRows(report)
+  return [
+    '## Kubernetes release build',
+    '',
+    mdRow(['', '']),
+    mdRow(['---', '---']),
+    ...rows.facts.map(([k, v]) => mdRow([`**${k}**`, v])),
+    '',
+    '### Stages',
+    '',
+    mdRow(['stage', 'duration', 'result']),
+    mdRow(['---', '---:', '---']),
+    ...rows.stages.map(mdRow),
+    '',
+    ...(rows.tarballs.length > 0
+      ? [
+          '### Tarballs',
+          '',
+          `In \`${report.releaseDir}\``,
+          '',
+          mdRow(['tarball', 'size']),
+          mdRow(['---', '---:']),
+          ...rows.tarballs.map(mdRow),
+          ''
+        ]
+      : []),
+    ...(report.error ? ['### Error', '', '```', report.error, '```', ''] : [])
+  ].join('\n')
+}
+
+export function summaryText(report: RunReport): string {
+  const rows = summaryRows(report)
+  const table = (lines: string[][]): string[] => {
+    const widths = lines[0]?.map((_, i) => Math.max(...lines.map(l => l[i].length))) ?? []
+    return lines.map(l => `  ${l.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd())
+  }
+  return [
+    ...table(rows.facts),
+    '',
+    'stages:',
+    ...table(rows.stages),
+    ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : [])
+  ].join('\n')
+}

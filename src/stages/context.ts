@@ -1,0 +1,18 @@
+// What every stage receives: the parsed config, the run's identity and the logger.
+import type { Config } from '../config.js'
+import type { Ownership } from '../docker/labels.js'
+import type { Logger } from '../logger.js'
+
+export interface RunContext {
+  readonly config: Config
+  readonly log: Logger
+  /** runId and treeHash: every Docker object of the run is labelled with them. */
+  readonly owner: Ownership
+  /** The host environment the upstream variables are read from. */
+  readonly env: NodeJS.ProcessEnv
+}
+
+/** Container names carry the tree and the run, so two runs on one engine never collide. */
+export function containerName(ctx: RunContext, role: string): string {
+  return `kube-${role}-${ctx.owner.treeHash}-${ctx.owner.runId}`
+}

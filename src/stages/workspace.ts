@@ -1,0 +1,124 @@
+// Stage 3: where the build container finds the tree and keeps its caches.
+// volume (upstream ≤ v1.34): a data volume holds the source copy, GOPATH and GOCACHE; the source is
+//   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed.
+// bind (upstream ≥ v1.35): the checkout is mounted; caches live in its _output/dockerized/go.
+import type Dockerode from 'dockerode'
+import { access, mkdir } from 'node:fs/promises'
+import { ContainerClient } from '../docker/containers.js'
+import { Label, createLabels } from '../docker/labels.js'
+import { RsyncDaemon } from '../docker/rsync.js'
+import { VolumeClient } from '../docker/volumes.js'
+import { REMOTE_ROOT, dataVolumeName, localGoPath } from '../kube/layout.js'
+import { containerName, type RunContext } from './context.js'
+import type { BuildImage } from './image.js'
+import type { Prereqs } from './prereqs.js'
+
+export interface Workspace {
+  readonly binds: readonly string[]
+  readonly mounts: readonly Dockerode.MountSettings[]
+  /** The data volume (volume strategy). */
+  readonly volume: string | null
+}
+
+/** Upstream's sync_to_container filters: never send _tmp or _output, never touch the root's attributes. */
+const PUSH_ARGS = ['--delete', '--filter=- /_tmp/', '--filter=- /_output/', '--filter=- /']
+
+async function localtimeMounts(prereqs: Prereqs): Promise<Dockerode.MountSettings[]> {
+  if (!prereqs.engine.local) return []
+  const present = await access('/etc/localtime').then(
+    () => true,
+    () => false
+  )
+  return present ? [{ Type: 'bind', Source: '/etc/localtime', Target: '/etc/localtime', ReadOnly: true }] : []
+}
+
+/** Data volumes of this tree made for other image versions are dead weight: upstream deletes them too. */
+async function removeStaleVolumes(volumes: VolumeClient, current: string, ctx: RunContext): Promise<void> {
+  const ours = await volumes.list({
+    label: [`${Label.managed}=true`, `${Label.tree}=${ctx.owner.treeHash}`, `${Label.role}=data`]
+  })
+  for (const name of ours.filter(n => n !== current)) {
+    try {
+      await volumes.remove(name)
+      ctx.log.info(`removed data volume ${name} of an older image version`)
+    } catch (err) {
+      ctx.log.warning(`could not remove old data volume ${name}: ${(err as Error).message}`)
+    }
+  }
+}
+
+/** An rsync daemon serving the data volume, for the sync in and the copy out. */
+export function startRsyncDaemon(
+  ctx: RunContext,
+  prereqs: Prereqs,
+  image: BuildImage,
+  volume: string
+): Promise<RsyncDaemon> {
+  return RsyncDaemon.start(
+    new ContainerClient(prereqs.engine.docker, ctx.log),
+    {
+      name: containerName(ctx, 'rsync'),
+      image: image.ref,
+      volume,
+      path: REMOTE_ROOT,
+      user: prereqs.user,
+      labels: createLabels(ctx.owner, 'rsync'),
+      verbosity: ctx.config.verbosity
+    },
+    ctx.log
+  )
+}
+
+async function volumeWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<Workspace> {
+  const { docker } = prereqs.engine
+  const volumes = new VolumeClient(docker, ctx.log)
+  const containers = new ContainerClient(docker, ctx.log)
+  const root = ctx.config.tree.root
+  const volume = dataVolumeName(root, image.version)
+  await removeStaleVolumes(volumes, volume, ctx)
+  const created = await volumes.ensure(volume, createLabels(ctx.owner, 'data'))
+  ctx.log.info(`${created ? 'created' : 'reusing'} data volume ${volume}`)
+  const { user } = prereqs
+  if (created && user && user.uid !== 0) {
+    // A new volume belongs to root; the build runs as the caller.
+    const code = await containers.run(
+      {
+        name: containerName(ctx, 'volume-init'),
+        image: image.ref,
+        cmd: ['chown', '-R', `${user.uid}:${user.gid}`, REMOTE_ROOT],
+        user: '0:0',
+        labels: createLabels(ctx.owner, 'volume-init'),
+        mounts: [{ Type: 'volume', Source: volume, Target: REMOTE_ROOT }]
+      },
+      line => ctx.log.info(line)
+    )
+    if (code !== 0) throw new Error(`preparing data volume ${volume} failed with exit code ${code}`)
+  }
+
+  ctx.log.info(`syncing ${root} into the data volume`)
+  const daemon = await startRsyncDaemon(ctx, prereqs, image, volume)
+  try {
+    await daemon.push(`${root}/`, PUSH_ARGS)
+  } finally {
+    await daemon.stop()
+  }
+  return {
+    binds: [],
+    mounts: [{ Type: 'volume', Source: volume, Target: REMOTE_ROOT }, ...(await localtimeMounts(prereqs))],
+    volume
+  }
+}
+
+async function bindWorkspace(ctx: RunContext, prereqs: Prereqs): Promise<Workspace> {
+  const root = ctx.config.tree.root
+  // Created here so that Docker does not create it as root.
+  await mkdir(localGoPath(root), { recursive: true })
+  ctx.log.info(`mounting ${root} at ${REMOTE_ROOT}; Go caches in ${localGoPath(root)}`)
+  return { binds: [`${root}:${REMOTE_ROOT}`], mounts: await localtimeMounts(prereqs), volume: null }
+}
+
+export async function workspace(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<Workspace> {
+  return ctx.config.workspace === 'volume'
+    ? volumeWorkspace(ctx, prereqs, image)
+    : bindWorkspace(ctx, prereqs)
+}
