@@ -1,0 +1,128 @@
+// Shared by the e2e suites: fixture trees, running the bundled CLI and action, reading results.
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { mkdtemp, open, readdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const run = promisify(execFile)
+
+export interface Result {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A fresh git copy of test/fixtures/kube-tree, tagged. */
+export async function fixtureTree(tag = 'v1.31.0'): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'kube-release-e2e-')), 'kubernetes')
+  await run('bash', [join(REPO_ROOT, 'scripts/fixture-tree.sh'), dir, tag])
+  return dir
+}
+
+/** Runs a command to its end with the given environment; never throws on a non-zero exit. */
+export function runProcess(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.on('error', reject)
+    child.on('close', code => resolvePromise({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+/** The bundled CLI, on the Node that runs the tests. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return runProcess([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], { ...process.env, ...env })
+}
+
+/** Names of the engine's objects carrying this action's label, optionally for one tree. */
+export function managedObjects(kind: 'containers' | 'volumes' | 'images', tree?: string): string[] {
+  const labels = [
+    'io.kube-release-action.managed=true',
+    ...(tree ? [`io.kube-release-action.tree=${treeLabel(tree)}`] : [])
+  ]
+  const filters = labels.flatMap(l => ['--filter', `label=${l}`])
+  const argv =
+    kind === 'containers'
+      ? ['ps', '-a', '--format', '{{.Names}}', ...filters]
+      : kind === 'volumes'
+        ? ['volume', 'ls', '--format', '{{.Name}}', ...filters]
+        : ['images', '--format', '{{.Repository}}:{{.Tag}}', ...filters]
+  return execFileSync('docker', argv, { encoding: 'utf8' }).split('\n').filter(Boolean)
+}
+
+/** The tree label value: sha256 of the resolved tree path, 10 hex (computed here, not imported). */
+function treeLabel(tree: string): string {
+  return execFileSync('bash', ['-c', 'printf %s "$(realpath "$1")" | sha256sum | cut -c1-10', '_', tree], {
+    encoding: 'utf8'
+  }).trim()
+}
+
+/** Removes what the action keeps for a tree (volumes, kube-build images). */
+export async function cleanTree(tree: string): Promise<void> {
+  const result = await runCli(['clean', '--source', tree])
+  if (result.code !== 0) throw new Error(`clean failed: ${result.stderr}`)
+}
+
+/** Members of a .tar.gz as GNU tar lists them: path, numeric owner and mode. */
+export async function tarMembers(path: string): Promise<{ path: string; owner: string; mode: string }[]> {
+  const { stdout } = await run('tar', ['--numeric-owner', '-tvzf', path], { maxBuffer: 64 * 1024 * 1024 })
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(line => {
+      const fields = line.split(/\s+/)
+      return { mode: fields[0], owner: fields[1], path: fields.slice(5).join(' ') }
+    })
+}
+
+export async function extractTar(path: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kube-release-extract-'))
+  await run('tar', ['-xzf', path, '-C', dir])
+  return dir
+}
+
+export async function filesIn(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort()
+}
+
+/**
+ * The os/arch a binary is for, read from its header: ELF e_machine, Mach-O cputype, PE machine.
+ */
+export async function binaryPlatform(path: string): Promise<string> {
+  const file = await open(path, 'r')
+  try {
+    const head = Buffer.alloc(4096)
+    await file.read(head, 0, head.length, 0)
+    if (head.readUInt32BE(0) === 0x7f454c46) {
+      const machine = head.readUInt16LE(18)
+      const arch = { 0x3e: 'amd64', 0xb7: 'arm64', 0x03: '386', 0x28: 'arm', 0x16: 's390x', 0x15: 'ppc64le' }[
+        machine
+      ]
+      return `linux/${arch ?? `elf-machine-${machine}`}`
+    }
+    if (head.readUInt32LE(0) === 0xfeedfacf) {
+      const cpu = head.readUInt32LE(4)
+      return `darwin/${cpu === 0x0100000c ? 'arm64' : cpu === 0x01000007 ? 'amd64' : `macho-cpu-${cpu}`}`
+    }
+    if (head.toString('latin1', 0, 2) === 'MZ') {
+      const pe = head.readUInt32LE(0x3c)
+      const machine = head.readUInt16LE(pe + 4)
+      const arch = { 0x8664: 'amd64', 0xaa64: 'arm64', 0x14c: '386' }[machine]
+      return `windows/${arch ?? `pe-machine-${machine}`}`
+    }
+    return 'unknown'
+  } finally {
+    await file.close()
+  }
+}
+
+/** git describe of the tree, turned into the version upstream reports for a clean tagged tree. */
+export function gitDescribe(tree: string): string {
+  return execFileSync('git', ['describe', '--tags', '--match=v*'], { cwd: tree, encoding: 'utf8' }).trim()
+}
