@@ -42,7 +42,7 @@ export type PlatformSelection =
 export class PlatformError extends Error {}
 
 /**
- * Parses the `platforms` input: comma- or newline-separated `os/arch`, or `all`, or `host`.
+ * Parses the `platforms` input: `os/arch` separated by commas or white space, or `all`, or `host`.
  * Unknown platforms are rejected with the supported list, so nothing starts for a typo.
  */
 export function parsePlatformSelection(text: string): PlatformSelection {
@@ -87,12 +87,9 @@ export function resolvePlatforms(
   }
 }
 
-/** Splits an input list on commas and newlines, trimming and dropping empty items. */
+/** Splits an input list on commas and white space (upstream's lists are space-separated). */
 export function splitList(text: string): string[] {
-  return text
-    .split(/[,\n]/)
-    .map(s => s.trim())
-    .filter(s => s.length > 0)
+  return text.split(/[,\s]+/).filter(s => s.length > 0)
 }
 
 export function unique<T>(items: readonly T[]): T[] {

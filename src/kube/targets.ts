@@ -86,7 +86,7 @@ export class TargetError extends Error {}
  * allowed) or binary names (`kubectl`, `ginkgo`). Empty means everything `make cross` builds (null).
  */
 export function parseTargets(text: string): Target[] | null {
-  const words = splitList(text).flatMap(w => w.split(/\s+/))
+  const words = splitList(text)
   if (words.length === 0) return null
   const chosen: Target[] = []
   const unknown: string[] = []

@@ -65,6 +65,17 @@ export function parseVersionFile(text: string): Partial<Record<string, string>> 
   return vars
 }
 
+/** clean when `git status` lists nothing; dirty otherwise, and when git cannot tell (as upstream). */
+async function gitTreeState(root: string): Promise<'clean' | 'dirty'> {
+  try {
+    // Our own version file is written into the tree; it must not make the tree dirty.
+    const status = await git(root, ['status', '--porcelain', '--', '.', `:(exclude)${VERSION_FILE_NAME}`])
+    return status === '' ? 'clean' : 'dirty'
+  } catch {
+    return 'dirty'
+  }
+}
+
 async function git(root: string, args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('git', args, { cwd: root, maxBuffer: 64 * 1024 * 1024 })
   return stdout.trim()
@@ -81,18 +92,12 @@ export async function computeVersion(root: string, env: NodeJS.ProcessEnv): Prom
   }
   try {
     const commit = env.KUBE_GIT_COMMIT || (await git(root, ['rev-parse', 'HEAD^{commit}']))
-    // Our own version file is written into the tree; it must not make the tree dirty.
-    const status = env.KUBE_GIT_TREE_STATE
-      ? ''
-      : await git(root, ['status', '--porcelain', '--', '.', `:(exclude)${VERSION_FILE_NAME}`])
-    const treeState = env.KUBE_GIT_TREE_STATE || (status === '' ? 'clean' : 'dirty')
-    const version =
+    const treeState = env.KUBE_GIT_TREE_STATE || (await gitTreeState(root))
+    // A preset version goes through the same rewrite and -dirty suffix as git's own.
+    const describe =
       env.KUBE_GIT_VERSION ||
-      describeToSemver(
-        await git(root, ['describe', '--tags', '--match=v*', '--abbrev=14', `${commit}^{commit}`]),
-        treeState === 'dirty'
-      )
-    return fromParts(commit, treeState, version)
+      (await git(root, ['describe', '--tags', '--match=v*', '--abbrev=14', `${commit}^{commit}`]))
+    return fromParts(commit, treeState, describeToSemver(describe, treeState === 'dirty'))
   } catch (err) {
     if (err instanceof VersionError) throw err
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message

@@ -99,6 +99,7 @@ export function summaryText(report: RunReport): string {
     '',
     'stages:',
     ...table(rows.stages),
-    ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : [])
+    ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []),
+    ...(report.error ? ['', `error: ${report.error}`] : [])
   ].join('\n')
 }

@@ -1,0 +1,285 @@
+// The action's inputs → Config. Upstream facts from kube-build-flow.md: §1.1 (release runs the tests,
+// quick-release does not), §2 and §6 (KUBE_CROSS_IMAGE / KUBE_CROSS_VERSION and their defaults),
+// §4 (platforms and targets), §2 (the tree's build/build-image/cross/VERSION and VERSION files).
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig, type RawInputs } from '../../src/config.js'
+
+const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
+const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
+
+let tmp: string
+beforeEach(async () => {
+  tmp = await realpath(await mkdtemp(join(tmpdir(), 'kube-config-')))
+})
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true })
+})
+
+interface TreeSpec {
+  crossVersion?: string | null
+  makefile?: boolean
+  dockerfile?: boolean
+  buildImageVersion?: string | null
+  goVersion?: string | null
+}
+
+/** A minimal tree under tmp/<name>: Makefile and build/build-image/cross/VERSION, by default a current (v1.35+) tree. */
+async function makeTree(spec: TreeSpec = {}, name = 'kubernetes'): Promise<string> {
+  const root = join(tmp, name)
+  await mkdir(join(root, 'build/build-image/cross'), { recursive: true })
+  const { crossVersion = CROSS_TAG, makefile = true, dockerfile = false, buildImageVersion = null } = spec
+  if (crossVersion !== null)
+    await writeFile(join(root, 'build/build-image/cross/VERSION'), `${crossVersion}\n`)
+  if (makefile) await writeFile(join(root, 'Makefile'), 'all:\n')
+  if (dockerfile) await writeFile(join(root, 'build/build-image/Dockerfile'), 'ARG KUBE_CROSS_IMAGE\n')
+  if (buildImageVersion !== null)
+    await writeFile(join(root, 'build/build-image/VERSION'), `${buildImageVersion}\n`)
+  if (spec.goVersion) await writeFile(join(root, '.go-version'), `${spec.goVersion}\n`)
+  return root
+}
+
+/** Runs loadConfig and returns its ConfigError, failing if it resolves or throws anything else. */
+async function configError(raw: RawInputs, env: NodeJS.ProcessEnv = {}, cwd = tmp): Promise<ConfigError> {
+  const result = await loadConfig(raw, env, cwd).then(
+    () => new Error('loadConfig resolved'),
+    (err: unknown) => err
+  )
+  expect(result).toBeInstanceOf(ConfigError)
+  return result as ConfigError
+}
+
+describe('loadConfig: invalid inputs give one ConfigError naming the input and the accepted values', () => {
+  it.each([
+    ['mode', { mode: 'fast' }, ["'fast'", 'release', 'quick-release']],
+    ['mode', { mode: 'Release' }, ["'Release'", 'release', 'quick-release']],
+    ['workspace', { workspace: 'tmpfs' }, ["'tmpfs'", 'volume', 'bind']],
+    [
+      'platforms',
+      { platforms: 'linux' },
+      ["'linux'", 'malformed', 'linux/amd64', 'windows/arm64', 'all', 'host']
+    ],
+    [
+      'platforms',
+      { platforms: 'linux/mips' },
+      ["'linux/mips'", 'unsupported', 'linux/amd64', 'darwin/arm64']
+    ],
+    ['platforms', { platforms: 'linux/amd64\nlinux/mips' }, ["'linux/mips'", 'unsupported']],
+    ['targets', { targets: 'kubefoo' }, ["'kubefoo'", 'server', 'node', 'client', 'test', 'cmd/kubectl']],
+    ['targets', { targets: 'client,kubefoo' }, ["'kubefoo'", 'cmd/kube-apiserver']],
+    ['run-tests', { 'run-tests': 'maybe' }, ["'maybe'", 'true', 'false']],
+    ['run-tests', { 'run-tests': 'yes' }, ["'yes'", 'true', 'false']],
+    ['verbose', { verbose: 'loud' }, ["'loud'", 'true', 'false', '0', '10']],
+    ['verbose', { verbose: '11' }, ["'11'", 'true', 'false', '0', '10']],
+    ['verbose', { verbose: '-1' }, ["'-1'", 'true', 'false']],
+    ['kube-cross-image', { 'kube-cross-image': 'Not An Image' }, ["'Not An Image'", 'repository[:tag]']]
+  ])('%s: %j', async (input, raw, mentions) => {
+    const source = await makeTree()
+    const err = await configError({ source, ...raw })
+    expect(err.message).toMatch(new RegExp(`^input '${input}': `))
+    for (const m of mentions) expect(err.message).toContain(m)
+  })
+
+  it('source: a directory that does not exist', async () => {
+    const err = await configError({ source: join(tmp, 'missing') })
+    expect(err.message).toMatch(/^input 'source': /)
+    expect(err.message).toContain(join(tmp, 'missing'))
+    expect(err.message).toContain('does not exist')
+  })
+
+  it('source: a file, not a directory', async () => {
+    await writeFile(join(tmp, 'file'), 'x')
+    const err = await configError({ source: join(tmp, 'file') })
+    expect(err.message).toMatch(/^input 'source': /)
+    expect(err.message).toContain('not a directory')
+  })
+
+  it('source: an empty directory is not a Kubernetes tree', async () => {
+    await mkdir(join(tmp, 'empty'))
+    const err = await configError({ source: join(tmp, 'empty') })
+    expect(err.message).toMatch(/^input 'source': /)
+    expect(err.message).toContain('not a Kubernetes tree')
+    expect(err.message).toContain('build/build-image/cross/VERSION')
+  })
+
+  it.each([
+    ['no build/build-image/cross/VERSION', { crossVersion: null }, 'build/build-image/cross/VERSION'],
+    ['an empty build/build-image/cross/VERSION', { crossVersion: '  ' }, 'build/build-image/cross/VERSION'],
+    ['no Makefile', { makefile: false }, 'Makefile']
+  ])('source: %s is not a Kubernetes tree', async (_what, spec, names) => {
+    const source = await makeTree(spec)
+    const err = await configError({ source })
+    expect(err.message).toMatch(/^input 'source': /)
+    expect(err.message).toContain('not a Kubernetes tree')
+    expect(err.message).toContain(names)
+  })
+
+  it('source: a legacy tree with build/build-image/Dockerfile but no build/build-image/VERSION', async () => {
+    const source = await makeTree({ dockerfile: true })
+    const err = await configError({ source })
+    expect(err.message).toMatch(/^input 'source': /)
+    expect(err.message).toContain('build/build-image/Dockerfile')
+    expect(err.message).toContain('build/build-image/VERSION')
+  })
+
+  it('a bad input fails before the tree is read (one error, for that input)', async () => {
+    const err = await configError({ mode: 'nope', source: join(tmp, 'missing') })
+    expect(err.message).toMatch(/^input 'mode': /)
+  })
+})
+
+describe('loadConfig: defaults per mode', () => {
+  it.each([
+    // §1.1: make release runs the tests (KUBE_RELEASE_RUN_TESTS=y); quick-release sets n.
+    ['', 'release', true],
+    ['release', 'release', true],
+    ['quick-release', 'quick-release', false]
+  ])('mode %j → %s, runTests %s', async (mode, expectedMode, runTests) => {
+    const source = await makeTree()
+    const config = await loadConfig({ mode, source }, {}, tmp)
+    expect(config.mode).toBe(expectedMode)
+    expect(config.runTests).toBe(runTests)
+    expect(config.platforms).toEqual({ kind: 'mode-default' })
+    expect(config.targets).toBeNull()
+    expect(config.workspace).toBe('volume')
+    // §1.1: the Makefile's KUBE_VERBOSE default is 1.
+    expect(config.verbosity).toBe(1)
+    // §2 / §6: registry.k8s.io/build-image/kube-cross, tag from build/build-image/cross/VERSION.
+    expect(config.kubeCross).toEqual({ repository: 'registry.k8s.io/build-image/kube-cross', tag: CROSS_TAG })
+  })
+
+  it.each([
+    ['release', 'false', false],
+    ['release', 'FALSE', false],
+    ['quick-release', 'true', true],
+    ['quick-release', ' True ', true]
+  ])('mode %s with run-tests %j → %s', async (mode, runTests, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ mode, source, 'run-tests': runTests }, {}, tmp)).runTests).toBe(expected)
+  })
+
+  it.each([
+    ['', 1],
+    ['false', 1],
+    ['true', 6],
+    ['TRUE', 6],
+    ['0', 0],
+    ['2', 2],
+    ['10', 10]
+  ])('verbose %j → KUBE_VERBOSE %i', async (verbose, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, verbose }, {}, tmp)).verbosity).toBe(expected)
+  })
+
+  it.each(['volume', 'bind'])('workspace %s', async workspace => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, workspace }, {}, tmp)).workspace).toBe(workspace)
+  })
+
+  it('platforms and targets are parsed', async () => {
+    const source = await makeTree()
+    const config = await loadConfig(
+      { source, platforms: 'linux/amd64,\nlinux/arm64', targets: 'kubectl' },
+      {},
+      tmp
+    )
+    expect(config.platforms).toEqual({ kind: 'list', platforms: ['linux/amd64', 'linux/arm64'] })
+    expect(config.targets).toEqual([{ path: 'cmd/kubectl', binary: 'kubectl' }])
+  })
+})
+
+describe('loadConfig: the tree', () => {
+  it('a current tree (no build image): root resolved, no build image', async () => {
+    const source = await makeTree({ goVersion: '1.26.2' })
+    const { tree } = await loadConfig({ source }, {}, '/')
+    expect(tree).toEqual({
+      root: source,
+      crossTag: CROSS_TAG,
+      buildImageVersionBase: null,
+      buildImageDir: null,
+      goVersion: '1.26.2'
+    })
+  })
+
+  it('a legacy tree with Dockerfile and VERSION', async () => {
+    const source = await makeTree({ dockerfile: true, buildImageVersion: '5' })
+    const { tree } = await loadConfig({ source }, {}, '/')
+    expect(tree.buildImageVersionBase).toBe('5')
+    expect(tree.buildImageDir).toBe(join(source, 'build/build-image'))
+  })
+
+  it('a relative source is resolved against cwd; empty source means cwd', async () => {
+    const source = await makeTree({}, 'k')
+    expect((await loadConfig({ source: 'k' }, {}, tmp)).tree.root).toBe(source)
+    expect((await loadConfig({ source: ` ${relative(tmp, source)} ` }, {}, tmp)).tree.root).toBe(source)
+    expect((await loadConfig({}, {}, source)).tree.root).toBe(source)
+  })
+
+  it('reads the fixture tree (legacy layout)', async () => {
+    const { tree, kubeCross } = await loadConfig({ source: FIXTURE_TREE }, {}, '/')
+    expect(tree.root).toBe(await realpath(FIXTURE_TREE))
+    expect(tree.buildImageVersionBase).toBe('5')
+    expect(tree.buildImageDir).toBe(join(tree.root, 'build/build-image'))
+    expect(kubeCross.tag).toBe(tree.crossTag)
+    expect(tree.crossTag).toMatch(/^v\d+\.\d+\.\d+-go[\d.]+-\w+\.\d+$/)
+  })
+})
+
+describe('loadConfig: kube-cross image', () => {
+  it.each([
+    // [input, env, repository, tag]
+    ['', {}, 'registry.k8s.io/build-image/kube-cross', CROSS_TAG],
+    ['example.com/kube-cross', {}, 'example.com/kube-cross', CROSS_TAG],
+    [
+      'example.com/kube-cross:v1.31.0-go1.22.5-bullseye.0',
+      {},
+      'example.com/kube-cross',
+      'v1.31.0-go1.22.5-bullseye.0'
+    ],
+    // A registry port is not a tag.
+    ['localhost:5000/kube-cross', {}, 'localhost:5000/kube-cross', CROSS_TAG],
+    ['localhost:5000/kube-cross:mytag', {}, 'localhost:5000/kube-cross', 'mytag'],
+    ['localhost:5000/a/b/kube-cross', {}, 'localhost:5000/a/b/kube-cross', CROSS_TAG],
+    // §2: KUBE_CROSS_IMAGE and KUBE_CROSS_VERSION from the environment.
+    ['', { KUBE_CROSS_IMAGE: 'localhost:5000/kube-cross' }, 'localhost:5000/kube-cross', CROSS_TAG],
+    [
+      '',
+      { KUBE_CROSS_VERSION: 'v9.9.9-go1.0-x.0' },
+      'registry.k8s.io/build-image/kube-cross',
+      'v9.9.9-go1.0-x.0'
+    ],
+    [
+      '',
+      { KUBE_CROSS_IMAGE: 'mirror.example/kube-cross', KUBE_CROSS_VERSION: 'custom' },
+      'mirror.example/kube-cross',
+      'custom'
+    ],
+    // The input wins over KUBE_CROSS_IMAGE; a tag in the input wins over KUBE_CROSS_VERSION.
+    ['input.example/kc', { KUBE_CROSS_IMAGE: 'env.example/kc' }, 'input.example/kc', CROSS_TAG],
+    ['input.example/kc', { KUBE_CROSS_VERSION: 'envtag' }, 'input.example/kc', 'envtag'],
+    ['input.example/kc:intag', { KUBE_CROSS_VERSION: 'envtag' }, 'input.example/kc', 'intag'],
+    // Empty env values count as unset (upstream's ${VAR:-default}).
+    [
+      '',
+      { KUBE_CROSS_IMAGE: '', KUBE_CROSS_VERSION: '' },
+      'registry.k8s.io/build-image/kube-cross',
+      CROSS_TAG
+    ]
+  ])('input %j env %j → %s : %s', async (input, env, repository, tag) => {
+    const source = await makeTree()
+    const config = await loadConfig({ source, 'kube-cross-image': input }, env, tmp)
+    expect(config.kubeCross).toEqual({ repository, tag })
+  })
+
+  it.each(['UPPER/kube-cross', 'kube cross', 'repo:tag with space', 'repo:', ':tag'])(
+    'rejects %j',
+    async input => {
+      const source = await makeTree()
+      const err = await configError({ source, 'kube-cross-image': input })
+      expect(err.message).toMatch(/^input 'kube-cross-image': /)
+    }
+  )
+})

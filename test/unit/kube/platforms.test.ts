@@ -1,0 +1,215 @@
+// Platform lists and selection, checked against kube-build-flow.md §4 (hack/lib/golang.sh).
+import { describe, expect, it } from 'vitest'
+import {
+  ALL_PLATFORMS,
+  CLIENT_PLATFORMS,
+  NODE_PLATFORMS,
+  PlatformError,
+  SERVER_PLATFORMS,
+  TEST_PLATFORMS,
+  hostPlatform,
+  intersect,
+  parsePlatformSelection,
+  resolvePlatforms,
+  splitList,
+  unique
+} from '../../../src/kube/platforms.js'
+
+// §4, KUBE_SUPPORTED_*_PLATFORMS, copied from the reference table.
+const SPEC = {
+  server: ['linux/amd64', 'linux/arm64', 'linux/s390x', 'linux/ppc64le'],
+  node: ['linux/amd64', 'linux/arm64', 'linux/s390x', 'linux/ppc64le', 'windows/amd64'],
+  client: [
+    'linux/amd64',
+    'linux/386',
+    'linux/arm',
+    'linux/arm64',
+    'linux/s390x',
+    'linux/ppc64le',
+    'darwin/amd64',
+    'darwin/arm64',
+    'windows/amd64',
+    'windows/386',
+    'windows/arm64'
+  ],
+  test: [
+    'linux/amd64',
+    'linux/arm64',
+    'linux/s390x',
+    'linux/ppc64le',
+    'darwin/amd64',
+    'darwin/arm64',
+    'windows/amd64',
+    'windows/arm64'
+  ]
+}
+const EVERY_SPEC_PLATFORM = unique([...SPEC.server, ...SPEC.node, ...SPEC.client, ...SPEC.test])
+
+describe('supported platform lists (§4)', () => {
+  it.each([
+    ['server', SERVER_PLATFORMS, SPEC.server],
+    ['node', NODE_PLATFORMS, SPEC.node],
+    ['client', CLIENT_PLATFORMS, SPEC.client],
+    ['test', TEST_PLATFORMS, SPEC.test]
+  ])('%s platforms are the upstream list in upstream order', (_name, actual, expected) => {
+    expect([...actual]).toEqual(expected)
+  })
+
+  it('ALL_PLATFORMS holds every platform any group builds, each once', () => {
+    expect([...ALL_PLATFORMS].sort()).toEqual([...EVERY_SPEC_PLATFORM].sort())
+    expect(new Set(ALL_PLATFORMS).size).toBe(ALL_PLATFORMS.length)
+  })
+
+  it('the default lists give upstream’s 11 client, 5 node, 4 server and 8 test tarballs', () => {
+    expect([CLIENT_PLATFORMS.length, NODE_PLATFORMS.length, SERVER_PLATFORMS.length]).toEqual([11, 5, 4])
+    expect(TEST_PLATFORMS.length).toBe(8)
+  })
+})
+
+describe('splitList and unique', () => {
+  it.each([
+    ['', []],
+    ['  ', []],
+    ['a', ['a']],
+    ['a,b', ['a', 'b']],
+    [' a , b ,', ['a', 'b']],
+    ['a\nb\n', ['a', 'b']],
+    ['a,\n\n b\r\n', ['a', 'b']],
+    [',,a,,', ['a']]
+  ])('splitList(%j) = %j', (text, expected) => {
+    expect(splitList(text)).toEqual(expected)
+  })
+
+  it('unique keeps the first occurrence order', () => {
+    expect(unique(['b', 'a', 'b', 'c', 'a'])).toEqual(['b', 'a', 'c'])
+  })
+})
+
+describe('parsePlatformSelection', () => {
+  it.each([
+    ['', { kind: 'mode-default' }],
+    ['  \n ', { kind: 'mode-default' }],
+    [' , ', { kind: 'mode-default' }],
+    ['all', { kind: 'all' }],
+    [' all\n', { kind: 'all' }],
+    ['host', { kind: 'host' }]
+  ])('%j → %j', (text, expected) => {
+    expect(parsePlatformSelection(text)).toEqual(expected)
+  })
+
+  it.each([
+    ['linux/amd64', ['linux/amd64']],
+    ['linux/amd64,linux/arm64', ['linux/amd64', 'linux/arm64']],
+    ['linux/amd64, darwin/arm64 ,windows/amd64', ['linux/amd64', 'darwin/arm64', 'windows/amd64']],
+    ['linux/amd64\nlinux/arm64\n', ['linux/amd64', 'linux/arm64']],
+    ['linux/arm64\n  windows/386,\ndarwin/amd64', ['linux/arm64', 'windows/386', 'darwin/amd64']],
+    ['linux/amd64,linux/amd64\nlinux/amd64', ['linux/amd64']],
+    ['linux/arm64,linux/amd64,linux/arm64', ['linux/arm64', 'linux/amd64']]
+  ])('list %j → %j (deduplicated, order kept)', (text, expected) => {
+    expect(parsePlatformSelection(text)).toEqual({ kind: 'list', platforms: expected })
+  })
+
+  it('accepts every platform of the upstream lists', () => {
+    const selection = parsePlatformSelection(EVERY_SPEC_PLATFORM.join('\n'))
+    expect(selection).toEqual({ kind: 'list', platforms: EVERY_SPEC_PLATFORM })
+  })
+
+  it.each([
+    ['linux', 'malformed', ['linux']],
+    ['linux/', 'malformed', ['linux/']],
+    ['Linux/AMD64', 'malformed', ['Linux/AMD64']],
+    ['linux/amd64/v2', 'malformed', ['linux/amd64/v2']],
+    ['linux/mips', 'unsupported', ['linux/mips']],
+    ['darwin/386', 'unsupported', ['darwin/386']],
+    ['windows/s390x', 'unsupported', ['windows/s390x']],
+    ['linux/amd64,freebsd/amd64,linux/mips', 'unsupported', ['freebsd/amd64', 'linux/mips']],
+    ['linux/amd64,linux,linux/mips', 'malformed', ['linux', 'linux/mips']]
+  ])('rejects %j as %s, naming the bad entries and the supported list', (text, what, bad) => {
+    let error: unknown
+    try {
+      parsePlatformSelection(text)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(PlatformError)
+    const message = (error as Error).message
+    expect(message).toContain(what)
+    for (const word of bad) expect(message).toContain(`'${word}'`)
+    for (const platform of EVERY_SPEC_PLATFORM) expect(message).toContain(platform)
+    expect(message).toContain('all')
+    expect(message).toContain('host')
+  })
+
+  it('does not accept all or host mixed into a list', () => {
+    expect(() => parsePlatformSelection('all,linux/amd64')).toThrow(PlatformError)
+    expect(() => parsePlatformSelection('host\nlinux/amd64')).toThrow(PlatformError)
+  })
+})
+
+describe('hostPlatform (KUBE_FASTBUILD host arch)', () => {
+  it.each([
+    ['amd64', 'linux/amd64'],
+    ['arm64', 'linux/arm64'],
+    ['ppc64le', 'linux/ppc64le'],
+    ['s390x', 'linux/s390x'],
+    // Anything else falls back to amd64, as upstream's FASTBUILD does.
+    ['riscv64', 'linux/amd64'],
+    ['arm', 'linux/amd64'],
+    ['386', 'linux/amd64'],
+    ['', 'linux/amd64']
+  ])('%j → %s', (arch, expected) => {
+    expect(hostPlatform(arch)).toBe(expected)
+  })
+})
+
+describe('resolvePlatforms', () => {
+  const list = { kind: 'list' as const, platforms: ['darwin/arm64', 'linux/amd64'] }
+  it.each([
+    // mode default: release builds every supported platform, quick-release the engine's linux/<arch>.
+    [{ kind: 'mode-default' as const }, 'release', 'amd64', EVERY_SPEC_PLATFORM],
+    [{ kind: 'mode-default' as const }, 'release', 'arm64', EVERY_SPEC_PLATFORM],
+    [{ kind: 'mode-default' as const }, 'quick-release', 'amd64', ['linux/amd64']],
+    [{ kind: 'mode-default' as const }, 'quick-release', 'arm64', ['linux/arm64']],
+    [{ kind: 'mode-default' as const }, 'quick-release', 'riscv64', ['linux/amd64']],
+    [{ kind: 'all' as const }, 'release', 'arm64', EVERY_SPEC_PLATFORM],
+    [{ kind: 'all' as const }, 'quick-release', 'arm64', EVERY_SPEC_PLATFORM],
+    [{ kind: 'host' as const }, 'release', 'amd64', ['linux/amd64']],
+    [{ kind: 'host' as const }, 'release', 'arm64', ['linux/arm64']],
+    [{ kind: 'host' as const }, 'quick-release', 'riscv64', ['linux/amd64']],
+    // An explicit list has priority over FASTBUILD (upstream: KUBE_BUILD_PLATFORMS wins).
+    [list, 'release', 'amd64', ['darwin/arm64', 'linux/amd64']],
+    [list, 'quick-release', 'arm64', ['darwin/arm64', 'linux/amd64']]
+  ])('%j in %s on an %s engine', (selection, mode, arch, expected) => {
+    const platforms = resolvePlatforms(selection, mode as 'release' | 'quick-release', arch)
+    if (selection.kind === 'all' || (selection.kind === 'mode-default' && mode === 'release')) {
+      expect([...platforms].sort()).toEqual([...expected].sort())
+    } else {
+      expect(platforms).toEqual(expected)
+    }
+  })
+
+  it('returns a copy that callers may change without touching the supported list', () => {
+    const platforms = resolvePlatforms({ kind: 'all' }, 'release', 'amd64')
+    platforms.pop()
+    expect(ALL_PLATFORMS.length).toBe(EVERY_SPEC_PLATFORM.length)
+  })
+})
+
+describe('intersect (upstream setup_platforms)', () => {
+  it.each([
+    [['linux/amd64', 'darwin/arm64', 'windows/amd64'], SPEC.server, ['linux/amd64']],
+    [['linux/amd64', 'darwin/arm64', 'windows/amd64'], SPEC.node, ['linux/amd64', 'windows/amd64']],
+    [
+      ['windows/amd64', 'linux/arm64', 'linux/amd64'],
+      SPEC.node,
+      ['linux/amd64', 'linux/arm64', 'windows/amd64']
+    ],
+    [['darwin/arm64', 'linux/386'], SPEC.test, ['darwin/arm64']],
+    [['linux/386', 'windows/386'], SPEC.test, []],
+    [['darwin/arm64'], SPEC.server, []],
+    [[], SPEC.client, []],
+    [SPEC.client, SPEC.client, SPEC.client]
+  ])('%j ∩ %j = %j (in the supported list’s order)', (selected, supported, expected) => {
+    expect(intersect(selected, supported)).toEqual(expected)
+  })
+})
