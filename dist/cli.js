@@ -13,7 +13,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-KV23F6ID.js";
+} from "./chunks/chunk-NOMUTZRA.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";

@@ -10,7 +10,7 @@ import {
   removeRunContainersOnSignal,
   runPipeline,
   summaryMarkdown
-} from "./chunks/chunk-KV23F6ID.js";
+} from "./chunks/chunk-NOMUTZRA.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -63227,7 +63227,7 @@ function resolvePlatforms(selection, mode, engineArch) {
   }
 }
 function splitList(text) {
-  return text.split(/[,\n]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  return text.split(/[,\s]+/).filter((s) => s.length > 0);
 }
 function unique(items) {
   return [...new Set(items)];
@@ -63287,7 +63287,7 @@ var GROUP_WORDS = {
 var TargetError = class extends Error {
 };
 function parseTargets(text) {
-  const words = splitList(text).flatMap((w) => w.split(/\s+/));
+  const words = splitList(text);
   if (words.length === 0) return null;
   const chosen = [];
   const unknown = [];
@@ -63465,7 +63465,8 @@ function summaryText(report) {
     "",
     "stages:",
     ...table(rows.stages),
-    ...rows.tarballs.length > 0 ? ["", `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []
+    ...rows.tarballs.length > 0 ? ["", `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : [],
+    ...report.error ? ["", `error: ${report.error}`] : []
   ].join("\n");
 }
 
@@ -64297,6 +64298,14 @@ function parseVersionFile(text) {
   }
   return vars;
 }
+async function gitTreeState(root) {
+  try {
+    const status = await git(root, ["status", "--porcelain", "--", ".", `:(exclude)${VERSION_FILE_NAME}`]);
+    return status === "" ? "clean" : "dirty";
+  } catch {
+    return "dirty";
+  }
+}
 async function git(root, args) {
   const { stdout } = await execFileAsync("git", args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
@@ -64308,13 +64317,9 @@ async function computeVersion(root, env) {
   }
   try {
     const commit = env.KUBE_GIT_COMMIT || await git(root, ["rev-parse", "HEAD^{commit}"]);
-    const status = env.KUBE_GIT_TREE_STATE ? "" : await git(root, ["status", "--porcelain", "--", ".", `:(exclude)${VERSION_FILE_NAME}`]);
-    const treeState = env.KUBE_GIT_TREE_STATE || (status === "" ? "clean" : "dirty");
-    const version2 = env.KUBE_GIT_VERSION || describeToSemver(
-      await git(root, ["describe", "--tags", "--match=v*", "--abbrev=14", `${commit}^{commit}`]),
-      treeState === "dirty"
-    );
-    return fromParts(commit, treeState, version2);
+    const treeState = env.KUBE_GIT_TREE_STATE || await gitTreeState(root);
+    const describe = env.KUBE_GIT_VERSION || await git(root, ["describe", "--tags", "--match=v*", "--abbrev=14", `${commit}^{commit}`]);
+    return fromParts(commit, treeState, describeToSemver(describe, treeState === "dirty"));
   } catch (err) {
     if (err instanceof VersionError) throw err;
     const detail = err.stderr?.trim() || err.message;
