@@ -1,105 +1,215 @@
-// Tar archives written member by member from a plan, streamed: files are read from disk as they
-// are packed, never held whole in memory.
+// Tar archives written from a plan of members. Small archives are built in memory; release
+// tarballs are .tar.gz files assembled from gzip members (a gzip stream may hold several, and every
+// reader of .tar.gz reads them in sequence), so the compressed data of a file that appears in several
+// tarballs (kubectl, the src tarball) is compressed once and copied into each.
 import { createReadStream, createWriteStream } from 'node:fs'
-import { rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdtemp, rename, rm } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
-import tar from 'tar-stream'
+import { promisify } from 'node:util'
+import { createGzip, gzip } from 'node:zlib'
+import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-format.js'
 
 export type TarMember =
   | { readonly kind: 'dir'; readonly path: string }
-  | { readonly kind: 'file'; readonly path: string; readonly source: string }
+  | {
+      readonly kind: 'file'
+      readonly path: string
+      readonly source: string
+      readonly xattrs?: Readonly<Record<string, Buffer>>
+    }
   | { readonly kind: 'data'; readonly path: string; readonly data: string | Buffer; readonly mode: number }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
 
 export interface TarOwner {
   readonly uid: number
   readonly gid: number
 }
 
-/** Owner and group 0, as upstream's `tar --owner=0 --group=0`. */
-export const ROOT_OWNER: TarOwner = { uid: 0, gid: 0 }
-
-type EntryHeader = Partial<tar.Header> & Pick<tar.Header, 'name'>
-
-function header(path: string, owner: TarOwner, extra: Partial<tar.Header>): EntryHeader {
-  return {
-    ...extra,
-    name: path,
-    uid: owner.uid,
-    gid: owner.gid,
-    uname: owner.uid === 0 ? 'root' : '',
-    gname: owner.gid === 0 ? 'root' : ''
-  }
+export interface TarOptions {
+  /** Default: owner and group 0, as upstream's `tar --owner=0 --group=0`. */
+  readonly owner?: TarOwner
+  /** Every member's mtime (reproducible output); default: each file's own, and now for the rest. */
+  readonly mtime?: Date
 }
 
-function addEntry(pack: tar.Pack, h: EntryHeader, data?: string | Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error | null): void => (err ? reject(err) : resolve())
-    if (data === undefined) pack.entry(h, done)
-    else pack.entry(h, data, done)
-  })
+const gzipBuffer = promisify(gzip)
+
+/** Files at least this big get a gzip member of their own, shared by every tarball they appear in. */
+const SHARED_MEMBER_MIN_BYTES = 64 * 1024
+/** Headers and small files are gathered into one gzip member up to about this size. */
+const RUN_MAX_BYTES = 4 * 1024 * 1024
+
+interface FileInfo {
+  readonly size: number
+  readonly mode: number
+  readonly mtime: Date
 }
 
-async function addMember(pack: tar.Pack, member: TarMember, owner: TarOwner): Promise<void> {
+async function fileInfo(path: string): Promise<FileInfo> {
+  const info = await lstat(path)
+  if (!info.isFile()) throw new Error(`${path} is not a regular file`)
+  return { size: info.size, mode: info.mode & 0o7777, mtime: info.mtime }
+}
+
+/** Header (and, for data members, the content) of a member; file content is added by the caller. */
+function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): Buffer {
+  const owner = options.owner ?? { uid: 0, gid: 0 }
+  const mtime = options.mtime ?? info?.mtime ?? new Date()
+  const base = { path: member.path, mtime, ...owner }
   switch (member.kind) {
     case 'dir':
-      return addEntry(pack, header(member.path, owner, { type: 'directory', mode: 0o755, mtime: new Date() }))
-    case 'data':
-      return addEntry(
-        pack,
-        header(member.path, owner, { type: 'file', mode: member.mode, mtime: new Date() }),
-        member.data
-      )
-    case 'file': {
-      const info = await stat(member.source)
-      const h = header(member.path, owner, {
-        type: 'file',
-        mode: info.mode & 0o7777,
-        size: info.size,
-        mtime: info.mtime
-      })
-      let finish: (err?: Error | null) => void = () => undefined
-      const written = new Promise<void>((resolve, reject) => {
-        finish = err => (err ? reject(err) : resolve())
-      })
-      const entry = pack.entry(h, finish)
-      await pipeline(createReadStream(member.source), entry)
-      return written
+      return encodeHeader({ ...base, type: 'directory', mode: 0o755, size: 0 })
+    case 'symlink':
+      return encodeHeader({ ...base, type: 'symlink', mode: 0o777, size: 0, linkname: member.target })
+    case 'data': {
+      const data = Buffer.from(member.data)
+      const header = encodeHeader({ ...base, type: 'file', mode: member.mode, size: data.length })
+      return Buffer.concat([header, data, Buffer.alloc(padding(data.length))])
     }
+    case 'file':
+      return encodeHeader({
+        ...base,
+        type: 'file',
+        mode: info!.mode,
+        size: info!.size,
+        xattrs: member.xattrs
+      })
   }
 }
 
-/** A tar stream of the members, in the order given. */
-export function packTar(members: readonly TarMember[], owner: TarOwner = ROOT_OWNER): tar.Pack {
-  const pack = tar.pack()
-  void (async () => {
-    try {
-      for (const member of members) await addMember(pack, member, owner)
-      pack.finalize()
-    } catch (err) {
-      pack.destroy(err as Error)
-    }
-  })()
-  return pack
+/** Reads a file, failing if it is not the size its header announced, then pads it to a block. */
+async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
+  let read = 0
+  for await (const chunk of createReadStream(path)) {
+    read += (chunk as Buffer).length
+    yield chunk as Buffer
+  }
+  if (read !== size)
+    throw new Error(`${path} changed while it was archived (${size} bytes expected, ${read} read)`)
+  yield Buffer.alloc(padding(size))
 }
 
 /** A whole (small) tar in memory, for build contexts and files copied into containers. */
-export async function tarBuffer(
-  members: readonly TarMember[],
-  owner: TarOwner = ROOT_OWNER
-): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of packTar(members, owner)) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
+export async function tarBuffer(members: readonly TarMember[], options: TarOptions = {}): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const member of members) {
+    if (member.kind === 'file') {
+      const info = await fileInfo(member.source)
+      parts.push(memberHeader(member, options, info))
+      for await (const chunk of paddedContent(member.source, info.size)) parts.push(chunk)
+    } else {
+      parts.push(memberHeader(member, options))
+    }
+  }
+  parts.push(END_OF_ARCHIVE)
+  return Buffer.concat(parts)
 }
 
-/** Writes a .tar.gz; the file appears under its name only when complete. */
-export async function writeTarGz(dest: string, members: readonly TarMember[]): Promise<void> {
-  const partial = `${dest}.partial`
-  try {
-    await pipeline(packTar(members), createGzip(), createWriteStream(partial))
-    await rename(partial, dest)
-  } finally {
-    await rm(partial, { force: true })
+/** Bounds how many compressions run at once. */
+class Limiter {
+  private running = 0
+  private readonly waiting: (() => void)[] = []
+  constructor(private readonly limit: number) {}
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>(resolve => this.waiting.push(resolve))
+    this.running++
+    try {
+      return await work()
+    } finally {
+      this.running--
+      this.waiting.shift()?.()
+    }
+  }
+}
+
+type Piece =
+  | { readonly kind: 'raw'; readonly bytes: Buffer }
+  | { readonly kind: 'shared'; readonly compressed: Promise<string> }
+
+/**
+ * Writes .tar.gz files that share compressed members. One instance serves one set of tarballs;
+ * `dispose` removes its temporary files.
+ */
+export class TarGzWriter {
+  private readonly shared = new Map<string, Promise<string>>()
+  private readonly limiter = new Limiter(availableParallelism())
+  private tempDir: Promise<string> | undefined
+
+  constructor(
+    private readonly workDir: string,
+    private readonly options: TarOptions = {}
+  ) {}
+
+  /** The gzip member of a file's content (with its padding), compressed on first use. */
+  private sharedMember(source: string, size: number): Promise<string> {
+    const key = `${source}\0${size}`
+    let member = this.shared.get(key)
+    if (!member) {
+      this.tempDir ??= mkdtemp(join(this.workDir, 'gzip-members-'))
+      const index = this.shared.size
+      member = this.tempDir.then(dir =>
+        this.limiter.run(async () => {
+          const path = join(dir, `${index}.gz`)
+          await pipeline(paddedContent(source, size), createGzip(), createWriteStream(path))
+          return path
+        })
+      )
+      // Awaited later, in order; a failure meanwhile must not count as unhandled.
+      member.catch(() => undefined)
+      this.shared.set(key, member)
+    }
+    return member
+  }
+
+  /** Writes the archive; it appears under `dest` only when complete. */
+  async write(dest: string, members: readonly TarMember[]): Promise<void> {
+    const pieces: Piece[] = []
+    let run: Buffer[] = []
+    let runBytes = 0
+    const flush = (): void => {
+      if (runBytes > 0) pieces.push({ kind: 'raw', bytes: Buffer.concat(run) })
+      run = []
+      runBytes = 0
+    }
+    const append = (bytes: Buffer): void => {
+      run.push(bytes)
+      runBytes += bytes.length
+      if (runBytes >= RUN_MAX_BYTES) flush()
+    }
+    for (const member of members) {
+      if (member.kind !== 'file') {
+        append(memberHeader(member, this.options))
+        continue
+      }
+      const info = await fileInfo(member.source)
+      append(memberHeader(member, this.options, info))
+      if (info.size >= SHARED_MEMBER_MIN_BYTES) {
+        flush()
+        pieces.push({ kind: 'shared', compressed: this.sharedMember(member.source, info.size) })
+      } else {
+        for await (const chunk of paddedContent(member.source, info.size)) append(chunk)
+      }
+    }
+    append(END_OF_ARCHIVE)
+    flush()
+    const partial = `${dest}.partial`
+    try {
+      const limiter = this.limiter
+      await pipeline(async function* () {
+        for (const piece of pieces) {
+          if (piece.kind === 'raw') yield await limiter.run(() => gzipBuffer(piece.bytes))
+          else yield* createReadStream(await piece.compressed)
+        }
+      }, createWriteStream(partial))
+      await rename(partial, dest)
+    } finally {
+      await rm(partial, { force: true })
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.tempDir) await rm(await this.tempDir, { recursive: true, force: true })
   }
 }
