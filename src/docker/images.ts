@@ -22,21 +22,28 @@ export class ImageClient {
     private readonly log: Logger
   ) {}
 
-  async exists(ref: string): Promise<boolean> {
+  /** The image's inspect data, or null when the engine has no such image. */
+  async inspect(ref: string): Promise<Dockerode.ImageInspectInfo | null> {
     try {
-      await this.docker.getImage(ref).inspect()
-      return true
+      return await this.docker.getImage(ref).inspect()
     } catch (err) {
-      if (statusCode(err) === 404) return false
+      if (statusCode(err) === 404) return null
       throw operationFailed(`inspecting image ${ref}`, err)
     }
   }
 
-  /** Pulls an image; the log gets one line per status change of the whole pull, not per layer tick. */
-  async pull(ref: string): Promise<void> {
+  async exists(ref: string): Promise<boolean> {
+    return (await this.inspect(ref)) !== null
+  }
+
+  /**
+   * Pulls an image, for one platform when given (the engine's tag then points at that platform's
+   * image); the log gets a summary line at most every few seconds, not every layer tick.
+   */
+  async pull(ref: string, platform?: string): Promise<void> {
     let stream: Readable
     try {
-      stream = (await this.docker.pull(ref)) as Readable
+      stream = (await this.docker.pull(ref, platform ? { platform } : {})) as Readable
     } catch (err) {
       throw operationFailed(`pulling ${ref}`, err)
     }
