@@ -13,7 +13,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-NOMUTZRA.js";
+} from "./chunks/chunk-KOFLFQ2I.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";
@@ -57,6 +57,10 @@ options (the action's inputs):
   --run-tests BOOL         run make test and make test-integration (default: true for release)
   --workspace STRATEGY     ${WORKSPACES.join(" | ")} (default: volume)
   --kube-cross-image REF   kube-cross repository[:tag] (default: from the tree)
+  --output-dir DIR         where release-tars/ and release-images/ go (default: <source>/_output)
+  --server-images BOOL     image archives in the linux server tarballs (default: true)
+  --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
+  --kube-proxy-base-image REF  base image of kube-proxy
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
   -h, --help               this text
 
@@ -68,7 +72,11 @@ var FLAG_INPUTS = [
   Input.targets,
   Input.runTests,
   Input.workspace,
-  Input.kubeCrossImage
+  Input.kubeCrossImage,
+  Input.outputDir,
+  Input.serverImages,
+  Input.goRunnerImage,
+  Input.kubeProxyBaseImage
 ];
 function parse(argv) {
   const { values, positionals } = parseArgs({

@@ -10,7 +10,7 @@ import {
   removeRunContainersOnSignal,
   runPipeline,
   summaryMarkdown
-} from "./chunks/chunk-NOMUTZRA.js";
+} from "./chunks/chunk-KOFLFQ2I.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -22,6 +22,10 @@ options (the action's inputs):
   --run-tests BOOL         run make test and make test-integration (default: true for release)
   --workspace STRATEGY     ${WORKSPACES.join(' | ')} (default: volume)
   --kube-cross-image REF   kube-cross repository[:tag] (default: from the tree)
+  --output-dir DIR         where release-tars/ and release-images/ go (default: <source>/_output)
+  --server-images BOOL     image archives in the linux server tarballs (default: true)
+  --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
+  --kube-proxy-base-image REF  base image of kube-proxy
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
   -h, --help               this text
 
@@ -34,7 +38,11 @@ const FLAG_INPUTS = [
   Input.targets,
   Input.runTests,
   Input.workspace,
-  Input.kubeCrossImage
+  Input.kubeCrossImage,
+  Input.outputDir,
+  Input.serverImages,
+  Input.goRunnerImage,
+  Input.kubeProxyBaseImage
 ] as const
 
 function parse(argv: string[]): { command: string; raw: RawInputs } | null {

@@ -1,6 +1,7 @@
 // The inputs of action.yml (and the CLI's flags) parsed once into a typed, readonly Config.
 // Every check here runs before the engine is contacted, so bad input never starts a container.
 import { resolve } from 'node:path'
+import { isReference, parseReference } from './docker/reference.js'
 import { PlatformError, parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
 import { TargetError, parseTargets, type Target } from './kube/targets.js'
 import { TreeError, readKubeTree, type KubeTree } from './kube/tree.js'
@@ -14,7 +15,11 @@ export const Input = {
   source: 'source',
   workspace: 'workspace',
   kubeCrossImage: 'kube-cross-image',
-  verbose: 'verbose'
+  verbose: 'verbose',
+  outputDir: 'output-dir',
+  serverImages: 'server-images',
+  goRunnerImage: 'go-runner-image',
+  kubeProxyBaseImage: 'kube-proxy-base-image'
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -38,6 +43,12 @@ export interface Config {
   readonly kubeCross: { readonly repository: string; readonly tag: string }
   /** KUBE_VERBOSE for the build. */
   readonly verbosity: number
+  /** Where release-tars/ and release-images/ go (upstream's OUT_DIR, default <tree>/_output). */
+  readonly outputDir: string
+  /** Docker image archives in the linux server tarballs. */
+  readonly serverImages: boolean
+  /** Base image overrides from inputs; they win over upstream's env variables. */
+  readonly baseImages: { readonly goRunnerImage?: string; readonly kubeProxyBaseImage?: string }
 }
 
 export class ConfigError extends Error {
@@ -69,20 +80,20 @@ function parseVerbosity(value: string): number {
   throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
 }
 
-/** `repo` or `repo:tag`; a port in the registry host is not a tag. */
-function splitImageReference(ref: string): { repository: string; tag: string | null } {
-  const at = ref.lastIndexOf(':')
-  if (at > ref.lastIndexOf('/')) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) }
-  return { repository: ref, tag: null }
+function parseImageReference(input: InputName, value: string): string | undefined {
+  if (value === '') return undefined
+  if (!isReference(value))
+    throw new ConfigError(input, `'${value}' is not an image reference (repository[:tag])`)
+  return value
 }
 
 function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string): Config['kubeCross'] {
   const ref = value || env.KUBE_CROSS_IMAGE || DEFAULT_KUBE_CROSS_IMAGE
-  const { repository, tag } = splitImageReference(ref)
-  if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(repository) || (tag !== null && !/^[\w][\w.-]{0,127}$/.test(tag))) {
+  const parsed = parseReference(ref)
+  if (!parsed || parsed.digest) {
     throw new ConfigError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`)
   }
-  return { repository, tag: tag ?? (env.KUBE_CROSS_VERSION || treeTag) }
+  return { repository: parsed.repository, tag: parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag) }
 }
 
 /** Errors of the kube/ parsers, which know the rules but not the input's name. */
@@ -108,5 +119,23 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  return { mode, platforms, targets, runTests, tree, workspace, kubeCross, verbosity }
+  const outputDir = resolve(tree.root, value(Input.outputDir) || env.OUT_DIR || '_output')
+  const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
+  const baseImages = {
+    goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
+    kubeProxyBaseImage: parseImageReference(Input.kubeProxyBaseImage, value(Input.kubeProxyBaseImage))
+  }
+  return {
+    mode,
+    platforms,
+    targets,
+    runTests,
+    tree,
+    workspace,
+    kubeCross,
+    verbosity,
+    outputDir,
+    serverImages,
+    baseImages
+  }
 }

@@ -87,7 +87,7 @@ export class RsyncDaemon {
           },
           { kind: 'data', path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}\n`, mode: 0o600 }
         ],
-        owner
+        { owner }
       )
       await containers.putArchive(container.id, '/tmp', files)
       await containers.start(container.id)

@@ -12,7 +12,6 @@ const PASSED_THROUGH = [
   'GOTOOLCHAIN',
   'GOFLAGS',
   'GOGCFLAGS',
-  'SOURCE_DATE_EPOCH',
   'KUBE_RACE',
   'GOPROXY'
 ] as const
@@ -24,6 +23,8 @@ export interface BuildEnvOptions {
   readonly fastBuild: boolean
   readonly verbosity: number
   readonly platforms: readonly string[]
+  /** Build dates in the binaries come from it: the same commit builds the same bytes. */
+  readonly sourceDateEpoch: number
 }
 
 function builderOs(hostEnv: NodeJS.ProcessEnv): string {
@@ -37,6 +38,7 @@ export function buildEnv(options: BuildEnvOptions, hostEnv: NodeJS.ProcessEnv): 
     `KUBE_BUILDER_OS=${builderOs(hostEnv)}`,
     `KUBE_VERBOSE=${options.verbosity}`,
     `KUBE_BUILD_PLATFORMS=${options.platforms.join(' ')}`,
+    `SOURCE_DATE_EPOCH=${options.sourceDateEpoch}`,
     // The kube-build image sets these two; kube-cross run directly does not.
     `KUBE_OUTPUT_SUBPATH=${OUTPUT_SUBPATH}`,
     // Binaries carry the version computed on the host, whatever the container's view of .git.

@@ -108,6 +108,24 @@ export async function computeVersion(root: string, env: NodeJS.ProcessEnv): Prom
   }
 }
 
+/**
+ * SOURCE_DATE_EPOCH for reproducible output: the variable when set, else the commit time, else
+ * (no git) the current time.
+ */
+export async function sourceDateEpoch(root: string, env: NodeJS.ProcessEnv): Promise<number> {
+  if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
+    if (!/^[0-9]+$/.test(env.SOURCE_DATE_EPOCH)) {
+      throw new VersionError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${env.SOURCE_DATE_EPOCH}'`)
+    }
+    return Number(env.SOURCE_DATE_EPOCH)
+  }
+  try {
+    return Number(await git(root, ['log', '-1', '--format=%ct', 'HEAD']))
+  } catch {
+    return Math.floor(Date.now() / 1000)
+  }
+}
+
 function fromParts(commit: string, treeState: string, version: string): KubeVersion {
   assertSemver(version)
   if (treeState !== 'clean' && treeState !== 'dirty' && treeState !== 'archive') {

@@ -51,7 +51,7 @@ function summaryRows(report: RunReport): {
       ['targets', report.targets]
     ],
     stages: report.stages.map(s => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? 'ok' : 'failed']),
-    tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes)])
+    tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes), t.sha256])
   }
 }
 
@@ -78,8 +78,8 @@ export function summaryMarkdown(report: RunReport): string {
           '',
           `In \`${report.releaseDir}\``,
           '',
-          mdRow(['tarball', 'size']),
-          mdRow(['---', '---:']),
+          mdRow(['tarball', 'size', 'sha256']),
+          mdRow(['---', '---:', '---']),
           ...rows.tarballs.map(mdRow),
           ''
         ]

@@ -41,7 +41,12 @@ export async function build(
   const { config, log } = ctx
   const containers = new ContainerClient(prereqs.engine.docker, log)
   const env = buildEnv(
-    { fastBuild: config.mode === 'quick-release', verbosity: config.verbosity, platforms: prereqs.platforms },
+    {
+      fastBuild: config.mode === 'quick-release',
+      verbosity: config.verbosity,
+      platforms: prereqs.platforms,
+      sourceDateEpoch: prereqs.sourceDateEpoch
+    },
     ctx.env
   )
   const commands = [...prereqs.plan.commands, ...(config.runTests ? TEST_COMMANDS : [])]

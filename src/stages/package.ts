@@ -1,20 +1,32 @@
-// Stage 6 (kube::release::package_tarballs): the client, node, server and test tarballs of every
-// platform this run built, written in parallel. The src, manifests, portable and final tarballs,
-// server images and checksums are planned by kube/tarballs.ts when they arrive.
-import { availableParallelism } from 'node:os'
-import { mkdir, readdir, rm, stat } from 'node:fs/promises'
-import { join, relative } from 'node:path'
-import { writeTarGz } from '../archive/tar.js'
-import { releaseTarsDir } from '../kube/layout.js'
-import { planTarballs } from '../kube/tarballs.js'
+// Stage 6 (kube::release::package_tarballs): every release tarball of the platforms this run built,
+// plus checksums. Tarballs are written in parallel and share compressed members (tar.ts), every
+// mtime is SOURCE_DATE_EPOCH and members are sorted, so the same commit gives the same bytes.
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeChecksums } from '../archive/checksums.js'
+import { TarGzWriter } from '../archive/tar.js'
+import { writeGitArchive } from '../kube/src-archive.js'
+import {
+  SRC_TARBALL,
+  planBinaryTarballs,
+  planDirtySrc,
+  planFinal,
+  planManifests,
+  planTestPortable,
+  type ReleaseSources,
+  type TarballPlan
+} from '../kube/tarballs.js'
+import { listTree } from '../kube/tree-files.js'
 import type { RunContext } from './context.js'
 import type { BuildOutput } from './output.js'
 import type { Prereqs } from './prereqs.js'
+import { makeServerImages } from './server-images.js'
 
 export interface Tarball {
   readonly name: string
   readonly path: string
   readonly bytes: number
+  readonly sha256: string
 }
 
 export interface Packages {
@@ -22,49 +34,64 @@ export interface Packages {
   readonly tarballs: readonly Tarball[]
 }
 
-/** Files under the tree's LICENSES/, relative to it; none when the tree has no such directory. */
-async function licenseFiles(root: string): Promise<string[]> {
-  const dir = join(root, 'LICENSES')
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-    return entries.filter(e => e.isFile()).map(e => relative(dir, join(e.parentPath, e.name)))
-  } catch {
-    return []
-  }
-}
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>
-): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++])
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
-
 export async function packageTarballs(
   ctx: RunContext,
   prereqs: Prereqs,
   out: BuildOutput
 ): Promise<Packages> {
-  const root = ctx.config.tree.root
-  const dir = releaseTarsDir(root)
-  await rm(dir, { recursive: true, force: true })
-  await mkdir(dir, { recursive: true })
-  const plans = planTarballs(prereqs.plan.built, out.binDir, await licenseFiles(root), root)
-  await inParallel(plans, availableParallelism(), async plan => {
-    await writeTarGz(join(dir, plan.name), plan.members)
-    ctx.log.info(`wrote ${plan.name}`)
-  })
+  const { config, log } = ctx
+  const root = config.tree.root
+  const dir = join(config.outputDir, 'release-tars')
+  const stage = join(config.outputDir, 'release-stage')
+  for (const path of [dir, stage]) {
+    await rm(path, { recursive: true, force: true })
+    await mkdir(path, { recursive: true })
+  }
+  const created = new Date(prereqs.sourceDateEpoch * 1000)
+  const writer = new TarGzWriter(stage, { mtime: created })
+  const written: string[] = []
+  const write = async (plan: TarballPlan): Promise<void> => {
+    await writer.write(join(dir, plan.name), plan.members)
+    written.push(plan.name)
+    log.info(`wrote ${plan.name}`)
+  }
+  try {
+    const sources: ReleaseSources = {
+      treeRoot: root,
+      tree: await listTree(root),
+      built: prereqs.plan.built,
+      binRoot: out.binDir,
+      version: prereqs.version.version,
+      releaseTars: dir,
+      serverImages: config.serverImages
+        ? await makeServerImages(ctx, prereqs, out, join(config.outputDir, 'release-images'), created)
+        : new Map()
+    }
+    const binaryTarballs = planBinaryTarballs(sources)
+    // A build restricted by targets yields only the tarballs of its binaries (and the src tarball they embed).
+    const everything = config.targets === null
+    if (everything || binaryTarballs.some(p => p.members.some(m => m.path.endsWith(`/${SRC_TARBALL}`)))) {
+      if (prereqs.version.treeState === 'clean') await writeGitArchive(root, join(dir, SRC_TARBALL))
+      else await writer.write(join(dir, SRC_TARBALL), planDirtySrc(sources).members)
+      written.push(SRC_TARBALL)
+      log.info(`wrote ${SRC_TARBALL} (${prereqs.version.treeState} tree)`)
+    }
+    if (everything) await write(planManifests(sources))
+    const rest = [...binaryTarballs, ...(everything ? [planTestPortable(sources), planFinal(sources)] : [])]
+    await Promise.all(rest.map(write))
+  } finally {
+    await writer.dispose()
+    await rm(stage, { recursive: true, force: true })
+  }
+  const digests = await writeChecksums(dir, written)
+  log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`)
   const tarballs = await Promise.all(
-    plans.map(async plan => {
-      const path = join(dir, plan.name)
-      return { name: plan.name, path, bytes: (await stat(path)).size }
-    })
+    digests.map(async d => ({
+      name: d.name,
+      path: join(dir, d.name),
+      bytes: (await stat(join(dir, d.name))).size,
+      sha256: d.sha256
+    }))
   )
   return { dir, tarballs }
 }

@@ -7,7 +7,7 @@ import { connectEngine, type Engine } from '../docker/engine.js'
 import { planBuild, type BuildPlan } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
 import { resolvePlatforms } from '../kube/platforms.js'
-import { computeVersion, versionFileContent, type KubeVersion } from '../kube/version.js'
+import { computeVersion, sourceDateEpoch, versionFileContent, type KubeVersion } from '../kube/version.js'
 import type { RunContext } from './context.js'
 
 export interface Prereqs {
@@ -17,6 +17,8 @@ export interface Prereqs {
   readonly platforms: readonly string[]
   readonly plan: BuildPlan
   readonly version: KubeVersion
+  /** Seconds since the epoch: build dates and every mtime in the tarballs. */
+  readonly sourceDateEpoch: number
 }
 
 /** Below this much free space next to the tree, a release build is likely to fail late. */
@@ -64,8 +66,10 @@ export async function prereqs(ctx: RunContext): Promise<Prereqs> {
   const version = await computeVersion(root, ctx.env)
   await writeFile(join(root, VERSION_FILE_NAME), versionFileContent(version))
   log.info(`version ${version.version} (commit ${version.commit || 'unknown'}, tree ${version.treeState})`)
+  const epoch = await sourceDateEpoch(root, ctx.env)
+  log.info(`SOURCE_DATE_EPOCH ${epoch} (${new Date(epoch * 1000).toISOString()})`)
 
   const user =
     engine.rootless || process.getuid === undefined ? null : { uid: process.getuid(), gid: process.getgid!() }
-  return { engine, user, platforms, plan, version }
+  return { engine, user, platforms, plan, version, sourceDateEpoch: epoch }
 }

@@ -8,7 +8,9 @@ export function publish(ctx: RunContext, prereqs: Prereqs, packages: Packages, r
   reporter.setOutput(Output.version, prereqs.version.version)
   reporter.setOutput(
     Output.tarballs,
-    JSON.stringify(packages.tarballs.map(t => ({ name: t.name, path: t.path, bytes: t.bytes })))
+    JSON.stringify(
+      packages.tarballs.map(t => ({ name: t.name, path: t.path, bytes: t.bytes, sha256: t.sha256 }))
+    )
   )
   reporter.setOutput(Output.releaseDir, packages.dir)
   ctx.log.info(`${packages.tarballs.length} tarballs in ${packages.dir}`)

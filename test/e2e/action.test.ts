@@ -59,6 +59,8 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
     'INPUT_RUN-TESTS': 'true',
     INPUT_PLATFORMS: '',
     'INPUT_KUBE-CROSS-IMAGE': '',
+    // Upstream's OUT_DIR breaks make release; here it only moves release-tars.
+    'INPUT_OUTPUT-DIR': 'out',
     INPUT_VERBOSE: 'false'
   }
   const main = await runProcess([process.execPath, join(REPO_ROOT, 'dist/index.js')], env, workspace)
@@ -69,7 +71,7 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
   const outputs = fileCommands(await readFile(runnerFiles.GITHUB_OUTPUT, 'utf8'))
   const describe = execFileSync('git', ['describe', '--tags'], { cwd: tree, encoding: 'utf8' }).trim()
   expect(outputs.version).toBe(`${describe}-dirty`)
-  expect(outputs['release-dir']).toBe(join(tree, '_output/release-tars'))
+  expect(outputs['release-dir']).toBe(join(tree, 'out/release-tars'))
   const tarballs = JSON.parse(outputs.tarballs) as { name: string; path: string; bytes: number }[]
   // Only client binaries were asked for: only the client tarball of the host platform.
   const host = `linux-${engineArch()}`
@@ -87,7 +89,7 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
 
   const state = fileCommands(await readFile(runnerFiles.GITHUB_STATE, 'utf8'))
   expect(state['run-id']).toMatch(/^4242-1-[0-9a-f]{8}$/)
-  expect(managedObjects('containers', tree)).toEqual([])
+  expect(managedObjects('containers', { tree })).toEqual([])
 
   // A container left by a killed main step: the post step must remove it by its run label.
   const kubeCross = execFileSync(
@@ -106,7 +108,7 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
     kubeCross,
     'true'
   ])
-  expect(managedObjects('containers')).toHaveLength(1)
+  expect(managedObjects('containers', { run: state['run-id'] })).toHaveLength(1)
   // The post step sees the state as STATE_* variables.
   const post = await runProcess(
     [process.execPath, join(REPO_ROOT, 'dist/index.js')],
@@ -116,5 +118,5 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
   expect(post.code, post.stdout).toBe(0)
   expect(post.stdout).not.toContain('::error')
   expect(post.stdout).toContain('removed 1 container')
-  expect(managedObjects('containers')).toEqual([])
+  expect(managedObjects('containers', { run: state['run-id'] })).toEqual([])
 })

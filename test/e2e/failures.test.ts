@@ -28,7 +28,7 @@ describe('a failing compile', () => {
     )
     expect(result.stderr).toContain('undefined: undefinedName')
     expect(result.stdout).toMatch(/build\s+[0-9.]+ s\s+failed/)
-    expect(managedObjects('containers', dir)).toEqual([])
+    expect(managedObjects('containers', { tree: dir })).toEqual([])
   })
 })
 
@@ -52,8 +52,8 @@ describe('bad input', () => {
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(message)
     expect(result.stdout).not.toContain('==> prereqs')
-    expect(managedObjects('containers', dir)).toEqual([])
-    expect(managedObjects('volumes', dir)).toEqual([])
+    expect(managedObjects('containers', { tree: dir })).toEqual([])
+    expect(managedObjects('volumes', { tree: dir })).toEqual([])
   })
 
   it('refuses a directory that is not a Kubernetes tree', async () => {
@@ -80,6 +80,6 @@ describe('bad input', () => {
     expect(result.stderr).toMatch(
       /the kube-cross image 127\.0\.0\.1:1\/kube-cross:v0 is not on the engine and could not be pulled: .*input 'kube-cross-image'/s
     )
-    expect(managedObjects('containers', dir)).toEqual([])
+    expect(managedObjects('containers', { tree: dir })).toEqual([])
   })
 })

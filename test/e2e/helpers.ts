@@ -40,11 +40,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Res
   return runProcess([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], { ...process.env, ...env })
 }
 
-/** Names of the engine's objects carrying this action's label, optionally for one tree. */
-export function managedObjects(kind: 'containers' | 'volumes' | 'images', tree?: string): string[] {
+/** Names of the engine's objects carrying this action's label, for one tree or one run. */
+export function managedObjects(
+  kind: 'containers' | 'volumes' | 'images',
+  owner: { tree: string } | { run: string }
+): string[] {
   const labels = [
     'io.kube-release-action.managed=true',
-    ...(tree ? [`io.kube-release-action.tree=${treeLabel(tree)}`] : [])
+    'tree' in owner
+      ? `io.kube-release-action.tree=${treeLabel(owner.tree)}`
+      : `io.kube-release-action.run=${owner.run}`
   ]
   const filters = labels.flatMap(l => ['--filter', `label=${l}`])
   const argv =

@@ -1,46 +1,150 @@
-// make quick-release on the real engine with each workspace strategy, twice each: the second run
-// reuses the kube-build image and the caches.
-import { afterAll, describe, expect, it } from 'vitest'
-import { checkRelease, engineArch } from './release-check.js'
+// make quick-release on the real engine with each workspace strategy: the full tarball set with
+// server images, byte-identical across strategies and runs, images that `docker load` accepts.
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBaseImages, type BaseImages } from './base-images.js'
+import { IMAGE_BINARIES } from './expected.js'
 import { cleanTree, fixtureTree, gitDescribe, managedObjects, runCli } from './helpers.js'
+import { checkRelease, engineArch } from './release-check.js'
 
+const run = promisify(execFile)
 const trees: string[] = []
+let bases: BaseImages
+
+beforeAll(async () => {
+  bases = await startBaseImages()
+})
 afterAll(async () => {
   for (const tree of trees) await cleanTree(tree)
+  await bases?.close()
 })
 
-describe.each(['volume', 'bind'])('quick-release, %s workspace', workspace => {
-  it('builds the host platform tarballs and leaves no container', async () => {
-    const tree = await fixtureTree('v1.31.0')
-    trees.push(tree)
-    const first = await runCli(['--source', tree, '--mode', 'quick-release', '--workspace', workspace])
-    expect(first.code, first.stderr + first.stdout.slice(-3000)).toBe(0)
-    expect(first.stdout).toMatch(/==> build/)
-    expect(first.stdout).toMatch(/Building go targets for linux\//)
-    // A clean checkout of a tag builds exactly that version.
-    const version = gitDescribe(tree)
-    expect(first.stdout).toContain(`version    ${version}`)
-    await checkRelease(tree, [`linux/${engineArch()}`], version)
-    expect(managedObjects('containers', tree)).toEqual([])
+async function digests(tree: string): Promise<Map<string, string>> {
+  const dir = join(tree, '_output/release-tars')
+  const names = (await readdir(dir)).filter(n => n.endsWith('.tar.gz'))
+  return new Map(
+    await Promise.all(
+      names.map(
+        async n =>
+          [
+            n,
+            createHash('sha256')
+              .update(await readFile(join(dir, n)))
+              .digest('hex')
+          ] as const
+      )
+    )
+  )
+}
 
-    const second = await runCli(['--source', tree, '--mode', 'quick-release', '--workspace', workspace])
-    expect(second.code, second.stderr).toBe(0)
-    if (workspace === 'volume') {
-      expect(second.stdout).toMatch(/reusing data volume kube-build-data-/)
-      expect(second.stdout).toMatch(/reusing kube-build:build-/)
+async function quickRelease(workspace: string): Promise<{ tree: string; stdout: string }> {
+  const tree = await fixtureTree('v1.31.0')
+  trees.push(tree)
+  const result = await runCli([
+    '--source',
+    tree,
+    '--mode',
+    'quick-release',
+    '--workspace',
+    workspace,
+    ...bases.args
+  ])
+  expect(result.code, result.stderr + result.stdout.slice(-3000)).toBe(0)
+  return { tree, stdout: result.stdout }
+}
+
+describe('quick-release', () => {
+  const built = new Map<string, string>()
+
+  it.each(['volume', 'bind'])(
+    'builds every tarball of the host platform with the %s workspace',
+    async workspace => {
+      const { tree, stdout } = await quickRelease(workspace)
+      built.set(workspace, tree)
+      expect(stdout).toMatch(/Building go targets for linux\//)
+      // A clean checkout of a tag builds exactly that version.
+      const version = gitDescribe(tree)
+      expect(stdout).toContain(`version    ${version}`)
+      await checkRelease(tree, { platforms: [`linux/${engineArch()}`], version, images: true, full: true })
+      expect(managedObjects('containers', { tree })).toEqual([])
     }
-    await checkRelease(tree, [`linux/${engineArch()}`], version)
-    expect(managedObjects('containers', tree)).toEqual([])
+  )
+
+  it('gives byte-identical tarballs for the same commit, whatever the workspace, run after run', async () => {
+    const [volume, bind] = [built.get('volume')!, built.get('bind')!]
+    const first = await digests(volume)
+    expect(first.size).toBe(8)
+    expect(await digests(bind)).toEqual(first)
+    const again = await runCli(['--source', volume, '--mode', 'quick-release', ...bases.args])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/reusing data volume kube-build-data-/)
+    expect(again.stdout).toMatch(/reusing kube-build:build-/)
+    expect(await digests(volume)).toEqual(first)
+  })
+
+  it('writes server images that docker load accepts, with tags, architecture and capability', async () => {
+    const tree = built.get('volume')!
+    const arch = engineArch()
+    const tag = gitDescribe(tree).replace('+', '_')
+    for (const binary of IMAGE_BINARIES) {
+      const archive = join(tree, '_output/release-images', arch, `${binary}.tar`)
+      const ref = `registry.k8s.io/${binary}-${arch}:${tag}`
+      const { stdout } = await run('docker', ['load', '-i', archive])
+      expect(stdout).toContain(`Loaded image: ${ref}`)
+      try {
+        const [image] = JSON.parse((await run('docker', ['image', 'inspect', ref])).stdout)
+        expect(image.Architecture).toBe(arch)
+        const path = binary === 'kubectl' ? '/bin/kubectl' : `/usr/local/bin/${binary}`
+        if (binary === 'kubectl') expect(image.Config.Entrypoint).toEqual(['/bin/kubectl'])
+        else expect(image.Config.Entrypoint ?? []).toEqual(binary === 'kube-proxy' ? [] : ['/go-runner'])
+        // The binary runs from the image and reports the build's version.
+        const printed = await run('docker', ['run', '--rm', '--entrypoint', path, ref, '--version'])
+        expect(printed.stdout.trim()).toBe(`Kubernetes ${gitDescribe(tree)}`)
+        if (binary === 'kube-apiserver')
+          expect(await fileCapability(ref, path)).toBe('0100000200040000' + '0'.repeat(24))
+      } finally {
+        await run('docker', ['rmi', '-f', ref])
+      }
+    }
   })
 })
+
+/** The security.capability xattr of a file in an image, hex, as the engine stored it. */
+async function fileCapability(ref: string, path: string): Promise<string> {
+  const { stdout: id } = await run('docker', ['create', ref])
+  try {
+    const script = [
+      'import sys, tarfile',
+      "t = tarfile.open(fileobj=sys.stdin.buffer, mode='r|')",
+      'for m in t:',
+      `    if m.name == '${path.slice(1)}':`,
+      "        print(m.pax_headers.get('SCHILY.xattr.security.capability', '').encode('latin-1').hex())",
+      '        break'
+    ].join('\n')
+    const { stdout } = await run(
+      'bash',
+      ['-c', 'docker export "$1" | python3 -c "$2"', '_', id.trim(), script],
+      {
+        maxBuffer: 64 * 1024 * 1024
+      }
+    )
+    return stdout.trim()
+  } finally {
+    await run('docker', ['rm', '-f', id.trim()])
+  }
+}
 
 describe('clean', () => {
   it('removes the data volume kept for a tree', async () => {
     const tree = await fixtureTree('v1.31.0')
     const result = await runCli(['--source', tree, '--mode', 'quick-release', '--targets', 'kubectl'])
     expect(result.code, result.stderr).toBe(0)
-    expect(managedObjects('volumes', tree)).toHaveLength(1)
+    expect(managedObjects('volumes', { tree })).toHaveLength(1)
     await cleanTree(tree)
-    expect(managedObjects('volumes', tree)).toEqual([])
+    expect(managedObjects('volumes', { tree })).toEqual([])
   })
 })

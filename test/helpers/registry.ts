@@ -21,6 +21,8 @@ export interface Registry {
   readonly host: string
   /** "METHOD /path" of every request served, in order. */
   readonly requests: readonly string[]
+  /** IDs the engine gives the images pushed so far, once pulled (their config digests). */
+  readonly imageIds: readonly string[]
   /** Publishes `images` as repo:tag; several images make a manifest list. */
   push(repo: string, tag: string, images: PlatformImage[]): Promise<void>
   /** When on, blob GETs send their headers and then never finish (a stalled pull). */
@@ -67,6 +69,7 @@ export async function startRegistry(): Promise<Registry> {
   const manifests = new Map<string, { type: string; data: Buffer }>() // by digest
   const tags = new Map<string, string>() // "repo:tag" -> manifest digest
   const requests: string[] = []
+  const imageIds: string[] = []
   let stalled = false
 
   const addBlob = (data: Buffer) => {
@@ -95,6 +98,8 @@ export async function startRegistry(): Promise<Registry> {
         created: EPOCH
       })
     )
+    // The config digest is the image ID the engine gives the pulled image.
+    imageIds.push(config.digest)
     const ref = addManifest(MEDIA.manifest, {
       config: { mediaType: MEDIA.config, ...config },
       layers: [{ mediaType: MEDIA.layer, ...layer }]
@@ -152,6 +157,7 @@ export async function startRegistry(): Promise<Registry> {
   return {
     host: `127.0.0.1:${port}`,
     requests,
+    imageIds,
     async push(repo, tag, images) {
       if (images.length === 0) throw new Error('push needs at least one image')
       const refs = []

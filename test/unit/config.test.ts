@@ -274,7 +274,7 @@ describe('loadConfig: kube-cross image', () => {
     expect(config.kubeCross).toEqual({ repository, tag })
   })
 
-  it.each(['UPPER/kube-cross', 'kube cross', 'repo:tag with space', 'repo:', ':tag'])(
+  it.each(['build-image/UPPER', 'kube cross', 'repo:tag with space', 'repo:', ':tag'])(
     'rejects %j',
     async input => {
       const source = await makeTree()
@@ -282,4 +282,116 @@ describe('loadConfig: kube-cross image', () => {
       expect(err.message).toMatch(/^input 'kube-cross-image': /)
     }
   )
+})
+
+// §2 / §6: LOCAL_OUTPUT_ROOT is ${KUBE_ROOT}/${OUT_DIR:-_output}; release-tars/ and release-images/ go there.
+describe('loadConfig: output-dir', () => {
+  it.each([
+    // [input, env, expected relative to the tree (or absolute)]
+    ['', {}, '_output'],
+    ['', { OUT_DIR: '' }, '_output'],
+    ['', { OUT_DIR: 'out' }, 'out'],
+    ['', { OUT_DIR: 'build/out' }, 'build/out'],
+    ['release', {}, 'release'],
+    [' release ', {}, 'release'],
+    ['release', { OUT_DIR: 'out' }, 'release'],
+    ['../beside', {}, '../beside']
+  ])('input %j env %j → <tree>/%s', async (input, env, expected) => {
+    const source = await makeTree()
+    const config = await loadConfig({ source, 'output-dir': input }, env, tmp)
+    expect(config.outputDir).toBe(resolve(source, expected))
+  })
+
+  it('a relative output-dir is relative to the tree, not to the working directory', async () => {
+    const source = await makeTree({}, 'k')
+    const elsewhere = join(tmp, 'elsewhere')
+    await mkdir(elsewhere)
+    const config = await loadConfig({ source, 'output-dir': 'out' }, {}, elsewhere)
+    expect(config.outputDir).toBe(join(source, 'out'))
+  })
+
+  it('an absolute output-dir is used as is', async () => {
+    const source = await makeTree()
+    const abs = join(tmp, 'abs', 'out')
+    expect((await loadConfig({ source, 'output-dir': abs }, { OUT_DIR: 'x' }, tmp)).outputDir).toBe(abs)
+  })
+})
+
+describe('loadConfig: server-images', () => {
+  it.each([
+    ['', true],
+    ['true', true],
+    ['TRUE', true],
+    [' True ', true],
+    ['false', false],
+    ['False', false]
+  ])('%j → %s', async (input, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, 'server-images': input }, {}, tmp)).serverImages).toBe(expected)
+  })
+
+  it.each(['yes', 'no', '1', '0', 'y', 'n', 'on'])('%j is refused, naming true and false', async input => {
+    const source = await makeTree()
+    const err = await configError({ source, 'server-images': input })
+    expect(err.message).toMatch(/^input 'server-images': /)
+    for (const m of [`'${input}'`, 'true', 'false']) expect(err.message).toContain(m)
+  })
+})
+
+describe('loadConfig: go-runner-image and kube-proxy-base-image', () => {
+  const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`
+  const INPUTS = [
+    ['go-runner-image', 'goRunnerImage'],
+    ['kube-proxy-base-image', 'kubeProxyBaseImage']
+  ] as const
+
+  it('unset: no override of either', async () => {
+    const source = await makeTree()
+    const config = await loadConfig({ source }, {}, tmp)
+    expect(config.baseImages.goRunnerImage).toBeUndefined()
+    expect(config.baseImages.kubeProxyBaseImage).toBeUndefined()
+  })
+
+  describe.each(INPUTS)('%s', (input, key) => {
+    it.each([
+      'registry.k8s.io/build-image/go-runner:v2.4.0-go1.25.6',
+      'registry.k8s.io/build-image/distroless-iptables:v0.8.7',
+      'gcr.io/distroless/static-debian13',
+      'localhost:5000/go-runner',
+      'localhost:5000/a/b/go-runner:dev_1.2-3',
+      `registry.k8s.io/build-image/go-runner@${DIGEST}`,
+      `registry.k8s.io/build-image/go-runner:v2.4.0@${DIGEST}`,
+      // Tags may hold upper case letters (the reference grammar: [\w][\w.-]{0,127}).
+      'example.com/go-runner:V2.4.0-RC1'
+    ])('accepts %s', async ref => {
+      const source = await makeTree()
+      const config = await loadConfig({ source, [input]: ` ${ref} ` }, {}, tmp)
+      expect(config.baseImages[key]).toBe(ref)
+    })
+
+    it.each([
+      'Not An Image',
+      'build-image/UPPER',
+      'go runner',
+      ':tag',
+      // An empty tag, an empty path component, a trailing slash: not references.
+      'example.com/go-runner:',
+      'example.com//go-runner',
+      'example.com/go-runner/',
+      'example.com/go-runner@sha256:abc',
+      `example.com/go-runner@${DIGEST.toUpperCase()}`,
+      'example.com/go-runner:tag with space'
+    ])('refuses %j, naming the input', async ref => {
+      const source = await makeTree()
+      const err = await configError({ source, [input]: ref })
+      expect(err.message).toMatch(new RegExp(`^input '${input}': `))
+      expect(err.message).toContain(`'${ref}'`)
+    })
+  })
+
+  it('each input sets only its own override', async () => {
+    const source = await makeTree()
+    const config = await loadConfig({ source, 'go-runner-image': 'example.com/gr:1' }, {}, tmp)
+    expect(config.baseImages).toEqual({ goRunnerImage: 'example.com/gr:1', kubeProxyBaseImage: undefined })
+  })
 })

@@ -16,7 +16,7 @@ function asMap(env: string[]): Map<string, string> {
   return map
 }
 
-const base = { fastBuild: false, verbosity: 1, platforms: ['linux/amd64'] }
+const base = { fastBuild: false, verbosity: 1, platforms: ['linux/amd64'], sourceDateEpoch: 1700000000 }
 
 // §3.3.1: passed as `${VAR:-}`, i.e. always present, empty when unset on the host.
 const ALWAYS_PASSED = [
@@ -28,7 +28,6 @@ const ALWAYS_PASSED = [
   'GOTOOLCHAIN',
   'GOFLAGS',
   'GOGCFLAGS',
-  'SOURCE_DATE_EPOCH',
   'KUBE_RACE',
   'GOPROXY'
 ]
@@ -92,10 +91,19 @@ describe('buildEnv', () => {
     )
   })
 
-  it('SOURCE_DATE_EPOCH is passed through (it drives buildDate)', () => {
-    expect(asMap(buildEnv(base, { SOURCE_DATE_EPOCH: '1700000000' })).get('SOURCE_DATE_EPOCH')).toBe(
-      '1700000000'
+  // §6: SOURCE_DATE_EPOCH drives buildDate. The run computes it once (the variable, else the commit
+  // time) and hands the same value to the container and the tarball mtimes.
+  it.each([0, 1, 1700000000, 4102444800])('SOURCE_DATE_EPOCH is the option: %i', sourceDateEpoch => {
+    expect(asMap(buildEnv({ ...base, sourceDateEpoch }, {})).get('SOURCE_DATE_EPOCH')).toBe(
+      String(sourceDateEpoch)
     )
+  })
+
+  it('SOURCE_DATE_EPOCH comes from the option, not from the host environment', () => {
+    const env = asMap(buildEnv({ ...base, sourceDateEpoch: 1600000000 }, { SOURCE_DATE_EPOCH: '1700000000' }))
+    expect(env.get('SOURCE_DATE_EPOCH')).toBe('1600000000')
+    // Set even when the host has none (upstream would pass it empty).
+    expect(asMap(buildEnv(base, {})).get('SOURCE_DATE_EPOCH')).toBe('1700000000')
   })
 
   it('GOLDFLAGS only when set on the host; set-but-empty is still passed', () => {
@@ -159,6 +167,7 @@ describe('buildEnv', () => {
       'KUBE_BUILD_PLATFORMS',
       'KUBE_OUTPUT_SUBPATH',
       'KUBE_GIT_VERSION_FILE',
+      'SOURCE_DATE_EPOCH',
       ...ALWAYS_PASSED
     ]) {
       expect(env.has(name), name).toBe(true)

@@ -12,6 +12,7 @@ import {
   describeToSemver,
   majorMinor,
   parseVersionFile,
+  sourceDateEpoch,
   versionFileContent,
   type KubeVersion
 } from '../../../src/kube/version.js'
@@ -400,5 +401,87 @@ describe('computeVersion', () => {
     const v = await computeVersion(dir, { KUBE_GIT_VERSION: 'v1.2.3', KUBE_GIT_COMMIT: 'abc' })
     expect(v.commit).toBe('abc')
     expect(v.treeState).toBe('dirty')
+  })
+})
+
+// §6: SOURCE_DATE_EPOCH drives buildDate; CI uses the commit timestamp. The variable wins when set.
+describe('sourceDateEpoch', () => {
+  /** A commit whose committer time is `committed` and author time something else. */
+  function commitAt(message: string, committed: number, authored = committed - 86400): void {
+    execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        ...GIT_ENV,
+        GIT_AUTHOR_DATE: `@${authored} +0000`,
+        GIT_COMMITTER_DATE: `@${committed} +0200`
+      }
+    })
+  }
+
+  it('the commit time of HEAD (committer time, in seconds since the epoch)', async () => {
+    git(dir, 'init', '-q')
+    commitAt('one', 1600000000)
+    expect(await sourceDateEpoch(dir, {})).toBe(1600000000)
+  })
+
+  it('follows HEAD: a later commit, then a checkout of the earlier one', async () => {
+    git(dir, 'init', '-q')
+    commitAt('one', 1600000000)
+    const first = git(dir, 'rev-parse', 'HEAD')
+    commitAt('two', 1650000000)
+    expect(await sourceDateEpoch(dir, {})).toBe(1650000000)
+    git(dir, 'checkout', '-q', first)
+    expect(await sourceDateEpoch(dir, {})).toBe(1600000000)
+  })
+
+  it('uncommitted changes do not move it', async () => {
+    git(dir, 'init', '-q')
+    commitAt('one', 1600000000)
+    await writeFile(join(dir, 'new'), 'x\n')
+    expect(await sourceDateEpoch(dir, {})).toBe(1600000000)
+  })
+
+  it.each(['1700000000', '0', '1'])('SOURCE_DATE_EPOCH=%s wins over the commit time', async value => {
+    git(dir, 'init', '-q')
+    commitAt('one', 1600000000)
+    expect(await sourceDateEpoch(dir, { SOURCE_DATE_EPOCH: value })).toBe(Number(value))
+  })
+
+  it('SOURCE_DATE_EPOCH needs no git repository', async () => {
+    expect(await sourceDateEpoch(dir, { SOURCE_DATE_EPOCH: '1234567890' })).toBe(1234567890)
+  })
+
+  it('an empty SOURCE_DATE_EPOCH counts as unset (upstream passes ${SOURCE_DATE_EPOCH:-})', async () => {
+    git(dir, 'init', '-q')
+    commitAt('one', 1600000000)
+    expect(await sourceDateEpoch(dir, { SOURCE_DATE_EPOCH: '' })).toBe(1600000000)
+  })
+
+  it.each(['yesterday', '-5', '1.5', '17e8', ' 12', '0x10', '12abc'])(
+    'SOURCE_DATE_EPOCH=%j is not a number of seconds: VersionError naming it',
+    async value => {
+      const err = await sourceDateEpoch(dir, { SOURCE_DATE_EPOCH: value }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(VersionError)
+      expect((err as Error).message).toContain('SOURCE_DATE_EPOCH')
+      expect((err as Error).message).toContain(value)
+    }
+  )
+
+  it('no git repository: the current time, in whole seconds', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const epoch = await sourceDateEpoch(dir, {})
+    const after = Math.ceil(Date.now() / 1000)
+    expect(Number.isInteger(epoch)).toBe(true)
+    expect(epoch).toBeGreaterThanOrEqual(before)
+    expect(epoch).toBeLessThanOrEqual(after)
+  })
+
+  it('a repository without commits: the current time', async () => {
+    git(dir, 'init', '-q')
+    const before = Math.floor(Date.now() / 1000)
+    const epoch = await sourceDateEpoch(dir, {})
+    expect(epoch).toBeGreaterThanOrEqual(before)
+    expect(epoch).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000))
   })
 })

@@ -10,11 +10,32 @@ const STAGES = [
   { name: 'output', seconds: 3.3, ok: true },
   { name: 'package', seconds: 45.05, ok: true }
 ]
+const sha = (c: string): string => c.repeat(64)
 const TARBALLS = [
-  { name: 'kubernetes-client-linux-amd64.tar.gz', path: '/t/_output/release-tars/c', bytes: 30 * 1024 ** 2 },
-  { name: 'kubernetes-node-linux-amd64.tar.gz', path: '/t/_output/release-tars/n', bytes: 123456789 },
-  { name: 'kubernetes-server-linux-amd64.tar.gz', path: '/t/_output/release-tars/s', bytes: 400 * 1024 ** 2 },
-  { name: 'kubernetes-test-linux-amd64.tar.gz', path: '/t/_output/release-tars/t', bytes: 2048 }
+  {
+    name: 'kubernetes-client-linux-amd64.tar.gz',
+    path: '/t/_output/release-tars/c',
+    bytes: 30 * 1024 ** 2,
+    sha256: sha('a')
+  },
+  {
+    name: 'kubernetes-node-linux-amd64.tar.gz',
+    path: '/t/_output/release-tars/n',
+    bytes: 123456789,
+    sha256: sha('b')
+  },
+  {
+    name: 'kubernetes-server-linux-amd64.tar.gz',
+    path: '/t/_output/release-tars/s',
+    bytes: 400 * 1024 ** 2,
+    sha256: sha('c')
+  },
+  {
+    name: 'kubernetes-test-linux-amd64.tar.gz',
+    path: '/t/_output/release-tars/t',
+    bytes: 2048,
+    sha256: sha('d')
+  }
 ]
 
 const succeeded: RunReport = {
@@ -73,6 +94,15 @@ describe('summaryMarkdown', () => {
     expect(rows.find(r => r[0] === TARBALLS[0].name)?.[1]).toBe('30.0 MiB')
     expect(rows.find(r => r[0] === TARBALLS[3].name)?.[1]).toBe('2.0 KiB')
     expect(md).toContain('/t/_output/release-tars')
+  })
+
+  it('the tarball table has a sha256 column holding each tarball’s digest', () => {
+    const rows = mdRows(summaryMarkdown(succeeded))
+    const header = rows.find(r => r[0] === 'tarball')
+    expect(header).toBeDefined()
+    const column = header?.indexOf('sha256') ?? -1
+    expect(column, `header: ${header?.join(' | ')}`).toBeGreaterThan(0)
+    for (const t of TARBALLS) expect(rows.find(r => r[0] === t.name)?.[column], t.name).toBe(t.sha256)
   })
 
   it('states the result, version, mode, workspace, platforms and targets', () => {
@@ -145,6 +175,14 @@ describe('summaryText', () => {
       ).toHaveLength(1)
     expect(lines.find(l => l.includes(TARBALLS[2].name))).toContain('400.0 MiB')
     expect(text).toContain('/t/_output/release-tars')
+  })
+
+  it('each tarball line has its sha256', () => {
+    const lines = section(summaryText(succeeded), 'tarballs')
+    for (const t of TARBALLS) {
+      const line = lines.find(l => l.includes(t.name))
+      expect(line?.trim().split(/\s+/), t.name).toContain(t.sha256)
+    }
   })
 
   it('aligns the columns of the stage table', () => {

@@ -6625,7 +6625,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve2, reject) => {
+        return new Promise(async (resolve3, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -6637,7 +6637,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve2();
+          resolve3();
         });
       })(),
       NullCipher,
@@ -6655,7 +6655,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash3,
+      createHash: createHash5,
       createHmac,
       createSign,
       createVerify,
@@ -7315,10 +7315,10 @@ ${formatted}-----END ${type} KEY-----`;
         if (headers !== void 0) {
           headers = headers.split(/\r\n|\n/g);
           for (let i = 0; i < headers.length; ++i) {
-            const header2 = headers[i];
-            let sepIdx = header2.indexOf(":");
-            if (header2.slice(0, sepIdx) === "DEK-Info") {
-              const val = header2.slice(sepIdx + 2);
+            const header = headers[i];
+            let sepIdx = header.indexOf(":");
+            if (header.slice(0, sepIdx) === "DEK-Info") {
+              const val = header.slice(sepIdx + 2);
               sepIdx = val.indexOf(",");
               if (sepIdx === -1)
                 continue;
@@ -7343,11 +7343,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -7512,8 +7512,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -7553,7 +7553,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac(
           "sha1",
-          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -7895,9 +7895,9 @@ var require_agent = __commonJS({
     "use strict";
     var { Socket } = __require("net");
     var { Duplex } = __require("stream");
-    var { resolve: resolve2 } = __require("path");
-    var { readFile: readFile4 } = __require("fs");
-    var { execFile: execFile2, spawn: spawn3 } = __require("child_process");
+    var { resolve: resolve3 } = __require("path");
+    var { readFile: readFile5 } = __require("fs");
+    var { execFile: execFile2, spawn: spawn4 } = __require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -8031,7 +8031,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -8074,7 +8074,7 @@ var require_agent = __commonJS({
             return cb(new Error("Unexpected multiple agent requests"));
           this.buffer = null;
           let error;
-          const proc = this.proc = spawn3(EXEPATH, [data.length]);
+          const proc = this.proc = spawn4(EXEPATH, [data.length]);
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
@@ -8114,7 +8114,7 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile4(socketPath, function readCygsocket(err, data) {
+          readFile5(socketPath, function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -8123,7 +8123,7 @@ var require_agent = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile4(socketPath, readCygsocket);
+                readFile5(socketPath, readCygsocket);
               });
               return;
             }
@@ -9875,7 +9875,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash3,
+      createHash: createHash5,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -10301,7 +10301,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash3(this.hashName);
+          const hash = createHash5(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -11309,9 +11309,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -12951,7 +12951,7 @@ var require_Protocol = __commonJS({
             const m = RE_IDENT.exec(identRaw);
             if (!m)
               throw new Error("Invalid identification string");
-            const header2 = {
+            const header = {
               greeting: start === op ? "" : full.slice(0, start - op),
               identRaw,
               versions: {
@@ -12962,11 +12962,11 @@ var require_Protocol = __commonJS({
             };
             this._remoteIdentRaw = Buffer.from(identRaw);
             this._debug && this._debug(`Remote ident: ${inspect(identRaw)}`);
-            this._compatFlags = getCompatFlags(header2);
+            this._compatFlags = getCompatFlags(header);
             this._buffer = void 0;
             this._decipher = new NullDecipher(0, onKEXPayload.bind(this, { firstPacket: true }));
             this._parse = parsePacket;
-            this._onHeader(header2);
+            this._onHeader(header);
             if (!this._destruct) {
               return len;
             }
@@ -13016,8 +13016,8 @@ var require_Protocol = __commonJS({
       }
       return handler(this, payload);
     }
-    function getCompatFlags(header2) {
-      const software = header2.versions.software;
+    function getCompatFlags(header) {
+      const software = header.versions.software;
       let flags = 0;
       for (const rule of COMPAT_CHECKS) {
         if (typeof rule[0] === "string") {
@@ -16746,7 +16746,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports, module) {
     "use strict";
     var {
-      createHash: createHash3,
+      createHash: createHash5,
       getHashes,
       randomFillSync
     } = __require("crypto");
@@ -16968,7 +16968,7 @@ var require_client = __commonJS({
           }
           hostVerifier = (key, verify) => {
             if (hashAlgo)
-              key = createHash3(hashAlgo).update(key).digest("hex");
+              key = createHash5(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -17001,11 +17001,11 @@ var require_client = __commonJS({
             } catch {
             }
           },
-          onHeader: (header2) => {
+          onHeader: (header) => {
             sawHeader = true;
-            this._remoteVer = header2.versions.software;
-            if (header2.greeting)
-              this.emit("greeting", header2.greeting);
+            this._remoteVer = header.versions.software;
+            if (header.greeting)
+              this.emit("greeting", header.greeting);
           },
           onHandshakeComplete: (negotiated) => {
             this.emit("handshake", negotiated);
@@ -19021,21 +19021,21 @@ var require_server = __commonJS({
             } catch {
             }
           },
-          onHeader: (header2) => {
+          onHeader: (header) => {
             this.removeListener("error", onClientPreHeaderError);
             const info = {
               ip: socket.remoteAddress,
               family: socket.remoteFamily,
               port: socket.remotePort,
-              header: header2
+              header
             };
             if (!server.emit("connection", this, info)) {
               proto.disconnect(DISCONNECT_REASON.BY_APPLICATION);
               socket.end();
               return;
             }
-            if (header2.greeting)
-              this.emit("greeting", header2.greeting);
+            if (header.greeting)
+              this.emit("greeting", header.greeting);
           },
           onHandshakeComplete: (negotiated) => {
             if (++exchanges > 1)
@@ -20113,11 +20113,11 @@ var require_keygen = __commonJS({
           const checkInt = randomBytes3(4);
           const commentBin = Buffer.from(comment);
           const privBlobLen = 4 + 4 + parsed.priv.length + 4 + commentBin.length;
-          let padding = [];
-          for (let i = 1; (privBlobLen + padding.length) % blockLen; ++i)
-            padding.push(i & 255);
-          padding = Buffer.from(padding);
-          let privBlob = Buffer.allocUnsafe(privBlobLen + padding.length);
+          let padding2 = [];
+          for (let i = 1; (privBlobLen + padding2.length) % blockLen; ++i)
+            padding2.push(i & 255);
+          padding2 = Buffer.from(padding2);
+          let privBlob = Buffer.allocUnsafe(privBlobLen + padding2.length);
           let extra;
           {
             let pos = 0;
@@ -20126,7 +20126,7 @@ var require_keygen = __commonJS({
             privBlob.set(parsed.priv, pos += 4);
             privBlob.writeUInt32BE(commentBin.length, pos += parsed.priv.length);
             privBlob.set(commentBin, pos += 4);
-            privBlob.set(padding, pos += commentBin.length);
+            privBlob.set(padding2, pos += commentBin.length);
           }
           if (encrypted) {
             const options = { authTagLength: encrypted.cipher.authLen };
@@ -20445,7 +20445,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join8(s) {
+        value: function join12(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -21822,14 +21822,14 @@ var require_async_iterator = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve3 = iter[kLastResolve];
+      if (resolve3 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve3(createIterResult(data, false));
         }
       }
     }
@@ -21837,13 +21837,13 @@ var require_async_iterator = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve3, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve3(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve3, reject);
         }, reject);
       };
     }
@@ -21863,12 +21863,12 @@ var require_async_iterator = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve3, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve3(createIterResult(void 0, true));
               }
             });
           });
@@ -21891,13 +21891,13 @@ var require_async_iterator = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve3, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -21919,15 +21919,15 @@ var require_async_iterator = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve3, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve3(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve3;
             iterator[kLastReject] = reject;
           }
         },
@@ -21946,12 +21946,12 @@ var require_async_iterator = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve3 = iterator[kLastResolve];
+        if (resolve3 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -21966,7 +21966,7 @@ var require_async_iterator = __commonJS({
 var require_from = __commonJS({
   "node_modules/docker-modem/node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -21975,7 +21975,7 @@ var require_from = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve3(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -21983,13 +21983,13 @@ var require_from = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -22820,14 +22820,14 @@ var require_stream_readable = __commonJS({
 var require_stream_transform = __commonJS({
   "node_modules/docker-modem/node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform;
+    module.exports = Transform2;
     var _require$codes = require_errors2().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex = require_stream_duplex();
-    require_inherits()(Transform, Duplex);
+    require_inherits()(Transform2, Duplex);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -22846,8 +22846,8 @@ var require_stream_transform = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform(options) {
-      if (!(this instanceof Transform)) return new Transform(options);
+    function Transform2(options) {
+      if (!(this instanceof Transform2)) return new Transform2(options);
       Duplex.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -22875,14 +22875,14 @@ var require_stream_transform = __commonJS({
         done(this, null, null);
       }
     }
-    Transform.prototype.push = function(chunk, encoding) {
+    Transform2.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex.prototype.push.call(this, chunk, encoding);
     };
-    Transform.prototype._transform = function(chunk, encoding, cb) {
+    Transform2.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform.prototype._write = function(chunk, encoding, cb) {
+    Transform2.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -22892,7 +22892,7 @@ var require_stream_transform = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform.prototype._read = function(n) {
+    Transform2.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -22901,7 +22901,7 @@ var require_stream_transform = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform.prototype._destroy = function(err, cb) {
+    Transform2.prototype._destroy = function(err, cb) {
       Duplex.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
@@ -22922,11 +22922,11 @@ var require_stream_passthrough = __commonJS({
   "node_modules/docker-modem/node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough2;
-    var Transform = require_stream_transform();
-    require_inherits()(PassThrough2, Transform);
+    var Transform2 = require_stream_transform();
+    require_inherits()(PassThrough2, Transform2);
     function PassThrough2(options) {
       if (!(this instanceof PassThrough2)) return new PassThrough2(options);
-      Transform.call(this, options);
+      Transform2.call(this, options);
     }
     PassThrough2.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -22992,7 +22992,7 @@ var require_pipeline = __commonJS({
       if (typeof streams[streams.length - 1] !== "function") return noop;
       return streams.pop();
     }
-    function pipeline2() {
+    function pipeline4() {
       for (var _len = arguments.length, streams = new Array(_len), _key = 0; _key < _len; _key++) {
         streams[_key] = arguments[_key];
       }
@@ -23015,7 +23015,7 @@ var require_pipeline = __commonJS({
       });
       return streams.reduce(pipe);
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -23834,11 +23834,11 @@ var require_modem = __commonJS({
       return opts;
     };
     var findDefaultUnixSocket = function() {
-      return new Promise(function(resolve2) {
+      return new Promise(function(resolve3) {
         var userDockerSocket = path.join(os.homedir(), ".docker", "run", "docker.sock");
         fs.access(userDockerSocket, function(err) {
-          if (err) resolve2("/var/run/docker.sock");
-          else resolve2(userDockerSocket);
+          if (err) resolve3("/var/run/docker.sock");
+          else resolve3(userDockerSocket);
         });
       });
     };
@@ -24141,11 +24141,11 @@ var require_modem = __commonJS({
         }
         if (pendingStreamType === null) {
           if (buffer.length >= 8) {
-            var header2 = bufferSlice(8);
-            var streamType = header2.readUInt8(0);
-            var dataLength = header2.readUInt32BE(4);
+            var header = bufferSlice(8);
+            var streamType = header.readUInt8(0);
+            var dataLength = header.readUInt32BE(4);
             if (streamType !== 0 && streamType !== 1 && streamType !== 2) {
-              var remaining = Buffer.concat([header2, buffer]);
+              var remaining = Buffer.concat([header, buffer]);
               stdout.write(remaining);
               buffer = Buffer.from("");
               pendingStreamType = null;
@@ -24719,7 +24719,7 @@ var require_buffer_list2 = __commonJS({
         }
       }, {
         key: "join",
-        value: function join8(s) {
+        value: function join12(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -25747,14 +25747,14 @@ var require_async_iterator2 = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve3 = iter[kLastResolve];
+      if (resolve3 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve3(createIterResult(data, false));
         }
       }
     }
@@ -25762,13 +25762,13 @@ var require_async_iterator2 = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve3, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve3(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve3, reject);
         }, reject);
       };
     }
@@ -25788,12 +25788,12 @@ var require_async_iterator2 = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve3, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve3(createIterResult(void 0, true));
               }
             });
           });
@@ -25816,13 +25816,13 @@ var require_async_iterator2 = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve3, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -25844,15 +25844,15 @@ var require_async_iterator2 = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve3, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve3(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve3;
             iterator[kLastReject] = reject;
           }
         },
@@ -25871,12 +25871,12 @@ var require_async_iterator2 = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve3 = iterator[kLastResolve];
+        if (resolve3 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -25891,7 +25891,7 @@ var require_async_iterator2 = __commonJS({
 var require_from2 = __commonJS({
   "node_modules/bl/node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -25900,7 +25900,7 @@ var require_from2 = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve3(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -25908,13 +25908,13 @@ var require_from2 = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -26745,14 +26745,14 @@ var require_stream_readable2 = __commonJS({
 var require_stream_transform2 = __commonJS({
   "node_modules/bl/node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform;
+    module.exports = Transform2;
     var _require$codes = require_errors3().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex = require_stream_duplex2();
-    require_inherits()(Transform, Duplex);
+    require_inherits()(Transform2, Duplex);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -26771,8 +26771,8 @@ var require_stream_transform2 = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform(options) {
-      if (!(this instanceof Transform)) return new Transform(options);
+    function Transform2(options) {
+      if (!(this instanceof Transform2)) return new Transform2(options);
       Duplex.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -26800,14 +26800,14 @@ var require_stream_transform2 = __commonJS({
         done(this, null, null);
       }
     }
-    Transform.prototype.push = function(chunk, encoding) {
+    Transform2.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex.prototype.push.call(this, chunk, encoding);
     };
-    Transform.prototype._transform = function(chunk, encoding, cb) {
+    Transform2.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform.prototype._write = function(chunk, encoding, cb) {
+    Transform2.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -26817,7 +26817,7 @@ var require_stream_transform2 = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform.prototype._read = function(n) {
+    Transform2.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -26826,7 +26826,7 @@ var require_stream_transform2 = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform.prototype._destroy = function(err, cb) {
+    Transform2.prototype._destroy = function(err, cb) {
       Duplex.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
@@ -26847,11 +26847,11 @@ var require_stream_passthrough2 = __commonJS({
   "node_modules/bl/node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough2;
-    var Transform = require_stream_transform2();
-    require_inherits()(PassThrough2, Transform);
+    var Transform2 = require_stream_transform2();
+    require_inherits()(PassThrough2, Transform2);
     function PassThrough2(options) {
       if (!(this instanceof PassThrough2)) return new PassThrough2(options);
-      Transform.call(this, options);
+      Transform2.call(this, options);
     }
     PassThrough2.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -26917,7 +26917,7 @@ var require_pipeline2 = __commonJS({
       if (typeof streams[streams.length - 1] !== "function") return noop;
       return streams.pop();
     }
-    function pipeline2() {
+    function pipeline4() {
       for (var _len = arguments.length, streams = new Array(_len), _key = 0; _key < _len; _key++) {
         streams[_key] = arguments[_key];
       }
@@ -26940,7 +26940,7 @@ var require_pipeline2 = __commonJS({
       });
       return streams.reduce(pipe);
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -27709,7 +27709,7 @@ var require_buffer_list3 = __commonJS({
         }
       }, {
         key: "join",
-        value: function join8(s) {
+        value: function join12(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -28737,14 +28737,14 @@ var require_async_iterator3 = __commonJS({
       };
     }
     function readAndResolve(iter) {
-      var resolve2 = iter[kLastResolve];
-      if (resolve2 !== null) {
+      var resolve3 = iter[kLastResolve];
+      if (resolve3 !== null) {
         var data = iter[kStream].read();
         if (data !== null) {
           iter[kLastPromise] = null;
           iter[kLastResolve] = null;
           iter[kLastReject] = null;
-          resolve2(createIterResult(data, false));
+          resolve3(createIterResult(data, false));
         }
       }
     }
@@ -28752,13 +28752,13 @@ var require_async_iterator3 = __commonJS({
       process.nextTick(readAndResolve, iter);
     }
     function wrapForNext(lastPromise, iter) {
-      return function(resolve2, reject) {
+      return function(resolve3, reject) {
         lastPromise.then(function() {
           if (iter[kEnded]) {
-            resolve2(createIterResult(void 0, true));
+            resolve3(createIterResult(void 0, true));
             return;
           }
-          iter[kHandlePromise](resolve2, reject);
+          iter[kHandlePromise](resolve3, reject);
         }, reject);
       };
     }
@@ -28778,12 +28778,12 @@ var require_async_iterator3 = __commonJS({
           return Promise.resolve(createIterResult(void 0, true));
         }
         if (this[kStream].destroyed) {
-          return new Promise(function(resolve2, reject) {
+          return new Promise(function(resolve3, reject) {
             process.nextTick(function() {
               if (_this[kError]) {
                 reject(_this[kError]);
               } else {
-                resolve2(createIterResult(void 0, true));
+                resolve3(createIterResult(void 0, true));
               }
             });
           });
@@ -28806,13 +28806,13 @@ var require_async_iterator3 = __commonJS({
       return this;
     }), _defineProperty(_Object$setPrototypeO, "return", function _return() {
       var _this2 = this;
-      return new Promise(function(resolve2, reject) {
+      return new Promise(function(resolve3, reject) {
         _this2[kStream].destroy(null, function(err) {
           if (err) {
             reject(err);
             return;
           }
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         });
       });
     }), _Object$setPrototypeO), AsyncIteratorPrototype);
@@ -28834,15 +28834,15 @@ var require_async_iterator3 = __commonJS({
         value: stream._readableState.endEmitted,
         writable: true
       }), _defineProperty(_Object$create, kHandlePromise, {
-        value: function value(resolve2, reject) {
+        value: function value(resolve3, reject) {
           var data = iterator[kStream].read();
           if (data) {
             iterator[kLastPromise] = null;
             iterator[kLastResolve] = null;
             iterator[kLastReject] = null;
-            resolve2(createIterResult(data, false));
+            resolve3(createIterResult(data, false));
           } else {
-            iterator[kLastResolve] = resolve2;
+            iterator[kLastResolve] = resolve3;
             iterator[kLastReject] = reject;
           }
         },
@@ -28861,12 +28861,12 @@ var require_async_iterator3 = __commonJS({
           iterator[kError] = err;
           return;
         }
-        var resolve2 = iterator[kLastResolve];
-        if (resolve2 !== null) {
+        var resolve3 = iterator[kLastResolve];
+        if (resolve3 !== null) {
           iterator[kLastPromise] = null;
           iterator[kLastResolve] = null;
           iterator[kLastReject] = null;
-          resolve2(createIterResult(void 0, true));
+          resolve3(createIterResult(void 0, true));
         }
         iterator[kEnded] = true;
       });
@@ -28881,7 +28881,7 @@ var require_async_iterator3 = __commonJS({
 var require_from3 = __commonJS({
   "node_modules/tar-fs/node_modules/readable-stream/lib/internal/streams/from.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve3, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -28890,7 +28890,7 @@ var require_from3 = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve3(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -28898,13 +28898,13 @@ var require_from3 = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve3, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -29735,14 +29735,14 @@ var require_stream_readable3 = __commonJS({
 var require_stream_transform3 = __commonJS({
   "node_modules/tar-fs/node_modules/readable-stream/lib/_stream_transform.js"(exports, module) {
     "use strict";
-    module.exports = Transform;
+    module.exports = Transform2;
     var _require$codes = require_errors4().codes;
     var ERR_METHOD_NOT_IMPLEMENTED = _require$codes.ERR_METHOD_NOT_IMPLEMENTED;
     var ERR_MULTIPLE_CALLBACK = _require$codes.ERR_MULTIPLE_CALLBACK;
     var ERR_TRANSFORM_ALREADY_TRANSFORMING = _require$codes.ERR_TRANSFORM_ALREADY_TRANSFORMING;
     var ERR_TRANSFORM_WITH_LENGTH_0 = _require$codes.ERR_TRANSFORM_WITH_LENGTH_0;
     var Duplex = require_stream_duplex3();
-    require_inherits()(Transform, Duplex);
+    require_inherits()(Transform2, Duplex);
     function afterTransform(er, data) {
       var ts = this._transformState;
       ts.transforming = false;
@@ -29761,8 +29761,8 @@ var require_stream_transform3 = __commonJS({
         this._read(rs.highWaterMark);
       }
     }
-    function Transform(options) {
-      if (!(this instanceof Transform)) return new Transform(options);
+    function Transform2(options) {
+      if (!(this instanceof Transform2)) return new Transform2(options);
       Duplex.call(this, options);
       this._transformState = {
         afterTransform: afterTransform.bind(this),
@@ -29790,14 +29790,14 @@ var require_stream_transform3 = __commonJS({
         done(this, null, null);
       }
     }
-    Transform.prototype.push = function(chunk, encoding) {
+    Transform2.prototype.push = function(chunk, encoding) {
       this._transformState.needTransform = false;
       return Duplex.prototype.push.call(this, chunk, encoding);
     };
-    Transform.prototype._transform = function(chunk, encoding, cb) {
+    Transform2.prototype._transform = function(chunk, encoding, cb) {
       cb(new ERR_METHOD_NOT_IMPLEMENTED("_transform()"));
     };
-    Transform.prototype._write = function(chunk, encoding, cb) {
+    Transform2.prototype._write = function(chunk, encoding, cb) {
       var ts = this._transformState;
       ts.writecb = cb;
       ts.writechunk = chunk;
@@ -29807,7 +29807,7 @@ var require_stream_transform3 = __commonJS({
         if (ts.needTransform || rs.needReadable || rs.length < rs.highWaterMark) this._read(rs.highWaterMark);
       }
     };
-    Transform.prototype._read = function(n) {
+    Transform2.prototype._read = function(n) {
       var ts = this._transformState;
       if (ts.writechunk !== null && !ts.transforming) {
         ts.transforming = true;
@@ -29816,7 +29816,7 @@ var require_stream_transform3 = __commonJS({
         ts.needTransform = true;
       }
     };
-    Transform.prototype._destroy = function(err, cb) {
+    Transform2.prototype._destroy = function(err, cb) {
       Duplex.prototype._destroy.call(this, err, function(err2) {
         cb(err2);
       });
@@ -29837,11 +29837,11 @@ var require_stream_passthrough3 = __commonJS({
   "node_modules/tar-fs/node_modules/readable-stream/lib/_stream_passthrough.js"(exports, module) {
     "use strict";
     module.exports = PassThrough2;
-    var Transform = require_stream_transform3();
-    require_inherits()(PassThrough2, Transform);
+    var Transform2 = require_stream_transform3();
+    require_inherits()(PassThrough2, Transform2);
     function PassThrough2(options) {
       if (!(this instanceof PassThrough2)) return new PassThrough2(options);
-      Transform.call(this, options);
+      Transform2.call(this, options);
     }
     PassThrough2.prototype._transform = function(chunk, encoding, cb) {
       cb(null, chunk);
@@ -29907,7 +29907,7 @@ var require_pipeline3 = __commonJS({
       if (typeof streams[streams.length - 1] !== "function") return noop;
       return streams.pop();
     }
-    function pipeline2() {
+    function pipeline4() {
       for (var _len = arguments.length, streams = new Array(_len), _key = 0; _key < _len; _key++) {
         streams[_key] = arguments[_key];
       }
@@ -29930,7 +29930,7 @@ var require_pipeline3 = __commonJS({
       });
       return streams.reduce(pipe);
     }
-    module.exports = pipeline2;
+    module.exports = pipeline4;
   }
 });
 
@@ -29975,12 +29975,12 @@ var require_extract = __commonJS({
       s.end();
       return s;
     };
-    var mixinPax = function(header2, pax) {
-      if (pax.path) header2.name = pax.path;
-      if (pax.linkpath) header2.linkname = pax.linkpath;
-      if (pax.size) header2.size = parseInt(pax.size, 10);
-      header2.pax = pax;
-      return header2;
+    var mixinPax = function(header, pax) {
+      if (pax.path) header.name = pax.path;
+      if (pax.linkpath) header.linkname = pax.linkpath;
+      if (pax.size) header.size = parseInt(pax.size, 10);
+      header.pax = pax;
+      return header;
     };
     var Source = function(self2, offset) {
       this._parent = self2;
@@ -30059,59 +30059,59 @@ var require_extract = __commonJS({
       };
       var onheader = function() {
         var offset = self2._offset;
-        var header2;
+        var header;
         try {
-          header2 = self2._header = headers.decode(b.slice(0, 512), opts.filenameEncoding, opts.allowUnknownFormat);
+          header = self2._header = headers.decode(b.slice(0, 512), opts.filenameEncoding, opts.allowUnknownFormat);
         } catch (err) {
           self2.emit("error", err);
         }
         b.consume(512);
-        if (!header2) {
+        if (!header) {
           self2._parse(512, onheader);
           oncontinue();
           return;
         }
-        if (header2.type === "gnu-long-path") {
-          self2._parse(header2.size, ongnulongpath);
+        if (header.type === "gnu-long-path") {
+          self2._parse(header.size, ongnulongpath);
           oncontinue();
           return;
         }
-        if (header2.type === "gnu-long-link-path") {
-          self2._parse(header2.size, ongnulonglinkpath);
+        if (header.type === "gnu-long-link-path") {
+          self2._parse(header.size, ongnulonglinkpath);
           oncontinue();
           return;
         }
-        if (header2.type === "pax-global-header") {
-          self2._parse(header2.size, onpaxglobalheader);
+        if (header.type === "pax-global-header") {
+          self2._parse(header.size, onpaxglobalheader);
           oncontinue();
           return;
         }
-        if (header2.type === "pax-header") {
-          self2._parse(header2.size, onpaxheader);
+        if (header.type === "pax-header") {
+          self2._parse(header.size, onpaxheader);
           oncontinue();
           return;
         }
         if (self2._gnuLongPath) {
-          header2.name = self2._gnuLongPath;
+          header.name = self2._gnuLongPath;
           self2._gnuLongPath = null;
         }
         if (self2._gnuLongLinkPath) {
-          header2.linkname = self2._gnuLongLinkPath;
+          header.linkname = self2._gnuLongLinkPath;
           self2._gnuLongLinkPath = null;
         }
         if (self2._pax) {
-          self2._header = header2 = mixinPax(header2, self2._pax);
+          self2._header = header = mixinPax(header, self2._pax);
           self2._pax = null;
         }
         self2._locked = true;
-        if (!header2.size || header2.type === "directory") {
+        if (!header.size || header.type === "directory") {
           self2._parse(512, onheader);
-          self2.emit("entry", header2, emptyStream(self2, offset), onunlock);
+          self2.emit("entry", header, emptyStream(self2, offset), onunlock);
           return;
         }
         self2._stream = new Source(self2, offset);
-        self2.emit("entry", header2, self2._stream, onunlock);
-        self2._parse(header2.size, onstreamend);
+        self2.emit("entry", header, self2._stream, onunlock);
+        self2._parse(header.size, onstreamend);
         oncontinue();
       };
       this._onheader = onheader;
@@ -30427,7 +30427,7 @@ var require_pack = __commonJS({
       this._stream = null;
     };
     inherits(Pack, Readable2);
-    Pack.prototype.entry = function(header2, buffer, callback) {
+    Pack.prototype.entry = function(header, buffer, callback) {
       if (this._stream) throw new Error("already piping an entry");
       if (this._finalized || this._destroyed) return;
       if (typeof buffer === "function") {
@@ -30436,37 +30436,37 @@ var require_pack = __commonJS({
       }
       if (!callback) callback = noop;
       var self2 = this;
-      if (!header2.size || header2.type === "symlink") header2.size = 0;
-      if (!header2.type) header2.type = modeToType(header2.mode);
-      if (!header2.mode) header2.mode = header2.type === "directory" ? DMODE : FMODE;
-      if (!header2.uid) header2.uid = 0;
-      if (!header2.gid) header2.gid = 0;
-      if (!header2.mtime) header2.mtime = /* @__PURE__ */ new Date();
+      if (!header.size || header.type === "symlink") header.size = 0;
+      if (!header.type) header.type = modeToType(header.mode);
+      if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+      if (!header.uid) header.uid = 0;
+      if (!header.gid) header.gid = 0;
+      if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
       if (typeof buffer === "string") buffer = Buffer.from(buffer);
       if (Buffer.isBuffer(buffer)) {
-        header2.size = buffer.length;
-        this._encode(header2);
+        header.size = buffer.length;
+        this._encode(header);
         var ok = this.push(buffer);
-        overflow(self2, header2.size);
+        overflow(self2, header.size);
         if (ok) process.nextTick(callback);
         else this._drain = callback;
         return new Void();
       }
-      if (header2.type === "symlink" && !header2.linkname) {
+      if (header.type === "symlink" && !header.linkname) {
         var linkSink = new LinkSink();
         eos(linkSink, function(err) {
           if (err) {
             self2.destroy();
             return callback(err);
           }
-          header2.linkname = linkSink.linkname;
-          self2._encode(header2);
+          header.linkname = linkSink.linkname;
+          self2._encode(header);
           callback();
         });
         return linkSink;
       }
-      this._encode(header2);
-      if (header2.type !== "file" && header2.type !== "contiguous-file") {
+      this._encode(header);
+      if (header.type !== "file" && header.type !== "contiguous-file") {
         process.nextTick(callback);
         return new Void();
       }
@@ -30478,11 +30478,11 @@ var require_pack = __commonJS({
           self2.destroy();
           return callback(err);
         }
-        if (sink.written !== header2.size) {
+        if (sink.written !== header.size) {
           self2.destroy();
           return callback(new Error("size mismatch"));
         }
-        overflow(self2, header2.size);
+        overflow(self2, header.size);
         if (self2._finalizing) self2.finalize();
         callback();
       });
@@ -30505,41 +30505,41 @@ var require_pack = __commonJS({
       this.emit("close");
       if (this._stream && this._stream.destroy) this._stream.destroy();
     };
-    Pack.prototype._encode = function(header2) {
-      if (!header2.pax) {
-        var buf = headers.encode(header2);
+    Pack.prototype._encode = function(header) {
+      if (!header.pax) {
+        var buf = headers.encode(header);
         if (buf) {
           this.push(buf);
           return;
         }
       }
-      this._encodePax(header2);
+      this._encodePax(header);
     };
-    Pack.prototype._encodePax = function(header2) {
+    Pack.prototype._encodePax = function(header) {
       var paxHeader = headers.encodePax({
-        name: header2.name,
-        linkname: header2.linkname,
-        pax: header2.pax
+        name: header.name,
+        linkname: header.linkname,
+        pax: header.pax
       });
       var newHeader = {
         name: "PaxHeader",
-        mode: header2.mode,
-        uid: header2.uid,
-        gid: header2.gid,
+        mode: header.mode,
+        uid: header.uid,
+        gid: header.gid,
         size: paxHeader.length,
-        mtime: header2.mtime,
+        mtime: header.mtime,
         type: "pax-header",
-        linkname: header2.linkname && "PaxHeader",
-        uname: header2.uname,
-        gname: header2.gname,
-        devmajor: header2.devmajor,
-        devminor: header2.devminor
+        linkname: header.linkname && "PaxHeader",
+        uname: header.uname,
+        gname: header.gname,
+        devmajor: header.devmajor,
+        devminor: header.devminor
       };
       this.push(headers.encode(newHeader));
       this.push(paxHeader);
       overflow(this, paxHeader.length);
-      newHeader.size = header2.size;
-      newHeader.type = header2.type;
+      newHeader.size = header.size;
+      newHeader.type = header.type;
       this.push(headers.encode(newHeader));
     };
     Pack.prototype._read = function(n) {
@@ -30765,13 +30765,13 @@ var require_tar_fs = __commonJS({
       };
     };
     var strip = function(map, level) {
-      return function(header2) {
-        header2.name = header2.name.split("/").slice(level).join("/");
-        var linkname = header2.linkname;
-        if (linkname && (header2.type === "link" || path.isAbsolute(linkname))) {
-          header2.linkname = linkname.split("/").slice(level).join("/");
+      return function(header) {
+        header.name = header.name.split("/").slice(level).join("/");
+        var linkname = header.linkname;
+        if (linkname && (header.type === "link" || path.isAbsolute(linkname))) {
+          header.linkname = linkname.split("/").slice(level).join("/");
         }
-        return map(header2);
+        return map(header);
       };
     };
     exports.pack = function(cwd, opts) {
@@ -30797,11 +30797,11 @@ var require_tar_fs = __commonJS({
         dmode |= parseInt(333, 8);
         fmode |= parseInt(222, 8);
       }
-      var onsymlink = function(filename, header2) {
+      var onsymlink = function(filename, header) {
         xfs.readlink(path.join(cwd, filename), function(err, linkname) {
           if (err) return pack.destroy(err);
-          header2.linkname = normalize(linkname);
-          pack.entry(header2, onnextentry);
+          header.linkname = normalize(linkname);
+          pack.entry(header, onnextentry);
         });
       };
       var onstat = function(err, filename, stat4) {
@@ -30811,7 +30811,7 @@ var require_tar_fs = __commonJS({
           return finish(pack);
         }
         if (stat4.isSocket()) return onnextentry();
-        var header2 = {
+        var header = {
           name: normalize(filename),
           mode: (stat4.mode | (stat4.isDirectory() ? dmode : fmode)) & umask,
           mtime: stat4.mtime,
@@ -30821,25 +30821,25 @@ var require_tar_fs = __commonJS({
           gid: stat4.gid
         };
         if (stat4.isDirectory()) {
-          header2.size = 0;
-          header2.type = "directory";
-          header2 = map(header2) || header2;
-          return pack.entry(header2, onnextentry);
+          header.size = 0;
+          header.type = "directory";
+          header = map(header) || header;
+          return pack.entry(header, onnextentry);
         }
         if (stat4.isSymbolicLink()) {
-          header2.size = 0;
-          header2.type = "symlink";
-          header2 = map(header2) || header2;
-          return onsymlink(filename, header2);
+          header.size = 0;
+          header.type = "symlink";
+          header = map(header) || header;
+          return onsymlink(filename, header);
         }
-        header2 = map(header2) || header2;
+        header = map(header) || header;
         if (!stat4.isFile()) {
           if (strict) return pack.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
-        var entry = pack.entry(header2, onnextentry);
+        var entry = pack.entry(header, onnextentry);
         if (!entry) return;
-        var rs = mapStream(xfs.createReadStream(path.join(cwd, filename), { start: 0, end: header2.size > 0 ? header2.size - 1 : header2.size }), header2);
+        var rs = mapStream(xfs.createReadStream(path.join(cwd, filename), { start: 0, end: header.size > 0 ? header.size - 1 : header.size }), header);
         rs.on("error", function(err2) {
           entry.destroy(err2);
         });
@@ -30891,24 +30891,24 @@ var require_tar_fs = __commonJS({
         if (!top) return cb();
         xfs.utimes(top[0], now, top[1], cb);
       };
-      var utimes = function(name, header2, cb) {
+      var utimes = function(name, header, cb) {
         if (opts.utimes === false) return cb();
-        if (header2.type === "directory") return xfs.utimes(name, now, header2.mtime, cb);
-        if (header2.type === "symlink") return utimesParent(name, cb);
-        xfs.utimes(name, now, header2.mtime, function(err) {
+        if (header.type === "directory") return xfs.utimes(name, now, header.mtime, cb);
+        if (header.type === "symlink") return utimesParent(name, cb);
+        xfs.utimes(name, now, header.mtime, function(err) {
           if (err) return cb(err);
           utimesParent(name, cb);
         });
       };
-      var chperm = function(name, header2, cb) {
-        var link = header2.type === "symlink";
+      var chperm = function(name, header, cb) {
+        var link = header.type === "symlink";
         var chmod = link ? xfs.lchmod : xfs.chmod;
         var chown = link ? xfs.lchown : xfs.chown;
         if (!chmod) return cb();
-        var mode = (header2.mode | (header2.type === "directory" ? dmode : fmode)) & umask & parseInt(777, 8);
+        var mode = (header.mode | (header.type === "directory" ? dmode : fmode)) & umask & parseInt(777, 8);
         if (chown && own) {
-          if (!validId(header2.uid) || !validId(header2.gid)) return cb(new Error(name + " has an invalid owner"));
-          chown.call(xfs, name, header2.uid, header2.gid, onchown);
+          if (!validId(header.uid) || !validId(header.gid)) return cb(new Error(name + " has an invalid owner"));
+          chown.call(xfs, name, header.uid, header.gid, onchown);
         } else {
           onchown(null);
         }
@@ -30918,25 +30918,25 @@ var require_tar_fs = __commonJS({
           chmod.call(xfs, name, mode, cb);
         }
       };
-      extract.on("entry", function(header2, stream, next) {
-        header2 = map(header2) || header2;
-        header2.name = normalize(header2.name);
-        var name = path.join(cwd, path.join("/", header2.name));
-        if (ignore(name, header2)) {
+      extract.on("entry", function(header, stream, next) {
+        header = map(header) || header;
+        header.name = normalize(header.name);
+        var name = path.join(cwd, path.join("/", header.name));
+        if (ignore(name, header)) {
           stream.resume();
           return next();
         }
-        if (!validPath(header2.name, DOTDOT_NONE)) {
-          return next(new Error(JSON.stringify(header2.name) + " is not a valid path"));
+        if (!validPath(header.name, DOTDOT_NONE)) {
+          return next(new Error(JSON.stringify(header.name) + " is not a valid path"));
         }
         var isRoot = path.join(name, ".") === path.join(cwd, ".");
         var stat4 = function(err) {
           if (err) return next(err);
           if (isRoot) return next();
-          utimes(name, header2, function(err2) {
+          utimes(name, header, function(err2) {
             if (err2) return next(err2);
             if (win32) return next();
-            chperm(name, header2, next);
+            chperm(name, header, next);
           });
         };
         var ondirectory = function() {
@@ -30947,32 +30947,32 @@ var require_tar_fs = __commonJS({
           });
           function onmkdir(err) {
             if (err) return next(err);
-            stack.push([name, header2.mtime]);
+            stack.push([name, header.mtime]);
             mkdirfix(name, {
               fs: xfs,
               own,
-              uid: header2.uid,
-              gid: header2.gid
+              uid: header.uid,
+              gid: header.gid
             }, stat4);
           }
         };
         var onsymlink = function() {
           if (win32) return next();
-          if (!validPath(header2.linkname, DOTDOT_LEADING)) return next(new Error(name + " is not a valid symlink"));
-          var dst = path.resolve(path.dirname(name), header2.linkname);
+          if (!validPath(header.linkname, DOTDOT_LEADING)) return next(new Error(name + " is not a valid symlink"));
+          var dst = path.resolve(path.dirname(name), header.linkname);
           if (!inCwd(dst, cwd)) return next(new Error(name + " is not a valid symlink"));
           validateNotSymlink(xfs, dst, path.resolve(cwd), function(err, valid) {
             if (err) return next(err);
             if (!valid) return next(new Error(name + " is not a valid symlink"));
             xfs.unlink(name, function() {
-              xfs.symlink(header2.linkname, name, stat4);
+              xfs.symlink(header.linkname, name, stat4);
             });
           });
         };
         var onlink = function() {
           if (win32) return next();
-          if (!validPath(header2.linkname, DOTDOT_NONE)) return next(new Error(name + " is not a valid hardlink"));
-          var srcpath = path.join(cwd, path.join("/", header2.linkname));
+          if (!validPath(header.linkname, DOTDOT_NONE)) return next(new Error(name + " is not a valid hardlink"));
+          var srcpath = path.join(cwd, path.join("/", header.linkname));
           xfs.realpath(srcpath, function(err, dst) {
             if (err || !inCwd(dst, cwd)) return next(new Error(name + " is not a valid hardlink"));
             xfs.unlink(name, function() {
@@ -30994,7 +30994,7 @@ var require_tar_fs = __commonJS({
           function onwrite(err) {
             if (err) return next(err);
             var ws = xfs.createWriteStream(name);
-            var rs = mapStream(stream, header2);
+            var rs = mapStream(stream, header);
             ws.on("error", function(err2) {
               rs.destroy(err2);
             });
@@ -31008,15 +31008,15 @@ var require_tar_fs = __commonJS({
         validate2(xfs, dir, path.join(cwd, "."), function(err, valid) {
           if (err) return next(err);
           if (!valid) return next(new Error(dir + " is not a valid path"));
-          if (header2.type === "directory") return ondirectory();
+          if (header.type === "directory") return ondirectory();
           mkdirfix(dir, {
             fs: xfs,
             own,
-            uid: header2.uid,
-            gid: header2.gid
+            uid: header.uid,
+            gid: header.gid
           }, function(err2) {
             if (err2) return next(err2);
-            switch (header2.type) {
+            switch (header.type) {
               case "file":
                 return onfile();
               case "link":
@@ -31024,7 +31024,7 @@ var require_tar_fs = __commonJS({
               case "symlink":
                 return onsymlink();
             }
-            if (strict) return next(new Error("unsupported type for " + name + " (" + header2.type + ")"));
+            if (strict) return next(new Error("unsupported type for " + name + " (" + header.type + ")"));
             stream.resume();
             next();
           });
@@ -31197,12 +31197,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31227,12 +31227,12 @@ var require_exec = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31256,12 +31256,12 @@ var require_exec = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31326,12 +31326,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31356,12 +31356,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31387,12 +31387,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31416,12 +31416,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31444,12 +31444,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31473,12 +31473,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31504,12 +31504,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31537,12 +31537,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31566,12 +31566,12 @@ var require_container = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31598,12 +31598,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31628,12 +31628,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31659,12 +31659,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31691,12 +31691,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(new Exec(self2.modem, data.Id));
+            resolve3(new Exec(self2.modem, data.Id));
           });
         });
       } else {
@@ -31724,12 +31724,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31756,12 +31756,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31787,12 +31787,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31818,12 +31818,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31848,12 +31848,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31880,12 +31880,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, stream) {
             if (err) {
               return reject(err);
             }
-            resolve2(stream);
+            resolve3(stream);
           });
         });
       } else {
@@ -31910,12 +31910,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31942,12 +31942,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -31973,12 +31973,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32004,12 +32004,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32035,12 +32035,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32067,12 +32067,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32097,12 +32097,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32131,12 +32131,12 @@ var require_container = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32174,12 +32174,12 @@ var require_image = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32203,12 +32203,12 @@ var require_image = __commonJS({
         authconfig: args.opts ? args.opts.authconfig : void 0
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(fopts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32230,12 +32230,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32257,12 +32257,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32294,12 +32294,12 @@ var require_image = __commonJS({
       };
       delete optsf.options.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32326,12 +32326,12 @@ var require_image = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32356,12 +32356,12 @@ var require_image = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32399,12 +32399,12 @@ var require_volume = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32429,12 +32429,12 @@ var require_volume = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32472,12 +32472,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32503,12 +32503,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32533,12 +32533,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32563,12 +32563,12 @@ var require_network = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32606,12 +32606,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32635,12 +32635,12 @@ var require_service = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32675,12 +32675,12 @@ var require_service = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32706,12 +32706,12 @@ var require_service = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32750,12 +32750,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32779,12 +32779,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32810,12 +32810,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32847,12 +32847,12 @@ var require_plugin = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32875,12 +32875,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32903,12 +32903,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32932,12 +32932,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32962,12 +32962,12 @@ var require_plugin = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -32997,12 +32997,12 @@ var require_plugin = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33041,12 +33041,12 @@ var require_secret = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33072,12 +33072,12 @@ var require_secret = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33102,12 +33102,12 @@ var require_secret = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33146,12 +33146,12 @@ var require_config = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33176,12 +33176,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33207,12 +33207,12 @@ var require_config = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33253,12 +33253,12 @@ var require_task = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33285,12 +33285,12 @@ var require_task = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33328,12 +33328,12 @@ var require_node3 = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33360,12 +33360,12 @@ var require_node3 = __commonJS({
         options: opts
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33389,12 +33389,12 @@ var require_node3 = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -33964,7 +33964,7 @@ var require_call_credentials = __commonJS({
           if (isCurrentOauth2Client(googleCredentials)) {
             getHeaders = googleCredentials.getRequestHeaders(options.service_url);
           } else {
-            getHeaders = new Promise((resolve2, reject) => {
+            getHeaders = new Promise((resolve3, reject) => {
               googleCredentials.getRequestMetadata(options.service_url, (err, headers) => {
                 if (err) {
                   reject(err);
@@ -33974,7 +33974,7 @@ var require_call_credentials = __commonJS({
                   reject(new Error("Headers not set by metadata plugin"));
                   return;
                 }
-                resolve2(headers);
+                resolve3(headers);
               });
             });
           }
@@ -34030,10 +34030,10 @@ var require_call_credentials = __commonJS({
         this.metadataGenerator = metadataGenerator;
       }
       generateMetadata(options) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           this.metadataGenerator(options, (err, metadata) => {
             if (metadata !== void 0) {
-              resolve2(metadata);
+              resolve3(metadata);
             } else {
               reject(err);
             }
@@ -34418,14 +34418,14 @@ var require_channel_credentials = __commonJS({
       }
       connect(socket) {
         const tlsConnectOptions = Object.assign({ socket }, this.connectionOptions);
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           const tlsSocket = (0, tls_1.connect)(tlsConnectOptions, () => {
             var _a;
             if (((_a = this.connectionOptions.rejectUnauthorized) !== null && _a !== void 0 ? _a : true) && !tlsSocket.authorized) {
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve2({
+            resolve3({
               socket: tlsSocket,
               secure: true
             });
@@ -34544,8 +34544,8 @@ var require_channel_credentials = __commonJS({
         if (this.hasReceivedUpdates()) {
           return Promise.resolve(this.getLatestSecureContext());
         } else {
-          return new Promise((resolve2) => {
-            this.secureContextWatchers.push(resolve2);
+          return new Promise((resolve3) => {
+            this.secureContextWatchers.push(resolve3);
           });
         }
       }
@@ -34578,7 +34578,7 @@ var require_channel_credentials = __commonJS({
         this.callCredentials = callCredentials;
       }
       connect(socket) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           const secureContext = this.parent.getLatestSecureContext();
           if (!secureContext) {
             reject(new Error("Failed to load credentials"));
@@ -34603,7 +34603,7 @@ var require_channel_credentials = __commonJS({
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve2({
+            resolve3({
               socket: tlsSocket,
               secure: true
             });
@@ -38197,7 +38197,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve2, reject) {
+      return new Promise(function executor(resolve3, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -38207,7 +38207,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve2.apply(null, params2);
+              resolve3.apply(null, params2);
             }
           }
         };
@@ -40767,7 +40767,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path.resolve = function resolve2(originPath, includePath, alreadyNormalized) {
+    path.resolve = function resolve3(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute(includePath))
@@ -41124,7 +41124,7 @@ var require_mapfield = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve2() {
+    MapField.prototype.resolve = function resolve3() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -41201,7 +41201,7 @@ var require_method = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve2() {
+    Method.prototype.resolve = function resolve3() {
       if (this.resolved)
         return this;
       this.resolvedRequestType = this.parent.lookupType(this.requestType);
@@ -42819,7 +42819,7 @@ var require_field = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve2() {
+    Field.prototype.resolve = function resolve3() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -43092,7 +43092,7 @@ var require_object = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve2() {
+    ReflectionObject.prototype.resolve = function resolve3() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -48064,18 +48064,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           zlib.deflate(message, (err, output2) => {
             if (err) {
               reject(err);
             } else {
-              resolve2(output2);
+              resolve3(output2);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createInflate();
@@ -48097,7 +48097,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve2(Buffer.concat(messageParts));
+            resolve3(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -48110,18 +48110,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           zlib.gzip(message, (err, output2) => {
             if (err) {
               reject(err);
             } else {
-              resolve2(output2);
+              resolve3(output2);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createGunzip();
@@ -48143,7 +48143,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve2(Buffer.concat(messageParts));
+            resolve3(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -49493,7 +49493,7 @@ var require_http_proxy = __commonJS({
       options.headers = headers;
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace("Using proxy " + proxyAddressString + " to connect to " + options.path);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         const request = http.request(options);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
@@ -49504,7 +49504,7 @@ var require_http_proxy = __commonJS({
               socket.unshift(head);
             }
             trace("Successfully established a plaintext connection to " + options.path + " through proxy " + proxyAddressString);
-            resolve2(socket);
+            resolve3(socket);
           } else {
             (0, logging_1.log)(constants_1.LogVerbosity.ERROR, "Failed to connect to " + options.path + " through proxy " + proxyAddressString + " with status " + res.statusCode);
             reject();
@@ -49683,8 +49683,8 @@ var require_subchannel_call = __commonJS({
         http2Stream.on("response", (headers, flags) => {
           if (this.traceEnabled) {
             let headersString = "";
-            for (const header2 of Object.keys(headers)) {
-              headersString += "		" + header2 + ": " + headers[header2] + "\n";
+            for (const header of Object.keys(headers)) {
+              headersString += "		" + header + ": " + headers[header] + "\n";
             }
             this.trace("Received server headers:\n" + headersString);
           }
@@ -49906,8 +49906,8 @@ var require_subchannel_call = __commonJS({
         this.callEventTracker.onStreamEnd(true);
         if (this.traceEnabled) {
           let headersString = "";
-          for (const header2 of Object.keys(headers)) {
-            headersString += "		" + header2 + ": " + headers[header2] + "\n";
+          for (const header of Object.keys(headers)) {
+            headersString += "		" + header + ": " + headers[header] + "\n";
           }
           this.trace("Received server trailers:\n" + headersString);
         }
@@ -50492,7 +50492,7 @@ var require_transport = __commonJS({
         if (secureConnectResult.socket.closed) {
           return Promise.reject("Connection closed before starting HTTP/2 handshake");
         }
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           var _a, _b, _c, _d, _e, _f, _g, _h;
           let remoteName = null;
           let realTarget = this.channelTarget;
@@ -50563,7 +50563,7 @@ var require_transport = __commonJS({
             session.removeAllListeners();
             secureConnectResult.socket.removeListener("close", closeHandler);
             secureConnectResult.socket.removeListener("error", errorHandler);
-            resolve2(new Http2Transport(session, address, options, remoteName));
+            resolve3(new Http2Transport(session, address, options, remoteName));
             this.session = null;
           });
           session.once("close", closeHandler);
@@ -50577,7 +50577,7 @@ var require_transport = __commonJS({
           if (proxiedSocket) {
             return proxiedSocket;
           } else {
-            return new Promise((resolve2, reject) => {
+            return new Promise((resolve3, reject) => {
               const closeCallback = () => {
                 reject(new Error("Socket closed"));
               };
@@ -50587,7 +50587,7 @@ var require_transport = __commonJS({
               const socket = net.connect(address, () => {
                 socket.removeListener("close", closeCallback);
                 socket.removeListener("error", errorCallback);
-                resolve2(socket);
+                resolve3(socket);
               });
               socket.once("close", closeCallback);
               socket.once("error", errorCallback);
@@ -54039,7 +54039,7 @@ var require_server_interceptors = __commonJS({
           } else {
             decompresser = zlib.createGunzip();
           }
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             let totalLength = 0;
             const messageParts = [];
             decompresser.on("error", (error) => {
@@ -54060,7 +54060,7 @@ var require_server_interceptors = __commonJS({
               }
             });
             decompresser.on("end", () => {
-              resolve2(Buffer.concat(messageParts));
+              resolve3(Buffer.concat(messageParts));
             });
             decompresser.write(messageContents);
             decompresser.end();
@@ -54671,10 +54671,10 @@ var require_server2 = __commonJS({
         bindOneAddress(address, boundPortObject) {
           this.trace("Attempting to bind " + (0, subchannel_address_1.subchannelAddressToString)(address));
           const http2Server = this.createHttp2Server(boundPortObject.credentials);
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             const onError = (err) => {
               this.trace("Failed to bind " + (0, subchannel_address_1.subchannelAddressToString)(address) + " with error " + err.message);
-              resolve2({
+              resolve3({
                 port: "port" in address ? address.port : 1,
                 error: err.message
               });
@@ -54702,7 +54702,7 @@ var require_server2 = __commonJS({
               });
               boundPortObject.listeningServers.add(http2Server);
               this.trace("Successfully bound " + (0, subchannel_address_1.subchannelAddressToString)(boundSubchannelAddress));
-              resolve2({
+              resolve3({
                 port: "port" in boundSubchannelAddress ? boundSubchannelAddress.port : 1
               });
               http2Server.removeListener("error", onError);
@@ -54755,7 +54755,7 @@ var require_server2 = __commonJS({
           }
         }
         resolvePort(port) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             let seenResolution = false;
             const resolverListener = (endpointList, attributes, serviceConfig, resolutionNote) => {
               if (seenResolution) {
@@ -54771,7 +54771,7 @@ var require_server2 = __commonJS({
                 reject(new Error(`No addresses resolved for port ${port}`));
                 return true;
               }
-              resolve2(addressList);
+              resolve3(addressList);
               return true;
             };
             const resolver = (0, resolver_1.createResolver)(port, resolverListener, this.options);
@@ -59034,12 +59034,12 @@ var require_docker = __commonJS({
       };
       delete opts.authconfig;
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getContainer(data.Id));
+            resolve3(self2.getContainer(data.Id));
           });
         });
       } else {
@@ -59072,12 +59072,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59105,12 +59105,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59141,12 +59141,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59169,12 +59169,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59239,12 +59239,12 @@ var require_docker = __commonJS({
         }
       }
       if (callback === void 0) {
-        return new self2.modem.Promise(function(resolve2, reject) {
+        return new self2.modem.Promise(function(resolve3, reject) {
           dialWithSession(function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59303,12 +59303,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59332,12 +59332,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59362,12 +59362,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59390,12 +59390,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59421,12 +59421,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59449,12 +59449,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59481,12 +59481,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getSecret(data.ID));
+            resolve3(self2.getSecret(data.ID));
           });
         });
       } else {
@@ -59514,12 +59514,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getConfig(data.ID));
+            resolve3(self2.getConfig(data.ID));
           });
         });
       } else {
@@ -59543,12 +59543,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59571,12 +59571,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59601,12 +59601,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getPlugin(args.opts.name));
+            resolve3(self2.getPlugin(args.opts.name));
           });
         });
       } else {
@@ -59630,12 +59630,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59658,12 +59658,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59685,12 +59685,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59713,12 +59713,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59741,12 +59741,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59769,12 +59769,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59800,12 +59800,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getVolume(data.Name));
+            resolve3(self2.getVolume(data.Name));
           });
         });
       } else {
@@ -59837,12 +59837,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getService(data.ID || data.Id));
+            resolve3(self2.getService(data.ID || data.Id));
           });
         });
       } else {
@@ -59867,12 +59867,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59898,12 +59898,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(self2.getNetwork(data.Id));
+            resolve3(self2.getNetwork(data.Id));
           });
         });
       } else {
@@ -59928,12 +59928,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59956,12 +59956,12 @@ var require_docker = __commonJS({
         }
       };
       if (callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -59983,12 +59983,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60010,12 +60010,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(opts, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60037,12 +60037,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60064,12 +60064,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60093,12 +60093,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60225,7 +60225,7 @@ var require_docker = __commonJS({
       };
       extend(optsc, createOptions);
       var containero;
-      return new this.modem.Promise(function(resolve2, reject) {
+      return new this.modem.Promise(function(resolve3, reject) {
         self2.createContainer(optsc).then(function(container) {
           containero = container;
           return container.attach({
@@ -60258,7 +60258,7 @@ var require_docker = __commonJS({
         }).then(function(data) {
           return containero.wait();
         }).then(function(data) {
-          resolve2([data, containero]);
+          resolve3([data, containero]);
         }).catch(function(err) {
           reject(err);
         });
@@ -60279,12 +60279,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60308,12 +60308,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60336,12 +60336,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60365,12 +60365,12 @@ var require_docker = __commonJS({
         options: args.opts
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -60393,12 +60393,12 @@ var require_docker = __commonJS({
         }
       };
       if (args.callback === void 0) {
-        return new this.modem.Promise(function(resolve2, reject) {
+        return new this.modem.Promise(function(resolve3, reject) {
           self2.modem.dial(optsf, function(err, data) {
             if (err) {
               return reject(err);
             }
-            resolve2(data);
+            resolve3(data);
           });
         });
       } else {
@@ -61567,7 +61567,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline2(src, out, noop);
+          pipeline4(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -61665,8 +61665,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -61699,11 +61699,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -61747,8 +61747,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -61799,7 +61799,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform = class extends Duplex {
+    var Transform2 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -61843,7 +61843,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform {
+    var PassThrough2 = class extends Transform2 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -61853,14 +61853,14 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
-        return pipeline2(...streams, (err) => {
+      return new Promise((resolve3, reject) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
-    function pipeline2(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -61958,7 +61958,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline2,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -61972,7 +61972,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable: Readable2,
       Duplex,
-      Transform,
+      Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough2
     };
@@ -62293,9 +62293,9 @@ var require_extract2 = __commonJS({
       }
     };
     var Source = class extends Readable2 {
-      constructor(self2, header2, offset) {
+      constructor(self2, header, offset) {
         super();
-        this.header = header2;
+        this.header = header;
         this.offset = offset;
         this._parent = self2;
       }
@@ -62526,16 +62526,16 @@ var require_extract2 = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -62543,7 +62543,7 @@ var require_extract2 = __commonJS({
             promiseResolve = promiseReject = null;
           }
         }
-        function onentry(header2, stream, callback) {
+        function onentry(header, stream, callback) {
           entryCallback = callback;
           stream.on("error", noop);
           if (promiseResolve) {
@@ -62563,11 +62563,11 @@ var require_extract2 = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract.destroyed) return resolve3({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -62616,14 +62616,14 @@ var require_pack2 = __commonJS({
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
     var Sink = class extends Writable {
-      constructor(pack, header2, callback) {
+      constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
-        this.header = header2;
+        this.header = header;
         this._callback = callback;
         this._linkname = null;
-        this._isLinkname = header2.type === "symlink" && !header2.linkname;
-        this._isVoid = header2.type !== "file" && header2.type !== "contiguous-file";
+        this._isLinkname = header.type === "symlink" && !header.linkname;
+        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
         this._finished = false;
         this._pack = pack;
         this._openCallback = null;
@@ -62710,23 +62710,23 @@ var require_pack2 = __commonJS({
         this._pending = [];
         this._stream = null;
       }
-      entry(header2, buffer, callback) {
+      entry(header, buffer, callback) {
         if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
         if (typeof buffer === "function") {
           callback = buffer;
           buffer = null;
         }
         if (!callback) callback = noop;
-        if (!header2.size || header2.type === "symlink") header2.size = 0;
-        if (!header2.type) header2.type = modeToType(header2.mode);
-        if (!header2.mode) header2.mode = header2.type === "directory" ? DMODE : FMODE;
-        if (!header2.uid) header2.uid = 0;
-        if (!header2.gid) header2.gid = 0;
-        if (!header2.mtime) header2.mtime = /* @__PURE__ */ new Date();
+        if (!header.size || header.type === "symlink") header.size = 0;
+        if (!header.type) header.type = modeToType(header.mode);
+        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+        if (!header.uid) header.uid = 0;
+        if (!header.gid) header.gid = 0;
+        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
         if (typeof buffer === "string") buffer = b4a.from(buffer);
-        const sink = new Sink(this, header2, callback);
+        const sink = new Sink(this, header, callback);
         if (b4a.isBuffer(buffer)) {
-          header2.size = buffer.byteLength;
+          header.size = buffer.byteLength;
           sink.write(buffer);
           sink.end();
           return sink;
@@ -62752,41 +62752,41 @@ var require_pack2 = __commonJS({
         if (this._finalizing) this.finalize();
         if (this._pending.length) this._pending.shift()._continueOpen();
       }
-      _encode(header2) {
-        if (!header2.pax) {
-          const buf = headers.encode(header2);
+      _encode(header) {
+        if (!header.pax) {
+          const buf = headers.encode(header);
           if (buf) {
             this.push(buf);
             return;
           }
         }
-        this._encodePax(header2);
+        this._encodePax(header);
       }
-      _encodePax(header2) {
+      _encodePax(header) {
         const paxHeader = headers.encodePax({
-          name: header2.name,
-          linkname: header2.linkname,
-          pax: header2.pax
+          name: header.name,
+          linkname: header.linkname,
+          pax: header.pax
         });
         const newHeader = {
           name: "PaxHeader",
-          mode: header2.mode,
-          uid: header2.uid,
-          gid: header2.gid,
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
           size: paxHeader.byteLength,
-          mtime: header2.mtime,
+          mtime: header.mtime,
           type: "pax-header",
-          linkname: header2.linkname && "PaxHeader",
-          uname: header2.uname,
-          gname: header2.gname,
-          devmajor: header2.devmajor,
-          devminor: header2.devminor
+          linkname: header.linkname && "PaxHeader",
+          uname: header.uname,
+          gname: header.gname,
+          devmajor: header.devmajor,
+          devminor: header.devminor
         };
         this.push(headers.encode(newHeader));
         this.push(paxHeader);
         overflow(this, paxHeader.byteLength);
-        newHeader.size = header2.size;
-        newHeader.type = header2.type;
+        newHeader.size = header.size;
+        newHeader.type = header.type;
         this.push(headers.encode(newHeader));
       }
       _doDrain() {
@@ -62924,8 +62924,8 @@ var ContainerClient = class {
   demuxLines(stream, onLine) {
     const outputs = ["stdout", "stderr"].map((name) => {
       const pass = new PassThrough();
-      const closed = new Promise((resolve2) => {
-        createInterface({ input: pass, crlfDelay: Infinity }).on("line", (line) => onLine(line, name)).on("close", resolve2);
+      const closed = new Promise((resolve3) => {
+        createInterface({ input: pass, crlfDelay: Infinity }).on("line", (line) => onLine(line, name)).on("close", resolve3);
       });
       return { pass, closed };
     });
@@ -63167,6 +63167,24 @@ async function readKubeTree(source) {
 // src/config.ts
 import { resolve } from "node:path";
 
+// src/docker/reference.ts
+var DOMAIN = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?";
+var PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+var REPOSITORY = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+var TAG = /^[\w][\w.-]{0,127}$/;
+var DIGEST = /^sha256:[0-9a-f]{64}$/;
+function parseReference(ref) {
+  const [name, digest = null, ...extra] = ref.split("@");
+  if (extra.length > 0 || digest !== null && !DIGEST.test(digest)) return null;
+  const colon = name.lastIndexOf(":");
+  const hasTag = colon > name.lastIndexOf("/");
+  const repository = hasTag ? name.slice(0, colon) : name;
+  const tag = hasTag ? name.slice(colon + 1) : null;
+  if (!REPOSITORY.test(repository) || tag !== null && !TAG.test(tag)) return null;
+  return { repository, tag, digest };
+}
+var isReference = (ref) => parseReference(ref) !== null;
+
 // src/kube/platforms.ts
 var SERVER_PLATFORMS = ["linux/amd64", "linux/arm64", "linux/s390x", "linux/ppc64le"];
 var NODE_PLATFORMS = [...SERVER_PLATFORMS, "windows/amd64"];
@@ -63323,7 +63341,11 @@ var Input = {
   source: "source",
   workspace: "workspace",
   kubeCrossImage: "kube-cross-image",
-  verbose: "verbose"
+  verbose: "verbose",
+  outputDir: "output-dir",
+  serverImages: "server-images",
+  goRunnerImage: "go-runner-image",
+  kubeProxyBaseImage: "kube-proxy-base-image"
 };
 var MODES = ["release", "quick-release"];
 var WORKSPACES = ["volume", "bind"];
@@ -63352,18 +63374,19 @@ function parseVerbosity(value) {
   if (/^([0-9]|10)$/.test(v)) return Number(v);
   throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`);
 }
-function splitImageReference(ref) {
-  const at = ref.lastIndexOf(":");
-  if (at > ref.lastIndexOf("/")) return { repository: ref.slice(0, at), tag: ref.slice(at + 1) };
-  return { repository: ref, tag: null };
+function parseImageReference(input, value) {
+  if (value === "") return void 0;
+  if (!isReference(value))
+    throw new ConfigError(input, `'${value}' is not an image reference (repository[:tag])`);
+  return value;
 }
 function parseKubeCross(value, env, treeTag) {
   const ref = value || env.KUBE_CROSS_IMAGE || DEFAULT_KUBE_CROSS_IMAGE;
-  const { repository, tag } = splitImageReference(ref);
-  if (!/^[a-z0-9][a-z0-9._\-/:]*$/.test(repository) || tag !== null && !/^[\w][\w.-]{0,127}$/.test(tag)) {
+  const parsed = parseReference(ref);
+  if (!parsed || parsed.digest) {
     throw new ConfigError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`);
   }
-  return { repository, tag: tag ?? (env.KUBE_CROSS_VERSION || treeTag) };
+  return { repository: parsed.repository, tag: parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag) };
 }
 var INPUT_ERRORS = [PlatformError, TargetError, TreeError];
 async function forInput(input, parse2) {
@@ -63384,7 +63407,25 @@ async function loadConfig(raw, env, cwd) {
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ""));
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || ".")));
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag);
-  return { mode, platforms, targets, runTests, tree, workspace: workspace2, kubeCross, verbosity };
+  const outputDir = resolve(tree.root, value(Input.outputDir) || env.OUT_DIR || "_output");
+  const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true);
+  const baseImages = {
+    goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
+    kubeProxyBaseImage: parseImageReference(Input.kubeProxyBaseImage, value(Input.kubeProxyBaseImage))
+  };
+  return {
+    mode,
+    platforms,
+    targets,
+    runTests,
+    tree,
+    workspace: workspace2,
+    kubeCross,
+    verbosity,
+    outputDir,
+    serverImages,
+    baseImages
+  };
 }
 
 // src/kube/layout.ts
@@ -63393,10 +63434,8 @@ import { join as join2 } from "node:path";
 var REMOTE_ROOT = "/go/src/k8s.io/kubernetes";
 var OUTPUT_SUBPATH = "_output/dockerized";
 var VERSION_FILE_NAME = ".dockerized-kube-version-defs";
-var localOutputRoot = (root) => join2(root, "_output");
 var localBinDir = (root) => join2(root, OUTPUT_SUBPATH, "bin");
 var localGoPath = (root) => join2(root, OUTPUT_SUBPATH, "go");
-var releaseTarsDir = (root) => join2(localOutputRoot(root), "release-tars");
 function treeHash(root) {
   return createHash("sha256").update(root).digest("hex").slice(0, 10);
 }
@@ -63422,7 +63461,7 @@ function summaryRows(report) {
       ["targets", report.targets]
     ],
     stages: report.stages.map((s) => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? "ok" : "failed"]),
-    tarballs: report.tarballs.map((t2) => [t2.name, formatBytes(t2.bytes)])
+    tarballs: report.tarballs.map((t2) => [t2.name, formatBytes(t2.bytes), t2.sha256])
   };
 }
 var mdRow = (cells) => `| ${cells.join(" | ")} |`;
@@ -63446,8 +63485,8 @@ function summaryMarkdown(report) {
       "",
       `In \`${report.releaseDir}\``,
       "",
-      mdRow(["tarball", "size"]),
-      mdRow(["---", "---:"]),
+      mdRow(["tarball", "size", "sha256"]),
+      mdRow(["---", "---:", "---"]),
       ...rows.tarballs.map(mdRow),
       ""
     ] : [],
@@ -63486,7 +63525,6 @@ var PASSED_THROUGH = [
   "GOTOOLCHAIN",
   "GOFLAGS",
   "GOGCFLAGS",
-  "SOURCE_DATE_EPOCH",
   "KUBE_RACE",
   "GOPROXY"
 ];
@@ -63501,6 +63539,7 @@ function buildEnv(options, hostEnv) {
     `KUBE_BUILDER_OS=${builderOs(hostEnv)}`,
     `KUBE_VERBOSE=${options.verbosity}`,
     `KUBE_BUILD_PLATFORMS=${options.platforms.join(" ")}`,
+    `SOURCE_DATE_EPOCH=${options.sourceDateEpoch}`,
     // The kube-build image sets these two; kube-cross run directly does not.
     `KUBE_OUTPUT_SUBPATH=${OUTPUT_SUBPATH}`,
     // Binaries carry the version computed on the host, whatever the container's view of .git.
@@ -63537,7 +63576,12 @@ async function build(ctx, prereqs2, image2, ws) {
   const { config, log } = ctx;
   const containers = new ContainerClient(prereqs2.engine.docker, log);
   const env = buildEnv(
-    { fastBuild: config.mode === "quick-release", verbosity: config.verbosity, platforms: prereqs2.platforms },
+    {
+      fastBuild: config.mode === "quick-release",
+      verbosity: config.verbosity,
+      platforms: prereqs2.platforms,
+      sourceDateEpoch: prereqs2.sourceDateEpoch
+    },
     ctx.env
   );
   const commands = [...prereqs2.plan.commands, ...config.runTests ? TEST_COMMANDS : []];
@@ -63573,87 +63617,246 @@ async function build(ctx, prereqs2, image2, ws) {
 // src/stages/image.ts
 import { createHash as createHash2 } from "node:crypto";
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 import { Readable } from "node:stream";
 
 // src/archive/tar.ts
-var import_tar_stream = __toESM(require_tar_stream2(), 1);
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm, stat as stat2 } from "node:fs/promises";
+import { lstat, mkdtemp, rename, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join as join3 } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-var ROOT_OWNER = { uid: 0, gid: 0 };
-function header(path, owner, extra) {
-  return {
-    ...extra,
-    name: path,
-    uid: owner.uid,
-    gid: owner.gid,
-    uname: owner.uid === 0 ? "root" : "",
-    gname: owner.gid === 0 ? "root" : ""
+import { promisify } from "node:util";
+import { createGzip, gzip } from "node:zlib";
+
+// src/archive/tar-format.ts
+var BLOCK = 512;
+var TYPE_FLAGS = { file: "0", directory: "5", symlink: "2" };
+var padding = (size) => (BLOCK - size % BLOCK) % BLOCK;
+var END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
+function octal(value, width) {
+  const text = Math.floor(value).toString(8);
+  if (text.length > width - 1)
+    throw new Error(`tar field overflow: ${value} does not fit ${width - 1} octal digits`);
+  return `${text.padStart(width - 1, "0")}\0`;
+}
+function ustarBlock(fields) {
+  const block = Buffer.alloc(BLOCK);
+  block.write(fields.name, 0, 100, "utf8");
+  block.write(octal(fields.mode & 4095, 8), 100, "ascii");
+  block.write(octal(fields.uid, 8), 108, "ascii");
+  block.write(octal(fields.gid, 8), 116, "ascii");
+  block.write(octal(fields.size, 12), 124, "ascii");
+  block.write(octal(fields.mtime, 12), 136, "ascii");
+  block.write(fields.type, 156, "ascii");
+  block.write(fields.linkname, 157, 100, "utf8");
+  block.write("ustar\x0000", 257, "binary");
+  block.write(fields.uname, 265, 32, "utf8");
+  block.write(fields.gname, 297, 32, "utf8");
+  block.write(octal(0, 8), 329, "ascii");
+  block.write(octal(0, 8), 337, "ascii");
+  block.fill(" ", 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return block;
+}
+function paxRecord(key, value) {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from("\n")]);
+  let length = body.length + 1;
+  while (String(length).length + body.length !== length) length = String(length).length + body.length;
+  return Buffer.concat([Buffer.from(String(length)), body]);
+}
+function encodeHeader(entry) {
+  const mtime = Math.floor(entry.mtime.getTime() / 1e3);
+  const owner = {
+    uid: entry.uid,
+    gid: entry.gid,
+    uname: entry.uid === 0 ? "root" : "",
+    gname: entry.gid === 0 ? "root" : ""
   };
-}
-function addEntry(pack, h, data) {
-  return new Promise((resolve2, reject) => {
-    const done = (err) => err ? reject(err) : resolve2();
-    if (data === void 0) pack.entry(h, done);
-    else pack.entry(h, data, done);
+  const linkname = entry.linkname ?? "";
+  const records = [];
+  if (Buffer.byteLength(entry.path) > 100) records.push(paxRecord("path", Buffer.from(entry.path)));
+  if (Buffer.byteLength(linkname) > 100) records.push(paxRecord("linkpath", Buffer.from(linkname)));
+  for (const [name, value] of Object.entries(entry.xattrs ?? {}))
+    records.push(paxRecord(`SCHILY.xattr.${name}`, value));
+  const main = ustarBlock({
+    name: entry.path.slice(0, 100),
+    mode: entry.mode,
+    ...owner,
+    size: entry.type === "file" ? entry.size : 0,
+    mtime,
+    type: TYPE_FLAGS[entry.type],
+    linkname: linkname.slice(0, 100)
   });
+  if (records.length === 0) return main;
+  const pax = Buffer.concat(records);
+  const paxHeader = ustarBlock({
+    name: `PaxHeaders/${entry.path.split("/").filter(Boolean).pop() ?? "entry"}`.slice(0, 100),
+    mode: 420,
+    ...owner,
+    size: pax.length,
+    mtime,
+    type: "x",
+    linkname: ""
+  });
+  return Buffer.concat([paxHeader, pax, Buffer.alloc(padding(pax.length)), main]);
 }
-async function addMember(pack, member, owner) {
+
+// src/archive/tar.ts
+var gzipBuffer = promisify(gzip);
+var SHARED_MEMBER_MIN_BYTES = 64 * 1024;
+var RUN_MAX_BYTES = 4 * 1024 * 1024;
+async function fileInfo(path) {
+  const info = await lstat(path);
+  if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+  return { size: info.size, mode: info.mode & 4095, mtime: info.mtime };
+}
+function memberHeader(member, options, info) {
+  const owner = options.owner ?? { uid: 0, gid: 0 };
+  const mtime = options.mtime ?? info?.mtime ?? /* @__PURE__ */ new Date();
+  const base = { path: member.path, mtime, ...owner };
   switch (member.kind) {
     case "dir":
-      return addEntry(pack, header(member.path, owner, { type: "directory", mode: 493, mtime: /* @__PURE__ */ new Date() }));
-    case "data":
-      return addEntry(
-        pack,
-        header(member.path, owner, { type: "file", mode: member.mode, mtime: /* @__PURE__ */ new Date() }),
-        member.data
-      );
-    case "file": {
-      const info = await stat2(member.source);
-      const h = header(member.path, owner, {
+      return encodeHeader({ ...base, type: "directory", mode: 493, size: 0 });
+    case "symlink":
+      return encodeHeader({ ...base, type: "symlink", mode: 511, size: 0, linkname: member.target });
+    case "data": {
+      const data = Buffer.from(member.data);
+      const header = encodeHeader({ ...base, type: "file", mode: member.mode, size: data.length });
+      return Buffer.concat([header, data, Buffer.alloc(padding(data.length))]);
+    }
+    case "file":
+      return encodeHeader({
+        ...base,
         type: "file",
-        mode: info.mode & 4095,
+        mode: info.mode,
         size: info.size,
-        mtime: info.mtime
+        xattrs: member.xattrs
       });
-      let finish = () => void 0;
-      const written = new Promise((resolve2, reject) => {
-        finish = (err) => err ? reject(err) : resolve2();
-      });
-      const entry = pack.entry(h, finish);
-      await pipeline(createReadStream(member.source), entry);
-      return written;
-    }
   }
 }
-function packTar(members, owner = ROOT_OWNER) {
-  const pack = import_tar_stream.default.pack();
-  void (async () => {
+async function* paddedContent(path, size) {
+  let read = 0;
+  for await (const chunk of createReadStream(path)) {
+    read += chunk.length;
+    yield chunk;
+  }
+  if (read !== size)
+    throw new Error(`${path} changed while it was archived (${size} bytes expected, ${read} read)`);
+  yield Buffer.alloc(padding(size));
+}
+async function tarBuffer(members, options = {}) {
+  const parts = [];
+  for (const member of members) {
+    if (member.kind === "file") {
+      const info = await fileInfo(member.source);
+      parts.push(memberHeader(member, options, info));
+      for await (const chunk of paddedContent(member.source, info.size)) parts.push(chunk);
+    } else {
+      parts.push(memberHeader(member, options));
+    }
+  }
+  parts.push(END_OF_ARCHIVE);
+  return Buffer.concat(parts);
+}
+var Limiter = class {
+  constructor(limit) {
+    this.limit = limit;
+  }
+  limit;
+  running = 0;
+  waiting = [];
+  async run(work) {
+    if (this.running >= this.limit) await new Promise((resolve3) => this.waiting.push(resolve3));
+    this.running++;
     try {
-      for (const member of members) await addMember(pack, member, owner);
-      pack.finalize();
-    } catch (err) {
-      pack.destroy(err);
+      return await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
     }
-  })();
-  return pack;
-}
-async function tarBuffer(members, owner = ROOT_OWNER) {
-  const chunks = [];
-  for await (const chunk of packTar(members, owner)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-async function writeTarGz(dest, members) {
-  const partial = `${dest}.partial`;
-  try {
-    await pipeline(packTar(members), createGzip(), createWriteStream(partial));
-    await rename(partial, dest);
-  } finally {
-    await rm(partial, { force: true });
   }
-}
+};
+var TarGzWriter = class {
+  constructor(workDir, options = {}) {
+    this.workDir = workDir;
+    this.options = options;
+  }
+  workDir;
+  options;
+  shared = /* @__PURE__ */ new Map();
+  limiter = new Limiter(availableParallelism());
+  tempDir;
+  /** The gzip member of a file's content (with its padding), compressed on first use. */
+  sharedMember(source, size) {
+    const key = `${source}\0${size}`;
+    let member = this.shared.get(key);
+    if (!member) {
+      this.tempDir ??= mkdtemp(join3(this.workDir, "gzip-members-"));
+      const index = this.shared.size;
+      member = this.tempDir.then(
+        (dir) => this.limiter.run(async () => {
+          const path = join3(dir, `${index}.gz`);
+          await pipeline(paddedContent(source, size), createGzip(), createWriteStream(path));
+          return path;
+        })
+      );
+      member.catch(() => void 0);
+      this.shared.set(key, member);
+    }
+    return member;
+  }
+  /** Writes the archive; it appears under `dest` only when complete. */
+  async write(dest, members) {
+    const pieces = [];
+    let run = [];
+    let runBytes = 0;
+    const flush = () => {
+      if (runBytes > 0) pieces.push({ kind: "raw", bytes: Buffer.concat(run) });
+      run = [];
+      runBytes = 0;
+    };
+    const append = (bytes) => {
+      run.push(bytes);
+      runBytes += bytes.length;
+      if (runBytes >= RUN_MAX_BYTES) flush();
+    };
+    for (const member of members) {
+      if (member.kind !== "file") {
+        append(memberHeader(member, this.options));
+        continue;
+      }
+      const info = await fileInfo(member.source);
+      append(memberHeader(member, this.options, info));
+      if (info.size >= SHARED_MEMBER_MIN_BYTES) {
+        flush();
+        pieces.push({ kind: "shared", compressed: this.sharedMember(member.source, info.size) });
+      } else {
+        for await (const chunk of paddedContent(member.source, info.size)) append(chunk);
+      }
+    }
+    append(END_OF_ARCHIVE);
+    flush();
+    const partial = `${dest}.partial`;
+    try {
+      const limiter = this.limiter;
+      await pipeline(async function* () {
+        for (const piece of pieces) {
+          if (piece.kind === "raw") yield await limiter.run(() => gzipBuffer(piece.bytes));
+          else yield* createReadStream(await piece.compressed);
+        }
+      }, createWriteStream(partial));
+      await rename(partial, dest);
+    } finally {
+      await rm(partial, { force: true });
+    }
+  }
+  async dispose() {
+    if (this.tempDir) await rm(await this.tempDir, { recursive: true, force: true });
+  }
+};
 
 // src/docker/images.ts
 var PROGRESS_INTERVAL_MS = 1e4;
@@ -63664,20 +63867,26 @@ var ImageClient = class {
   }
   docker;
   log;
-  async exists(ref) {
+  /** The image's inspect data, or null when the engine has no such image. */
+  async inspect(ref) {
     try {
-      await this.docker.getImage(ref).inspect();
-      return true;
+      return await this.docker.getImage(ref).inspect();
     } catch (err) {
-      if (statusCode(err) === 404) return false;
+      if (statusCode(err) === 404) return null;
       throw operationFailed(`inspecting image ${ref}`, err);
     }
   }
-  /** Pulls an image; the log gets one line per status change of the whole pull, not per layer tick. */
-  async pull(ref) {
+  async exists(ref) {
+    return await this.inspect(ref) !== null;
+  }
+  /**
+   * Pulls an image, for one platform when given (the engine's tag then points at that platform's
+   * image); the log gets a summary line at most every few seconds, not every layer tick.
+   */
+  async pull(ref, platform) {
     let stream;
     try {
-      stream = await this.docker.pull(ref);
+      stream = await this.docker.pull(ref, platform ? { platform } : {});
     } catch (err) {
       throw operationFailed(`pulling ${ref}`, err);
     }
@@ -63720,10 +63929,10 @@ var ImageClient = class {
   }
   /** Reads a JSON progress stream to its end; an error event fails the operation. */
   follow(stream, operation, onEvent) {
-    return new Promise((resolve2, reject) => {
+    return new Promise((resolve3, reject) => {
       this.docker.modem.followProgress(
         stream,
-        (err) => err ? reject(operationFailed(operation, err)) : resolve2(),
+        (err) => err ? reject(operationFailed(operation, err)) : resolve3(),
         (event) => {
           if (event.error) {
             stream.destroy();
@@ -63762,7 +63971,7 @@ async function buildContext(dir) {
   } catch {
     throw new ImageError("the kube-build image needs /etc/localtime on this host, as upstream does");
   }
-  const read = (name) => readFile2(join3(dir, name));
+  const read = (name) => readFile2(join4(dir, name));
   return [
     { kind: "data", path: "Dockerfile", data: await read("Dockerfile"), mode: 420 },
     { kind: "data", path: "rsyncd.sh", data: await read("rsyncd.sh"), mode: 493 },
@@ -63804,7 +64013,7 @@ async function image(ctx, prereqs2) {
 
 // src/stages/output.ts
 import { access as access3 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/stages/workspace.ts
 import { access as access2, mkdir } from "node:fs/promises";
@@ -63879,7 +64088,7 @@ var RsyncDaemon = class _RsyncDaemon {
           { kind: "data", path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}
 `, mode: 384 }
         ],
-        owner
+        { owner }
       );
       await containers.putArchive(container.id, "/tmp", files);
       await containers.start(container.id);
@@ -63932,7 +64141,7 @@ var RsyncDaemon = class _RsyncDaemon {
   rsync(args) {
     const all = ["--archive", ...this.verbosity >= 6 ? ["-iv"] : [], ...args];
     this.log.debug(`rsync ${all.join(" ")}`);
-    return new Promise((resolve2, reject) => {
+    return new Promise((resolve3, reject) => {
       const child = spawn("rsync", all, {
         env: { ...process.env, RSYNC_PASSWORD: this.password },
         stdio: ["ignore", "pipe", "pipe"]
@@ -63948,7 +64157,7 @@ var RsyncDaemon = class _RsyncDaemon {
       );
       child.on(
         "close",
-        (code) => code === 0 ? resolve2() : reject(
+        (code) => code === 0 ? resolve3() : reject(
           new RsyncError(`rsync exited with ${code}: ${stderr.trim().split("\n").slice(-5).join("\n")}`)
         )
       );
@@ -63956,10 +64165,10 @@ var RsyncDaemon = class _RsyncDaemon {
   }
 };
 function listModules(address) {
-  return new Promise((resolve2) => {
+  return new Promise((resolve3) => {
     const child = spawn("rsync", ["--contimeout=2", `rsync://${address}/`], { stdio: "ignore" });
-    child.on("error", () => resolve2(false));
-    child.on("close", (code) => resolve2(code === 0));
+    child.on("error", () => resolve3(false));
+    child.on("close", (code) => resolve3(code === 0));
   });
 }
 
@@ -64080,7 +64289,7 @@ async function output(ctx, prereqs2, image2, ws) {
   const missing = [];
   for (const [platform, groups] of prereqs2.plan.built) {
     for (const binary of new Set([...groups.values()].flat())) {
-      const path = join4(binDir, platform, binaryFileName(binary, platform));
+      const path = join5(binDir, platform, binaryFileName(binary, platform));
       if (!await access3(path).then(
         () => true,
         () => false
@@ -64098,114 +64307,858 @@ async function output(ctx, prereqs2, image2, ws) {
 }
 
 // src/stages/package.ts
-import { availableParallelism } from "node:os";
-import { mkdir as mkdir2, readdir, rm as rm2, stat as stat3 } from "node:fs/promises";
-import { join as join6, relative } from "node:path";
+import { mkdir as mkdir4, rm as rm5, stat as stat3 } from "node:fs/promises";
+import { join as join10 } from "node:path";
+
+// src/archive/checksums.ts
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join as join6 } from "node:path";
+async function digests(dir, name) {
+  const sha2562 = createHash3("sha256");
+  const sha512 = createHash3("sha512");
+  for await (const chunk of createReadStream2(join6(dir, name))) {
+    sha2562.update(chunk);
+    sha512.update(chunk);
+  }
+  return { name, sha256: sha2562.digest("hex"), sha512: sha512.digest("hex") };
+}
+async function writeChecksums(dir, names) {
+  const all = await Promise.all([...names].sort().map((name) => digests(dir, name)));
+  const line = (hex, name) => `${hex}  ${name}
+`;
+  await Promise.all([
+    writeFile(join6(dir, "SHA256SUMS"), all.map((d) => line(d.sha256, d.name)).join("")),
+    writeFile(join6(dir, "SHA512SUMS"), all.map((d) => line(d.sha512, d.name)).join("")),
+    ...all.flatMap((d) => [
+      writeFile(join6(dir, `${d.name}.sha256`), line(d.sha256, d.name)),
+      writeFile(join6(dir, `${d.name}.sha512`), line(d.sha512, d.name))
+    ])
+  ]);
+  return all;
+}
+
+// src/kube/src-archive.ts
+import { spawn as spawn2 } from "node:child_process";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { rename as rename2, rm as rm2 } from "node:fs/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { createGzip as createGzip2 } from "node:zlib";
+async function writeGitArchive(root, dest) {
+  const git2 = spawn2("git", ["archive", "--format=tar", "HEAD"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"]
+  });
+  let stderr = "";
+  git2.stderr.on("data", (chunk) => stderr += chunk.toString());
+  const exited = new Promise((resolve3, reject) => {
+    git2.on("error", reject);
+    git2.on("close", (code) => resolve3(code ?? -1));
+  });
+  const partial = `${dest}.partial`;
+  try {
+    const [, code] = await Promise.all([
+      pipeline2(git2.stdout, createGzip2(), createWriteStream2(partial)),
+      exited
+    ]);
+    if (code !== 0) throw new Error(`git archive HEAD failed with exit code ${code}: ${stderr.trim()}`);
+    await rename2(partial, dest);
+  } finally {
+    await rm2(partial, { force: true });
+  }
+}
 
 // src/kube/tarballs.ts
-import { join as join5 } from "node:path";
-var KINDS = [
-  { kind: "client", groups: ["client"], extras: [], binDir: "client/bin", licenses: false, addons: false },
-  { kind: "node", groups: ["node"], extras: ["client"], binDir: "node/bin", licenses: true, addons: false },
-  {
-    kind: "server",
-    groups: ["server"],
-    extras: ["client"],
-    binDir: "server/bin",
-    licenses: true,
-    addons: true
-  },
-  {
-    kind: "test",
-    groups: ["test", "test-server"],
-    extras: [],
-    binDir: "test/bin",
-    licenses: false,
-    addons: false
-  }
-];
+import { posix } from "node:path";
+var SRC_TARBALL = "kubernetes-src.tar.gz";
+var MANIFESTS_TARBALL = "kubernetes-manifests.tar.gz";
+var PORTABLE_TARBALL = "kubernetes-test-portable.tar.gz";
+var FINAL_TARBALL = "kubernetes.tar.gz";
 var ROOT = "kubernetes";
+var BINARY_TARBALLS = [
+  { kind: "client", groups: ["client"], extras: [], binDir: "client/bin", withSource: false },
+  { kind: "node", groups: ["node"], extras: ["client"], binDir: "node/bin", withSource: true },
+  { kind: "server", groups: ["server"], extras: ["client"], binDir: "server/bin", withSource: true },
+  { kind: "test", groups: ["test", "test-server"], extras: [], binDir: "test/bin", withSource: false }
+];
+var GCE_MANIFESTS = [
+  "kube-proxy.manifest",
+  "cluster-autoscaler.manifest",
+  "etcd.manifest",
+  "kube-scheduler.manifest",
+  "kube-apiserver.manifest",
+  "konnectivity-server.yaml",
+  "abac-authz-policy.jsonl",
+  "cloud-controller-manager.manifest",
+  "kube-controller-manager.manifest",
+  "kube-addon-manager.yaml",
+  "glbc.manifest"
+];
+var GCI_SCRIPTS = [
+  ["configure-helper.sh", "gci-configure-helper.sh", true],
+  ["configure-kubeapiserver.sh", "configure-kubeapiserver.sh", true],
+  ["gke-internal-configure-helper.sh", "gke-internal-configure-helper.sh", false],
+  ["health-monitor.sh", "health-monitor.sh", true]
+];
+var ADDON_DIRS = ["cluster/addons", "cluster/gce/addons"];
+var TEST_PORTABLE = [
+  "test/images",
+  "test/e2e/testing-manifests",
+  "test/kubemark",
+  "hack/e2e-internal",
+  "hack/get-build.sh",
+  "hack/ginkgo-e2e.sh",
+  "hack/lib"
+];
+var SRC_EXCLUDED_TOP_LEVEL = /^(_|\.git|\.config|\.gsutil)/;
+var BINARIES_MOVED = "Run cluster/get-kube-binaries.sh to download client and server binaries.\n";
+var CLIENT_README = `Client binaries are no longer included in the Kubernetes final tarball.
+
+${BINARIES_MOVED}`;
+var SERVER_README = `Server binary tarballs are no longer included in the Kubernetes final tarball.
+
+${BINARIES_MOVED}`;
+var ReleasePlanError = class extends Error {
+};
 function withDirectories(members) {
-  const dirs = /* @__PURE__ */ new Set();
+  const byPath = /* @__PURE__ */ new Map();
   for (const member of members) {
-    const parts = member.path.split("/").slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) dirs.add(`${parts.slice(0, i).join("/")}/`);
-    if (member.kind === "dir") dirs.add(member.path);
+    const parts = member.path.replace(/\/$/, "").split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `${parts.slice(0, i).join("/")}/`;
+      if (!byPath.has(dir)) byPath.set(dir, { kind: "dir", path: dir });
+    }
+    byPath.set(member.path, member);
   }
-  const files = members.filter((m) => m.kind !== "dir");
-  const all = [...[...dirs].map((path) => ({ kind: "dir", path })), ...files];
-  return all.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return [...byPath.values()].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
-function planTarballs(built, binRoot, licenses, treeRoot) {
+function isUnder(path, prefix) {
+  return prefix === "" || path === prefix || path.startsWith(`${prefix}/`);
+}
+function copyTree(sources, from, to) {
+  return sources.tree.filter((entry) => isUnder(entry.path, from)).map((entry) => {
+    const path = posix.join(to, posix.relative(from, entry.path));
+    if (entry.kind === "dir") return { kind: "dir", path: `${path}/` };
+    if (entry.kind === "symlink") return { kind: "symlink", path, target: entry.target };
+    return { kind: "file", path, source: posix.join(sources.treeRoot, entry.path) };
+  });
+}
+function requireEntry(sources, path, tarball) {
+  if (!sources.tree.some((e) => e.path === path)) {
+    throw new ReleasePlanError(`${tarball} needs ${path}, which the tree does not have`);
+  }
+}
+var embedded = (sources, name, at) => ({
+  kind: "file",
+  path: at,
+  source: posix.join(sources.releaseTars, name)
+});
+function planDirtySrc(sources) {
+  const kept = sources.tree.filter((e) => !SRC_EXCLUDED_TOP_LEVEL.test(e.path.split("/")[0]));
+  return { name: SRC_TARBALL, members: withDirectories(copyTree({ ...sources, tree: kept }, "", ROOT)) };
+}
+function planBinaryTarballs(sources) {
   const plans = [];
-  for (const [platform, groups] of built) {
-    for (const kind of KINDS) {
-      if (!kind.groups.some((g) => groups.has(g))) continue;
-      const binaries = [...new Set([...kind.groups, ...kind.extras].flatMap((g) => groups.get(g) ?? []))];
+  for (const [platform, groups] of sources.built) {
+    for (const tarball of BINARY_TARBALLS) {
+      if (!tarball.groups.some((g) => groups.has(g))) continue;
+      const binaries = [...new Set([...tarball.groups, ...tarball.extras].flatMap((g) => groups.get(g) ?? []))];
       const members = binaries.map((binary) => {
         const file = binaryFileName(binary, platform);
-        return { kind: "file", path: `${ROOT}/${kind.binDir}/${file}`, source: join5(binRoot, platform, file) };
+        return {
+          kind: "file",
+          path: `${ROOT}/${tarball.binDir}/${file}`,
+          source: posix.join(sources.binRoot, platform, file)
+        };
       });
-      if (kind.addons) members.push({ kind: "dir", path: `${ROOT}/addons/` });
-      if (kind.licenses) {
-        for (const license of licenses) {
+      if (tarball.kind === "server") {
+        members.push({ kind: "dir", path: `${ROOT}/addons/` });
+        for (const image2 of sources.serverImages.get(platform) ?? []) {
           members.push({
             kind: "file",
-            path: `${ROOT}/LICENSES/${license}`,
-            source: join5(treeRoot, "LICENSES", license)
+            path: `${ROOT}/server/bin/${image2.binary}.tar`,
+            source: image2.archive
+          });
+          members.push({
+            kind: "data",
+            path: `${ROOT}/server/bin/${image2.binary}.docker_tag`,
+            data: `${image2.dockerTag}
+`,
+            mode: 420
           });
         }
       }
+      if (tarball.withSource) {
+        members.push(...copyTree(sources, "LICENSES", `${ROOT}/LICENSES`));
+        members.push(embedded(sources, SRC_TARBALL, `${ROOT}/${SRC_TARBALL}`));
+      }
       plans.push({
-        name: `kubernetes-${kind.kind}-${platform.replace("/", "-")}.tar.gz`,
-        platform,
+        name: `kubernetes-${tarball.kind}-${platform.replace("/", "-")}.tar.gz`,
         members: withDirectories(members)
       });
     }
   }
-  return plans.sort((a, b) => a.name < b.name ? -1 : 1);
+  return plans;
+}
+function planManifests(sources) {
+  const dir = `${ROOT}/gci-trusty`;
+  const members = [];
+  const manifests = sources.tree.filter(
+    (e) => e.kind !== "dir" && posix.dirname(e.path) === "cluster/gce/manifests" && (GCE_MANIFESTS.includes(posix.basename(e.path)) || posix.basename(e.path).startsWith("internal-"))
+  );
+  for (const name of GCE_MANIFESTS) requireEntry(sources, `cluster/gce/manifests/${name}`, MANIFESTS_TARBALL);
+  for (const entry of manifests)
+    members.push(...copyTree(sources, entry.path, `${dir}/${posix.basename(entry.path)}`));
+  for (const [from, to, required] of GCI_SCRIPTS) {
+    const path = `cluster/gce/gci/${from}`;
+    if (required) requireEntry(sources, path, MANIFESTS_TARBALL);
+    members.push(...copyTree(sources, path, `${dir}/${to}`));
+  }
+  for (const addons of ADDON_DIRS) {
+    const selected = sources.tree.filter(
+      (e) => e.kind !== "dir" && isUnder(e.path, addons) && /(\.yaml|\.yaml\.in|\.json)$/.test(e.path) && !posix.basename(e.path).includes("demo")
+    );
+    for (const entry of selected)
+      members.push(...copyTree(sources, entry.path, posix.join(dir, posix.relative(addons, entry.path))));
+  }
+  return { name: MANIFESTS_TARBALL, members: withDirectories(members) };
+}
+function planTestPortable(sources) {
+  const members = TEST_PORTABLE.flatMap((path) => {
+    requireEntry(sources, path, PORTABLE_TARBALL);
+    return copyTree(sources, path, `${ROOT}/${path}`);
+  });
+  return { name: PORTABLE_TARBALL, members: withDirectories(members) };
+}
+function planFinal(sources) {
+  for (const path of ["cluster", "hack/lib", "docs", "README.md", "LICENSES"])
+    requireEntry(sources, path, FINAL_TARBALL);
+  const members = [
+    { kind: "data", path: `${ROOT}/client/README`, data: CLIENT_README, mode: 420 },
+    ...copyTree(sources, "cluster", `${ROOT}/cluster`),
+    embedded(sources, MANIFESTS_TARBALL, `${ROOT}/server/${MANIFESTS_TARBALL}`),
+    { kind: "data", path: `${ROOT}/server/README`, data: SERVER_README, mode: 420 },
+    ...copyTree(sources, "hack/lib", `${ROOT}/hack/lib`),
+    ...copyTree(sources, "docs", `${ROOT}/docs`),
+    ...copyTree(sources, "README.md", `${ROOT}/README.md`),
+    ...copyTree(sources, "LICENSES", `${ROOT}/LICENSES`),
+    { kind: "data", path: `${ROOT}/version`, data: `${sources.version}
+`, mode: 420 }
+  ];
+  return { name: FINAL_TARBALL, members: withDirectories(members) };
+}
+
+// src/kube/tree-files.ts
+import { lstat as lstat2, readdir, readlink } from "node:fs/promises";
+import { join as join7, posix as posix2 } from "node:path";
+var CRUFT = /(~$|^#.*#$|^\.DS)/;
+var SKIPPED_TOP_LEVEL = /^(_output|_tmp|\.git)$/;
+async function listTree(root) {
+  const entries = [];
+  const walk = async (relative) => {
+    const names = (await readdir(join7(root, relative))).sort();
+    for (const name of names) {
+      if (CRUFT.test(name) || relative === "" && SKIPPED_TOP_LEVEL.test(name)) continue;
+      const path = relative === "" ? name : posix2.join(relative, name);
+      const info = await lstat2(join7(root, path));
+      if (info.isSymbolicLink())
+        entries.push({ kind: "symlink", path, target: await readlink(join7(root, path)) });
+      else if (info.isDirectory()) {
+        entries.push({ kind: "dir", path });
+        await walk(path);
+      } else if (info.isFile()) entries.push({ kind: "file", path });
+    }
+  };
+  await walk("");
+  return entries;
+}
+
+// src/stages/server-images.ts
+import { mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+
+// src/docker/image-archive.ts
+var import_tar_stream = __toESM(require_tar_stream2(), 1);
+import { createHash as createHash4 } from "node:crypto";
+import { createReadStream as createReadStream3, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir2, mkdtemp as mkdtemp2, open, readFile as readFile3, realpath as realpath2, rename as rename3, rm as rm3, stat as stat2, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join as join8, posix as posix3, resolve as resolve2, sep } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+var ImageArchiveError = class extends Error {
+};
+var shortId2 = (id) => id.replace(/^sha256:/, "").slice(0, 12);
+function linuxArch(platform) {
+  const [os, arch, ...rest] = platform.split("/");
+  if (os !== "linux" || !arch || rest.length > 0) {
+    throw new ImageArchiveError(
+      `unsupported platform '${platform}' for a server image: expected linux/<arch>`
+    );
+  }
+  return arch;
+}
+function baseUnavailable(ref, platform, reason) {
+  return new ImageArchiveError(
+    `base image ${ref} is not available for ${platform}: ${reason}. Make its registry reachable, or load an image for ${platform} under that reference (docker load), or choose another base image`
+  );
+}
+async function imageForPlatform(docker, log, ref, platform) {
+  const arch = linuxArch(platform);
+  const forPlatform = (info) => info?.Os === "linux" && info.Architecture === arch;
+  const images = new ImageClient(docker, log);
+  const local = await images.inspect(ref);
+  if (local && forPlatform(local)) {
+    log.debug(`using ${ref} (${shortId2(local.Id)}) from the engine for ${platform}`);
+    return local.Id;
+  }
+  log.info(`pulling ${ref} for ${platform}`);
+  try {
+    await images.pull(ref, platform);
+  } catch (err) {
+    throw baseUnavailable(ref, platform, err.message);
+  }
+  const pulled = await images.inspect(ref);
+  if (!pulled || !forPlatform(pulled)) {
+    const got = pulled ? `${pulled.Os}/${pulled.Architecture}` : "nothing";
+    throw baseUnavailable(ref, platform, `the pull gave ${got}`);
+  }
+  return pulled.Id;
+}
+function memberPath(dir, name) {
+  const path = resolve2(dir, name);
+  if (!path.startsWith(dir + sep)) throw new ImageArchiveError(`unsafe member '${name}' in an image export`);
+  return path;
+}
+async function readTar(source, onEntry) {
+  const extract = import_tar_stream.default.extract();
+  source.on("error", (err) => extract.destroy(err));
+  source.pipe(extract);
+  try {
+    for await (const entry of extract) {
+      await onEntry(entry);
+      entry.resume();
+    }
+  } finally {
+    ;
+    source.destroy();
+  }
+}
+function extractExport(stream, dir) {
+  return readTar(stream, async (entry) => {
+    const { name, type, linkname } = entry.header;
+    if (type !== "file" && type !== "symlink") return;
+    const path = memberPath(dir, name);
+    await mkdir2(dirname(path), { recursive: true });
+    if (type === "file") await pipeline3(entry, createWriteStream3(path));
+    else await symlink(linkname, path);
+  });
+}
+async function exportImage(docker, id, dir) {
+  try {
+    await extractExport(await docker.getImage(id).get(), dir);
+  } catch (err) {
+    throw operationFailed(`exporting image ${shortId2(id)}`, err);
+  }
+}
+async function exportedFile(dir, name) {
+  const path = await realpath2(memberPath(dir, name));
+  if (!path.startsWith(dir + sep)) throw new ImageArchiveError(`unsafe path '${name}' in an image export`);
+  return path;
+}
+async function readExport(dir, ref) {
+  const manifest = JSON.parse(await readFile3(await exportedFile(dir, "manifest.json"), "utf8"));
+  if (manifest.length !== 1) {
+    throw new ImageArchiveError(`the export of ${ref} holds ${manifest.length} images, expected one`);
+  }
+  const [{ Config, Layers }] = manifest;
+  const config = JSON.parse(await readFile3(await exportedFile(dir, Config), "utf8"));
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== Layers.length) {
+    throw new ImageArchiveError(
+      `the export of ${ref} lists ${Layers.length} layers but its config ${diffIds.length} diff_ids`
+    );
+  }
+  const paths = await Promise.all(Layers.map((layer) => exportedFile(dir, layer)));
+  return { config, layers: paths.map((path, i) => ({ path, diffId: diffIds[i] })) };
+}
+var WHITEOUT = ".wh.";
+var OPAQUE_WHITEOUT = ".wh..wh..opq";
+var MAX_SYMLINK_HOPS = 40;
+function rootfsPath(name) {
+  return posix3.normalize(`/${name}`).slice(1).replace(/\/$/, "");
+}
+async function isGzip(path) {
+  const file = await open(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    await file.read(head, 0, 2, 0);
+    return head[0] === 31 && head[1] === 139;
+  } finally {
+    await file.close();
+  }
+}
+async function layerHeaders(path) {
+  const file = createReadStream3(path);
+  const source = await isGzip(path) ? file.pipe(createGunzip()) : file;
+  if (source !== file) file.on("error", (err) => source.destroy(err));
+  const headers = [];
+  await readTar(source, async (entry) => {
+    headers.push(entry.header);
+  });
+  return headers;
+}
+function removeBelow(rootfs, dir) {
+  const prefix = dir === "" ? "" : `${dir}/`;
+  for (const path of rootfs.keys()) if (path.startsWith(prefix) && path !== dir) rootfs.delete(path);
+}
+function applyLayer(rootfs, headers) {
+  const added = [];
+  for (const header of headers) {
+    const path = rootfsPath(header.name);
+    if (path === "") continue;
+    const name = posix3.basename(path);
+    const parent = posix3.dirname(path) === "." ? "" : posix3.dirname(path);
+    if (name === OPAQUE_WHITEOUT) removeBelow(rootfs, parent);
+    else if (name.startsWith(WHITEOUT)) {
+      const hidden = posix3.join(parent, name.slice(WHITEOUT.length));
+      rootfs.delete(hidden);
+      removeBelow(rootfs, hidden);
+    } else {
+      const type = header.type === "directory" || header.type === "symlink" ? header.type : "other";
+      added.push([
+        path,
+        { type, mode: header.mode, uid: header.uid, gid: header.gid, linkname: header.linkname }
+      ]);
+    }
+  }
+  for (const [path, entry] of added) {
+    if (rootfs.get(path)?.type === "directory" && entry.type !== "directory") removeBelow(rootfs, path);
+    rootfs.set(path, entry);
+  }
+}
+async function mergedRootfs(layers) {
+  const rootfs = /* @__PURE__ */ new Map();
+  for (const layer of layers) applyLayer(rootfs, await layerHeaders(layer.path));
+  return rootfs;
+}
+function followLink(at, link) {
+  const parts = link.startsWith("/") ? [] : at.slice(0, -1);
+  for (const part of link.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "" && part !== ".") parts.push(part);
+  }
+  return parts;
+}
+function placeInRootfs(rootfs, imagePath) {
+  let parts = rootfsPath(imagePath).split("/");
+  for (let hops = 0; hops <= MAX_SYMLINK_HOPS; hops++) {
+    const linkAt = parts.slice(0, -1).findIndex((_, i) => rootfs.get(parts.slice(0, i + 1).join("/"))?.type === "symlink");
+    if (linkAt < 0) return { path: parts.join("/"), parents: parentDirectories(rootfs, parts, imagePath) };
+    const link = parts.slice(0, linkAt + 1);
+    parts = [...followLink(link, rootfs.get(link.join("/")).linkname), ...parts.slice(linkAt + 1)];
+  }
+  throw new ImageArchiveError(
+    `cannot place ${imagePath} in the base image: too many levels of symbolic links`
+  );
+}
+function parentDirectories(rootfs, parts, imagePath) {
+  return parts.slice(0, -1).map((_, i) => {
+    const path = parts.slice(0, i + 1).join("/");
+    const entry = rootfs.get(path);
+    if (entry && entry.type !== "directory") {
+      throw new ImageArchiveError(
+        `cannot place ${imagePath} in the base image: /${path} is not a directory there`
+      );
+    }
+    return { path, mode: entry?.mode ?? 493, uid: entry?.uid ?? 0, gid: entry?.gid ?? 0 };
+  });
+}
+var BaseImageCache = class {
+  constructor(docker, log, tempRoot = tmpdir()) {
+    this.docker = docker;
+    this.log = log;
+    this.tempRoot = tempRoot;
+  }
+  docker;
+  log;
+  tempRoot;
+  images = /* @__PURE__ */ new Map();
+  /** Per reference: the engine holds one platform under a tag at a time, so pull and export must not interleave. */
+  queues = /* @__PURE__ */ new Map();
+  dirs = [];
+  get(ref, platform) {
+    const key = `${ref} ${platform}`;
+    let image2 = this.images.get(key);
+    if (!image2) {
+      image2 = this.oneAtATime(ref, () => this.fetch(ref, platform));
+      this.images.set(key, image2);
+    }
+    return image2;
+  }
+  /** Removes the extracted exports, once every fetch under way has settled. */
+  async dispose() {
+    await Promise.allSettled(this.images.values());
+    this.images.clear();
+    await Promise.all(this.dirs.splice(0).map((dir) => rm3(dir, { recursive: true, force: true })));
+  }
+  oneAtATime(ref, task) {
+    const run = (this.queues.get(ref) ?? Promise.resolve()).then(task);
+    this.queues.set(
+      ref,
+      run.catch(() => void 0)
+    );
+    return run;
+  }
+  async fetch(ref, platform) {
+    const id = await imageForPlatform(this.docker, this.log, ref, platform);
+    const dir = await realpath2(await mkdtemp2(join8(this.tempRoot, "kube-release-base-")));
+    this.dirs.push(dir);
+    await exportImage(this.docker, id, dir);
+    const { config, layers } = await readExport(dir, ref);
+    this.log.debug(`exported ${ref} (${shortId2(id)}) for ${platform}: ${layers.length} layers`);
+    return { ref, id, platform, config, layers, rootfs: await mergedRootfs(layers) };
+  }
+};
+var VFS_CAP_REVISION_2 = 33554432;
+var VFS_CAP_FLAGS_EFFECTIVE = 1;
+var VFS_CAP_DATA_SIZE = 20;
+function vfsCapData(capabilities) {
+  const data = Buffer.alloc(VFS_CAP_DATA_SIZE);
+  data.writeUInt32LE(VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE, 0);
+  for (const cap of capabilities) {
+    if (!Number.isInteger(cap) || cap < 0 || cap >= 64) {
+      throw new ImageArchiveError(`invalid capability ${cap}`);
+    }
+    const permitted = 4 + Math.floor(cap / 32) * 8;
+    data.writeUInt32LE((data.readUInt32LE(permitted) | 1 << cap % 32) >>> 0, permitted);
+  }
+  if (data.some((byte) => byte >= 128)) {
+    throw new ImageArchiveError(
+      `capabilities ${capabilities.join(", ")} cannot be written into a PAX header here`
+    );
+  }
+  return data;
+}
+var sha256 = (data) => createHash4("sha256").update(data).digest("hex");
+function addEntry(pack, header, data) {
+  return new Promise((resolveEntry, reject) => {
+    const done = (err) => err ? reject(err) : resolveEntry();
+    if (data === void 0) pack.entry(header, done);
+    else pack.entry(header, data, done);
+  });
+}
+async function addFile(pack, header, source) {
+  const size = (await stat2(source)).size;
+  let finish = () => void 0;
+  const written = new Promise((resolveEntry, reject) => {
+    finish = (err) => err ? reject(err) : resolveEntry();
+  });
+  await pipeline3(createReadStream3(source), pack.entry({ ...header, size }, finish));
+  await written;
+}
+async function writeTar(dest, addMembers) {
+  const pack = import_tar_stream.default.pack();
+  const hash = createHash4("sha256");
+  const hashing = new Transform({
+    transform(chunk, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    }
+  });
+  const written = pipeline3(pack, hashing, createWriteStream3(dest));
+  addMembers(pack).then(
+    () => pack.finalize(),
+    (err) => pack.destroy(err)
+  );
+  await written;
+  return hash.digest("hex");
+}
+function addLayerMembers(layer) {
+  const { placement: placement2, created } = layer;
+  return async (pack) => {
+    for (const dir of placement2.parents) {
+      await addEntry(pack, {
+        name: `${dir.path}/`,
+        type: "directory",
+        mode: dir.mode,
+        uid: dir.uid,
+        gid: dir.gid,
+        mtime: created
+      });
+    }
+    const pax = layer.capabilities.length > 0 ? { "SCHILY.xattr.security.capability": vfsCapData(layer.capabilities).toString("latin1") } : void 0;
+    await addFile(
+      pack,
+      { name: placement2.path, type: "file", mode: 493, uid: 0, gid: 0, mtime: created, pax },
+      layer.binaryPath
+    );
+  };
+}
+function imageConfig(base, change) {
+  const created = change.created.toISOString();
+  const binary = posix3.basename(change.imagePath);
+  const history = [
+    ...base.history ?? [],
+    { created, created_by: `COPY ${binary} ${change.imagePath} # kube-release-action` },
+    ...change.entrypoint ? [{ created, created_by: `ENTRYPOINT ${JSON.stringify(change.entrypoint)}`, empty_layer: true }] : []
+  ];
+  const config = change.entrypoint ? { ...base.config, Entrypoint: [...change.entrypoint], Cmd: void 0 } : base.config;
+  return {
+    ...base,
+    created,
+    architecture: change.arch,
+    os: "linux",
+    config,
+    rootfs: { type: "layers", diff_ids: [...base.rootfs?.diff_ids ?? [], change.diffId] },
+    history
+  };
+}
+function archiveLayers(layers) {
+  return layers.map((layer) => ({
+    name: `${layer.diffId.replace(/^sha256:/, "")}/layer.tar`,
+    path: layer.path
+  }));
+}
+function addArchiveMembers(layers, config, tags, created) {
+  const member = { type: "file", mode: 420, uid: 0, gid: 0, mtime: created };
+  const configName = `${sha256(config)}.json`;
+  const manifest = [{ Config: configName, RepoTags: [...tags], Layers: layers.map((l) => l.name) }];
+  return async (pack) => {
+    const stored = /* @__PURE__ */ new Set();
+    for (const layer of layers) {
+      if (stored.has(layer.name)) continue;
+      stored.add(layer.name);
+      await addFile(pack, { ...member, name: layer.name }, layer.path);
+    }
+    await addEntry(pack, { ...member, name: configName }, config);
+    await addEntry(pack, { ...member, name: "manifest.json" }, Buffer.from(JSON.stringify(manifest)));
+  };
+}
+async function writeServerImage(request) {
+  const { log, output: output2, created } = request;
+  const arch = linuxArch(request.platform);
+  const base = await request.bases.get(request.baseRef, request.platform);
+  const placement2 = placeInRootfs(base.rootfs, request.imagePath);
+  log.info(`writing ${output2}: ${request.baseRef} (${request.platform}) + /${placement2.path}`);
+  const work = await mkdtemp2(join8(request.bases.tempRoot, "kube-release-layer-"));
+  const partial = `${output2}.partial`;
+  try {
+    const layerPath = join8(work, "layer.tar");
+    const diffId = `sha256:${await writeTar(
+      layerPath,
+      addLayerMembers({
+        placement: placement2,
+        binaryPath: request.binaryPath,
+        capabilities: request.capabilities ?? [],
+        created
+      })
+    )}`;
+    const config = imageConfig(base.config, {
+      arch,
+      created,
+      diffId,
+      imagePath: request.imagePath,
+      entrypoint: request.entrypoint
+    });
+    const layers = archiveLayers([...base.layers, { path: layerPath, diffId }]);
+    await writeTar(
+      partial,
+      addArchiveMembers(layers, Buffer.from(JSON.stringify(config)), request.tags, created)
+    );
+    await rename3(partial, output2);
+    log.debug(`${output2}: layer ${diffId}, tags ${request.tags.join(", ")}`);
+  } finally {
+    await rm3(partial, { force: true });
+    await rm3(work, { recursive: true, force: true });
+  }
+}
+
+// src/kube/server-images.ts
+var SERVER_IMAGE_BINARIES = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kube-proxy",
+  "kubectl"
+];
+var UPSTREAM_REGISTRY = "registry.k8s.io";
+var DEFAULT_GORUNNER_IMAGE = "registry.k8s.io/build-image/go-runner:v2.3.1-go1.22.6-bookworm.0";
+var DEFAULT_KUBE_PROXY_BASE_IMAGE = "registry.k8s.io/build-image/distroless-iptables:v0.5.7";
+var CAP_NET_BIND_SERVICE = 10;
+var BASE_IMAGE_VARIABLES = {
+  "kube-apiserver": "KUBE_APISERVER_BASE_IMAGE",
+  "kube-controller-manager": "KUBE_CONTROLLER_MANAGER_BASE_IMAGE",
+  "kube-scheduler": "KUBE_SCHEDULER_BASE_IMAGE",
+  "kube-proxy": "KUBE_PROXY_BASE_IMAGE",
+  kubectl: "KUBECTL_BASE_IMAGE"
+};
+var ServerImageError = class extends Error {
+};
+function placement(binary) {
+  switch (binary) {
+    case "kube-apiserver":
+      return { imagePath: `/usr/local/bin/${binary}`, capabilities: [CAP_NET_BIND_SERVICE] };
+    case "kubectl":
+      return { imagePath: "/bin/kubectl", entrypoint: ["/bin/kubectl"] };
+    default:
+      return { imagePath: `/usr/local/bin/${binary}` };
+  }
+}
+function nonEmpty(...candidates) {
+  return candidates.find((c) => c !== void 0 && c !== "");
+}
+function baseImage(binary, env, options = {}) {
+  const perBinary = env[BASE_IMAGE_VARIABLES[binary]];
+  if (binary === "kube-proxy") {
+    return nonEmpty(options.kubeProxyBaseImage, perBinary) ?? DEFAULT_KUBE_PROXY_BASE_IMAGE;
+  }
+  return nonEmpty(options.goRunnerImage, perBinary, env.KUBE_GORUNNER_IMAGE) ?? DEFAULT_GORUNNER_IMAGE;
+}
+function serverImageSpecs(env, options = {}) {
+  return SERVER_IMAGE_BINARIES.map((binary) => ({
+    binary,
+    baseImage: baseImage(binary, env, options),
+    ...placement(binary)
+  }));
+}
+function dockerTag(version2) {
+  if (version2 === "") throw new ServerImageError("git version information missing; cannot create Docker tag");
+  return version2.replace("+", "_");
+}
+function checkedReference(repository, tag, origin) {
+  if (!isReference(`${repository}:${tag}`)) {
+    throw new ServerImageError(`invalid image reference '${repository}:${tag}' (${origin})`);
+  }
+  return `${repository}:${tag}`;
+}
+function imageName(binary, arch) {
+  return `${binary}-${arch}`;
+}
+function serverImageTags(binary, arch, version2, env) {
+  const tag = dockerTag(version2);
+  const name = imageName(binary, arch);
+  const main = checkedReference(`${UPSTREAM_REGISTRY}/${name}`, tag, "from the version");
+  const registry = env.KUBE_DOCKER_REGISTRY ?? UPSTREAM_REGISTRY;
+  const extraTag = env.KUBE_DOCKER_IMAGE_TAG ?? tag;
+  if (registry === "")
+    throw new ServerImageError("KUBE_DOCKER_REGISTRY is set but empty; unset it or name a registry");
+  if (extraTag === "")
+    throw new ServerImageError("KUBE_DOCKER_IMAGE_TAG is set but empty; unset it or give a tag");
+  const extra = checkedReference(
+    `${registry}/${name}`,
+    extraTag,
+    "from KUBE_DOCKER_REGISTRY and KUBE_DOCKER_IMAGE_TAG"
+  );
+  return extra === main ? [main] : [main, extra];
+}
+
+// src/stages/server-images.ts
+async function makeServerImages(ctx, prereqs2, out, imagesDir, created) {
+  const images = /* @__PURE__ */ new Map();
+  const platforms = [...prereqs2.plan.built].filter(
+    ([p, groups]) => p.startsWith("linux/") && groups.has("server")
+  );
+  await rm4(imagesDir, { recursive: true, force: true });
+  if (platforms.length === 0) return images;
+  const version2 = prereqs2.version.version;
+  const specs = serverImageSpecs(ctx.env, ctx.config.baseImages);
+  const bases = new BaseImageCache(prereqs2.engine.docker, ctx.log, ctx.config.outputDir);
+  try {
+    const jobs = platforms.flatMap(([platform, groups]) => {
+      const built = new Set([...groups.values()].flat());
+      const arch = platform.split("/")[1];
+      return specs.filter((spec) => built.has(spec.binary)).map(async (spec) => {
+        const dir = join9(imagesDir, arch);
+        await mkdir3(dir, { recursive: true });
+        const archive = join9(dir, `${spec.binary}.tar`);
+        await writeServerImage({
+          bases,
+          log: ctx.log,
+          baseRef: spec.baseImage,
+          platform,
+          binaryPath: join9(out.binDir, platform, spec.binary),
+          imagePath: spec.imagePath,
+          capabilities: spec.capabilities,
+          entrypoint: spec.entrypoint,
+          tags: serverImageTags(spec.binary, arch, version2, ctx.env),
+          created,
+          output: archive
+        });
+        return { platform, file: { binary: spec.binary, archive, dockerTag: dockerTag(version2) } };
+      });
+    });
+    for (const { platform, file } of await Promise.all(jobs)) {
+      images.set(platform, [...images.get(platform) ?? [], file]);
+    }
+  } finally {
+    await bases.dispose();
+  }
+  return images;
 }
 
 // src/stages/package.ts
-async function licenseFiles(root) {
-  const dir = join6(root, "LICENSES");
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries.filter((e) => e.isFile()).map((e) => relative(dir, join6(e.parentPath, e.name)));
-  } catch {
-    return [];
-  }
-}
-async function inParallel(items, limit, work) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 async function packageTarballs(ctx, prereqs2, out) {
-  const root = ctx.config.tree.root;
-  const dir = releaseTarsDir(root);
-  await rm2(dir, { recursive: true, force: true });
-  await mkdir2(dir, { recursive: true });
-  const plans = planTarballs(prereqs2.plan.built, out.binDir, await licenseFiles(root), root);
-  await inParallel(plans, availableParallelism(), async (plan) => {
-    await writeTarGz(join6(dir, plan.name), plan.members);
-    ctx.log.info(`wrote ${plan.name}`);
-  });
+  const { config, log } = ctx;
+  const root = config.tree.root;
+  const dir = join10(config.outputDir, "release-tars");
+  const stage = join10(config.outputDir, "release-stage");
+  for (const path of [dir, stage]) {
+    await rm5(path, { recursive: true, force: true });
+    await mkdir4(path, { recursive: true });
+  }
+  const created = new Date(prereqs2.sourceDateEpoch * 1e3);
+  const writer = new TarGzWriter(stage, { mtime: created });
+  const written = [];
+  const write = async (plan) => {
+    await writer.write(join10(dir, plan.name), plan.members);
+    written.push(plan.name);
+    log.info(`wrote ${plan.name}`);
+  };
+  try {
+    const sources = {
+      treeRoot: root,
+      tree: await listTree(root),
+      built: prereqs2.plan.built,
+      binRoot: out.binDir,
+      version: prereqs2.version.version,
+      releaseTars: dir,
+      serverImages: config.serverImages ? await makeServerImages(ctx, prereqs2, out, join10(config.outputDir, "release-images"), created) : /* @__PURE__ */ new Map()
+    };
+    const binaryTarballs = planBinaryTarballs(sources);
+    const everything = config.targets === null;
+    if (everything || binaryTarballs.some((p) => p.members.some((m) => m.path.endsWith(`/${SRC_TARBALL}`)))) {
+      if (prereqs2.version.treeState === "clean") await writeGitArchive(root, join10(dir, SRC_TARBALL));
+      else await writer.write(join10(dir, SRC_TARBALL), planDirtySrc(sources).members);
+      written.push(SRC_TARBALL);
+      log.info(`wrote ${SRC_TARBALL} (${prereqs2.version.treeState} tree)`);
+    }
+    if (everything) await write(planManifests(sources));
+    const rest = [...binaryTarballs, ...everything ? [planTestPortable(sources), planFinal(sources)] : []];
+    await Promise.all(rest.map(write));
+  } finally {
+    await writer.dispose();
+    await rm5(stage, { recursive: true, force: true });
+  }
+  const digests2 = await writeChecksums(dir, written);
+  log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`);
   const tarballs = await Promise.all(
-    plans.map(async (plan) => {
-      const path = join6(dir, plan.name);
-      return { name: plan.name, path, bytes: (await stat3(path)).size };
-    })
+    digests2.map(async (d) => ({
+      name: d.name,
+      path: join10(dir, d.name),
+      bytes: (await stat3(join10(dir, d.name))).size,
+      sha256: d.sha256
+    }))
   );
   return { dir, tarballs };
 }
 
 // src/stages/prereqs.ts
-import { spawn as spawn2 } from "node:child_process";
-import { statfs, writeFile } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { spawn as spawn3 } from "node:child_process";
+import { statfs, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 
 // src/kube/build-plan.ts
 function planBuild(platforms, targets) {
@@ -64257,9 +65210,9 @@ function makeAllCommands(platformsOfTarget) {
 
 // src/kube/version.ts
 import { execFile } from "node:child_process";
-import { readFile as readFile3 } from "node:fs/promises";
-import { promisify } from "node:util";
-var execFileAsync = promisify(execFile);
+import { readFile as readFile4 } from "node:fs/promises";
+import { promisify as promisify2 } from "node:util";
+var execFileAsync = promisify2(execFile);
 var SEMVER = /^v([0-9]+)\.([0-9]+)(\.[0-9]+)?(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 var VersionError = class extends Error {
 };
@@ -64312,7 +65265,7 @@ async function git(root, args) {
 }
 async function computeVersion(root, env) {
   if (env.KUBE_GIT_VERSION_FILE) {
-    const vars = parseVersionFile(await readFile3(env.KUBE_GIT_VERSION_FILE, "utf8"));
+    const vars = parseVersionFile(await readFile4(env.KUBE_GIT_VERSION_FILE, "utf8"));
     return fromParts(vars.KUBE_GIT_COMMIT ?? "", vars.KUBE_GIT_TREE_STATE ?? "", vars.KUBE_GIT_VERSION ?? "");
   }
   try {
@@ -64328,6 +65281,19 @@ async function computeVersion(root, env) {
     );
   }
 }
+async function sourceDateEpoch(root, env) {
+  if (env.SOURCE_DATE_EPOCH !== void 0 && env.SOURCE_DATE_EPOCH !== "") {
+    if (!/^[0-9]+$/.test(env.SOURCE_DATE_EPOCH)) {
+      throw new VersionError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${env.SOURCE_DATE_EPOCH}'`);
+    }
+    return Number(env.SOURCE_DATE_EPOCH);
+  }
+  try {
+    return Number(await git(root, ["log", "-1", "--format=%ct", "HEAD"]));
+  } catch {
+    return Math.floor(Date.now() / 1e3);
+  }
+}
 function fromParts(commit, treeState, version2) {
   assertSemver(version2);
   if (treeState !== "clean" && treeState !== "dirty" && treeState !== "archive") {
@@ -64341,10 +65307,10 @@ var LOW_DISK_BYTES = 10 * 1024 ** 3;
 var PrereqError = class extends Error {
 };
 function hostHasRsync() {
-  return new Promise((resolve2) => {
-    const child = spawn2("rsync", ["--version"], { stdio: "ignore" });
-    child.on("error", () => resolve2(false));
-    child.on("close", (code) => resolve2(code === 0));
+  return new Promise((resolve3) => {
+    const child = spawn3("rsync", ["--version"], { stdio: "ignore" });
+    child.on("error", () => resolve3(false));
+    child.on("close", (code) => resolve3(code === 0));
   });
 }
 async function prereqs(ctx) {
@@ -64373,10 +65339,12 @@ async function prereqs(ctx) {
   log.info(`platforms: ${platforms.join(", ")}`);
   log.info(`build commands: ${plan.commands.map((c) => c.join(" ")).join(" ; ")}`);
   const version2 = await computeVersion(root, ctx.env);
-  await writeFile(join7(root, VERSION_FILE_NAME), versionFileContent(version2));
+  await writeFile2(join11(root, VERSION_FILE_NAME), versionFileContent(version2));
   log.info(`version ${version2.version} (commit ${version2.commit || "unknown"}, tree ${version2.treeState})`);
+  const epoch = await sourceDateEpoch(root, ctx.env);
+  log.info(`SOURCE_DATE_EPOCH ${epoch} (${new Date(epoch * 1e3).toISOString()})`);
   const user = engine.rootless || process.getuid === void 0 ? null : { uid: process.getuid(), gid: process.getgid() };
-  return { engine, user, platforms, plan, version: version2 };
+  return { engine, user, platforms, plan, version: version2, sourceDateEpoch: epoch };
 }
 
 // src/stages/publish.ts
@@ -64384,7 +65352,9 @@ function publish(ctx, prereqs2, packages, reporter) {
   reporter.setOutput(Output.version, prereqs2.version.version);
   reporter.setOutput(
     Output.tarballs,
-    JSON.stringify(packages.tarballs.map((t2) => ({ name: t2.name, path: t2.path, bytes: t2.bytes })))
+    JSON.stringify(
+      packages.tarballs.map((t2) => ({ name: t2.name, path: t2.path, bytes: t2.bytes, sha256: t2.sha256 }))
+    )
   );
   reporter.setOutput(Output.releaseDir, packages.dir);
   ctx.log.info(`${packages.tarballs.length} tarballs in ${packages.dir}`);

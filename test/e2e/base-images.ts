@@ -1,0 +1,47 @@
+// Stand-ins for the server images' base images (go-runner, distroless-iptables), served for every
+// server architecture by the local registry, so builds pull them the way they would upstream's.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { startRegistry, type PlatformImage, type Registry } from '../helpers/registry.js'
+
+const run = promisify(execFile)
+
+const SERVER_ARCHES = ['amd64', 'arm64', 's390x', 'ppc64le']
+
+export interface BaseImages {
+  readonly registry: Registry
+  readonly goRunner: string
+  readonly kubeProxyBase: string
+  /** CLI flags naming them. */
+  readonly args: string[]
+  /** Stops the registry and removes from the engine every image pulled from it. */
+  close(): Promise<void>
+}
+
+function standIn(name: string, entrypoint: string[]): PlatformImage[] {
+  return SERVER_ARCHES.map(arch => ({
+    os: 'linux',
+    arch,
+    files: [{ path: `etc/${name}-arch`, content: `${arch}\n` }],
+    config: { Entrypoint: entrypoint, Env: ['PATH=/usr/local/bin:/usr/bin:/bin'] }
+  }))
+}
+
+export async function startBaseImages(): Promise<BaseImages> {
+  const registry = await startRegistry()
+  await registry.push('build-image/go-runner', 'stand-in', standIn('go-runner', ['/go-runner']))
+  await registry.push('build-image/distroless-iptables', 'stand-in', standIn('distroless-iptables', []))
+  const goRunner = `${registry.host}/build-image/go-runner:stand-in`
+  const kubeProxyBase = `${registry.host}/build-image/distroless-iptables:stand-in`
+  return {
+    registry,
+    goRunner,
+    kubeProxyBase,
+    args: ['--go-runner-image', goRunner, '--kube-proxy-base-image', kubeProxyBase],
+    close: async () => {
+      await registry.close()
+      // Pulls for another platform leave the earlier image untagged: remove by ID, not by name.
+      for (const id of registry.imageIds) await run('docker', ['rmi', '-f', id]).catch(() => undefined)
+    }
+  }
+}

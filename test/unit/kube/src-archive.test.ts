@@ -1,0 +1,162 @@
+// The clean-tree src tarball: `git archive HEAD`, gzipped, with no kubernetes/ prefix: files at the
+// archive root (kube-build-flow.md §3.5 "src", §5).
+import { execFileSync } from 'node:child_process'
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { writeGitArchive } from '../../../src/kube/src-archive.js'
+import { gnuTar, gnuTarList, gzipTest, pythonTarList } from '../archive/readers.js'
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'n',
+  GIT_AUTHOR_EMAIL: 'a@b',
+  GIT_COMMITTER_NAME: 'n',
+  GIT_COMMITTER_EMAIL: 'a@b',
+  GIT_AUTHOR_DATE: '@1700000000 +0000',
+  GIT_COMMITTER_DATE: '@1700000000 +0000',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null'
+}
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8' })
+
+let tmp: string
+let repo: string
+let out: string
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'kube-src-archive-'))
+  repo = join(tmp, 'kubernetes')
+  out = join(tmp, 'release-tars')
+  await mkdir(repo)
+  await mkdir(out)
+})
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true })
+})
+
+/** A small committed tree: nested files, an executable, a symlink, a dot file. */
+async function committedRepo(): Promise<void> {
+  git(repo, 'init', '-q')
+  await mkdir(join(repo, 'cluster/gce/gci'), { recursive: true })
+  await mkdir(join(repo, 'build/root'), { recursive: true })
+  await writeFile(join(repo, 'README.md'), '# Kubernetes\n')
+  await writeFile(join(repo, '.gitignore'), '/_output\n')
+  await writeFile(join(repo, 'cluster/gce/gci/configure-helper.sh'), '#!/bin/bash\n')
+  await chmod(join(repo, 'cluster/gce/gci/configure-helper.sh'), 0o755)
+  await writeFile(join(repo, 'build/root/Makefile'), 'all:\n')
+  await symlink('build/root/Makefile', join(repo, 'Makefile'))
+  git(repo, 'add', '.')
+  git(repo, 'commit', '-q', '-m', 'one')
+}
+
+describe('writeGitArchive', () => {
+  it('the archive holds exactly `git ls-files`, at the archive root (no kubernetes/ prefix)', async () => {
+    await committedRepo()
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await writeGitArchive(repo, dest)
+    gzipTest(dest)
+    const files = gnuTarList(dest, { gzip: true })
+      .filter(e => !e.mode.startsWith('d'))
+      .map(e => e.path)
+      .sort()
+    const tracked = git(repo, 'ls-files').trim().split('\n').sort()
+    expect(files).toEqual(tracked)
+    expect(files).toContain('README.md')
+    for (const e of gnuTarList(dest, { gzip: true }))
+      expect(e.path.startsWith('kubernetes/'), e.path).toBe(false)
+  })
+
+  it('contents, modes and symlinks are those of HEAD', async () => {
+    await committedRepo()
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await writeGitArchive(repo, dest)
+    const members = new Map(pythonTarList(dest, 'r:gz').map(m => [m.name, m]))
+    expect(members.get('README.md')?.contentHex).toBe(Buffer.from('# Kubernetes\n').toString('hex'))
+    expect((members.get('cluster/gce/gci/configure-helper.sh')?.mode ?? 0) & 0o111).not.toBe(0)
+    expect(members.get('Makefile')).toMatchObject({ type: 'symlink', linkname: 'build/root/Makefile' })
+  })
+
+  it('uncommitted changes and untracked files stay out (it is the committed tree)', async () => {
+    await committedRepo()
+    await writeFile(join(repo, 'README.md'), 'changed\n')
+    await writeFile(join(repo, 'untracked.go'), 'package x\n')
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await writeGitArchive(repo, dest)
+    expect(gnuTar(['-xzOf', dest, 'README.md'])).toBe('# Kubernetes\n')
+    expect(gnuTarList(dest, { gzip: true }).map(e => e.path)).not.toContain('untracked.go')
+  })
+
+  it('the same commit gives the same bytes', async () => {
+    await committedRepo()
+    const a = join(out, 'a.tar.gz')
+    const b = join(out, 'b.tar.gz')
+    await writeGitArchive(repo, a)
+    await writeGitArchive(repo, b)
+    expect((await readFile(a)).equals(await readFile(b))).toBe(true)
+  })
+
+  it('replaces an existing file at dest', async () => {
+    await committedRepo()
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await writeFile(dest, 'old')
+    await writeGitArchive(repo, dest)
+    gzipTest(dest)
+    expect((await stat(dest)).size).toBeGreaterThan(3)
+  })
+
+  it('not a git repository: an error naming git archive, and no file at dest (nor a partial one)', async () => {
+    await writeFile(join(repo, 'README.md'), 'x\n')
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await expect(writeGitArchive(repo, dest)).rejects.toThrow(/git archive/)
+    expect(await readdir(out)).toEqual([])
+  })
+
+  it('a repository without commits: an error, and no file at dest', async () => {
+    git(repo, 'init', '-q')
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    await expect(writeGitArchive(repo, dest)).rejects.toThrow()
+    expect(await readdir(out)).toEqual([])
+  })
+
+  /** Runs `work`, collecting promise rejections nobody handled meanwhile (Node ends the process on one). */
+  async function unhandledDuring(work: () => Promise<void>): Promise<unknown[]> {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      await work()
+      await new Promise(resolve => setTimeout(resolve, 50))
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+    return unhandled
+  }
+
+  it('a missing tree: the call rejects (no unhandled rejection), and no file at dest', async () => {
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    const unhandled = await unhandledDuring(async () => {
+      await expect(writeGitArchive(join(tmp, 'missing'), dest)).rejects.toThrow()
+    })
+    expect(await readdir(out)).toEqual([])
+    expect(unhandled).toEqual([])
+  })
+
+  it('git not on PATH: the call rejects (no unhandled rejection), and no file at dest', async () => {
+    await committedRepo()
+    const dest = join(out, 'kubernetes-src.tar.gz')
+    const path = process.env.PATH
+    const unhandled = await unhandledDuring(async () => {
+      process.env.PATH = join(tmp, 'no-bin')
+      try {
+        await expect(writeGitArchive(repo, dest)).rejects.toThrow()
+      } finally {
+        process.env.PATH = path
+      }
+    })
+    expect(await readdir(out)).toEqual([])
+    expect(unhandled).toEqual([])
+  })
+})
