@@ -2,18 +2,19 @@
 import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; import { dirname as __pathDirname } from 'node:path'; const require = __createRequire(import.meta.url); const __filename = __fileURLToPath(import.meta.url); const __dirname = __pathDirname(__filename);
 import {
   ConfigError,
+  EnvironmentError,
   Input,
   MODES,
   WORKSPACES,
+  cancelOnSignal,
   loadConfig,
   newRunId,
   readKubeTree,
-  removeRunContainersOnSignal,
   removeTreeObjects,
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-KOFLFQ2I.js";
+} from "./chunks/chunk-XOAAXQLT.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";
@@ -133,20 +134,20 @@ ${USAGE}
     }
     const config = await loadConfig(parsed.raw, process.env, process.cwd());
     const runId = newRunId(process.env);
-    removeRunContainersOnSignal(runId, log);
+    const signal = cancelOnSignal(runId, log);
     const reporter = {
       setOutput: () => void 0,
       summary: async (report2) => log.info(`
 ${summaryText(report2)}`)
     };
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId });
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal });
     log.info(`
 tarballs are in ${report.releaseDir}`);
     return 0;
   } catch (err) {
     process.stderr.write(`kube-release: ${err.message}
 `);
-    return err instanceof ConfigError ? 2 : 1;
+    return err instanceof ConfigError || err instanceof EnvironmentError ? 2 : 1;
   }
 }
 process.exit(await main());

@@ -4,13 +4,13 @@ import {
   __commonJS,
   __require,
   __toESM,
+  cancelOnSignal,
   loadConfig,
   newRunId,
   removeRunContainers,
-  removeRunContainersOnSignal,
   runPipeline,
   summaryMarkdown
-} from "./chunks/chunk-KOFLFQ2I.js";
+} from "./chunks/chunk-XOAAXQLT.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -19683,6 +19683,9 @@ function getState(name) {
   return process.env[`STATE_${name}`] || "";
 }
 
+// src/action.ts
+import { randomBytes } from "node:crypto";
+
 // src/state-helper.ts
 var State = {
   isPost: "isPost",
@@ -19694,8 +19697,16 @@ var saveRunId = (runId) => saveState(State.runId, runId);
 var readRunId = () => getState(State.runId);
 
 // src/action.ts
+var COMMAND_LIKE = /^\s*(::|##\[)/;
 var ActionLogger = class {
-  info = (message) => info(message);
+  pauseToken = randomBytes(16).toString("hex");
+  /** Output of the build is text, not commands: a line that looks like one is printed with commands paused. */
+  info = (message) => {
+    if (!COMMAND_LIKE.test(message)) return info(message);
+    info(`::stop-commands::${this.pauseToken}`);
+    info(message);
+    info(`::${this.pauseToken}::`);
+  };
   warning = (message) => warning(message);
   debug = (message) => debug(message);
   group = (title, fn) => group(title, fn);
@@ -19716,8 +19727,8 @@ async function runMain() {
     const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd());
     const runId = newRunId(process.env);
     saveRunId(runId);
-    removeRunContainersOnSignal(runId, log);
-    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId });
+    const signal = cancelOnSignal(runId, log);
+    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId, signal });
   } catch (err) {
     setFailed(err.message);
   }

@@ -1,14 +1,26 @@
 // The GitHub Action's main and post phases.
 import * as core from '@actions/core'
-import { removeRunContainers, removeRunContainersOnSignal } from './cleanup.js'
+import { randomBytes } from 'node:crypto'
+import { removeRunContainers, cancelOnSignal } from './cleanup.js'
 import { Input, loadConfig, type RawInputs } from './config.js'
 import type { Logger } from './logger.js'
 import { newRunId, runPipeline } from './pipeline.js'
 import { summaryMarkdown, type Reporter } from './report/report.js'
 import { readRunId, saveRunId } from './state-helper.js'
 
-class ActionLogger implements Logger {
-  info = (message: string): void => core.info(message)
+/** Lines the runner would take as workflow commands (container output may contain anything). */
+const COMMAND_LIKE = /^\s*(::|##\[)/
+
+export class ActionLogger implements Logger {
+  private readonly pauseToken = randomBytes(16).toString('hex')
+
+  /** Output of the build is text, not commands: a line that looks like one is printed with commands paused. */
+  info = (message: string): void => {
+    if (!COMMAND_LIKE.test(message)) return core.info(message)
+    core.info(`::stop-commands::${this.pauseToken}`)
+    core.info(message)
+    core.info(`::${this.pauseToken}::`)
+  }
   warning = (message: string): void => core.warning(message)
   debug = (message: string): void => core.debug(message)
   group = <T>(title: string, fn: () => Promise<T>): Promise<T> => core.group(title, fn)
@@ -32,8 +44,8 @@ export async function runMain(): Promise<void> {
     const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd())
     const runId = newRunId(process.env)
     saveRunId(runId)
-    removeRunContainersOnSignal(runId, log)
-    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId })
+    const signal = cancelOnSignal(runId, log)
+    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId, signal })
   } catch (err) {
     core.setFailed((err as Error).message)
   }

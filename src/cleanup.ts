@@ -14,12 +14,15 @@ export async function removeRunContainers(runId: string, log: Logger, engine?: E
   return removed
 }
 
-/** On SIGINT/SIGTERM (the runner's cancel): remove the run's containers, then exit non-zero. */
-export function removeRunContainersOnSignal(runId: string, log: Logger): void {
-  let cancelling = false
+/**
+ * On SIGINT/SIGTERM (the runner's cancel: SIGINT, then SIGTERM 7.5 s later): stop starting
+ * anything, remove the run's containers (which stops the build), then exit non-zero.
+ */
+export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
+  const controller = new AbortController()
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (cancelling) return
-    cancelling = true
+    if (controller.signal.aborted) return
+    controller.abort()
     log.warning(`${signal}: stopping the build and removing its containers`)
     removeRunContainers(runId, log)
       .catch(err => log.warning(`cleanup after ${signal} failed: ${(err as Error).message}`))
@@ -27,6 +30,7 @@ export function removeRunContainersOnSignal(runId: string, log: Logger): void {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  return controller.signal
 }
 
 /**

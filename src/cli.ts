@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
 import { parseArgs } from 'node:util'
-import { removeRunContainersOnSignal, removeTreeObjects } from './cleanup.js'
-import { ConfigError, Input, MODES, WORKSPACES, loadConfig, type RawInputs } from './config.js'
+import { cancelOnSignal, removeTreeObjects } from './cleanup.js'
+import {
+  ConfigError,
+  EnvironmentError,
+  Input,
+  MODES,
+  WORKSPACES,
+  loadConfig,
+  type RawInputs
+} from './config.js'
 import { treeHash } from './kube/layout.js'
 import { readKubeTree } from './kube/tree.js'
 import { ConsoleLogger } from './logger.js'
@@ -101,17 +109,17 @@ async function main(): Promise<number> {
     }
     const config = await loadConfig(parsed.raw, process.env, process.cwd())
     const runId = newRunId(process.env)
-    removeRunContainersOnSignal(runId, log)
+    const signal = cancelOnSignal(runId, log)
     const reporter: Reporter = {
       setOutput: () => undefined,
       summary: async report => log.info(`\n${summaryText(report)}`)
     }
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId })
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal })
     log.info(`\ntarballs are in ${report.releaseDir}`)
     return 0
   } catch (err) {
     process.stderr.write(`kube-release: ${(err as Error).message}\n`)
-    return err instanceof ConfigError ? 2 : 1
+    return err instanceof ConfigError || err instanceof EnvironmentError ? 2 : 1
   }
 }
 

@@ -1,6 +1,7 @@
 // The inputs of action.yml (and the CLI's flags) parsed once into a typed, readonly Config.
 // Every check here runs before the engine is contacted, so bad input never starts a container.
 import { resolve } from 'node:path'
+import { DEFAULT_STALL_TIMEOUT_MS } from './docker/images.js'
 import { isReference, parseReference } from './docker/reference.js'
 import { PlatformError, parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
 import { TargetError, parseTargets, type Target } from './kube/targets.js'
@@ -47,6 +48,8 @@ export interface Config {
   readonly outputDir: string
   /** Docker image archives in the linux server tarballs. */
   readonly serverImages: boolean
+  /** A pull or image build silent for this long fails (KUBE_RELEASE_STALL_TIMEOUT, seconds). */
+  readonly stallTimeoutMs: number
   /** Base image overrides from inputs; they win over upstream's env variables. */
   readonly baseImages: { readonly goRunnerImage?: string; readonly kubeProxyBaseImage?: string }
 }
@@ -69,6 +72,17 @@ function parseBoolean(input: InputName, value: string, fallback: boolean): boole
   if (v === 'true') return true
   if (v === 'false') return false
   throw new ConfigError(input, `'${value}' is not a boolean (true or false)`)
+}
+
+/** A path, relative to the tree or absolute, made of the characters paths are usually made of. */
+function parseOutputDir(value: string): string {
+  if (!/^[\w./@+-]+$/.test(value) || value.length > 4096) {
+    throw new ConfigError(
+      Input.outputDir,
+      `'${value}' is not a plain path (letters, digits and . / _ - + @ only)`
+    )
+  }
+  return value
 }
 
 /** `verbose`: true/false, or a KUBE_VERBOSE level 0-10. Upstream's make default is 1; 6 adds rsync detail. */
@@ -96,6 +110,19 @@ function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string):
   return { repository: parsed.repository, tag: parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag) }
 }
 
+export class EnvironmentError extends Error {}
+
+function stallTimeout(env: NodeJS.ProcessEnv): number {
+  const value = env.KUBE_RELEASE_STALL_TIMEOUT
+  if (value === undefined || value === '') return DEFAULT_STALL_TIMEOUT_MS
+  if (!/^[1-9][0-9]{0,5}$/.test(value)) {
+    throw new EnvironmentError(
+      `KUBE_RELEASE_STALL_TIMEOUT must be a number of seconds (1-999999), not '${value}'`
+    )
+  }
+  return Number(value) * 1000
+}
+
 /** Errors of the kube/ parsers, which know the rules but not the input's name. */
 const INPUT_ERRORS = [PlatformError, TargetError, TreeError]
 
@@ -119,7 +146,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  const outputDir = resolve(tree.root, value(Input.outputDir) || env.OUT_DIR || '_output')
+  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || '_output'))
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
@@ -136,6 +163,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
     verbosity,
     outputDir,
     serverImages,
-    baseImages
+    baseImages,
+    stallTimeoutMs: stallTimeout(env)
   }
 }

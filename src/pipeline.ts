@@ -21,6 +21,8 @@ export interface PipelineDeps {
   readonly reporter: Reporter
   readonly env: NodeJS.ProcessEnv
   readonly runId: string
+  /** Aborted on cancel: stages start nothing new on the engine. */
+  readonly signal: AbortSignal
 }
 
 /** A run id unique on the engine; GitHub's run id and attempt make it readable in labels. */
@@ -39,6 +41,7 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     config,
     log,
     env: deps.env,
+    signal: deps.signal,
     owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) }
   }
   const stages: StageTiming[] = []

@@ -209,7 +209,9 @@ export class TarGzWriter {
     }
   }
 
+  /** Removes the temporary files, once every compression under way has ended. */
   async dispose(): Promise<void> {
+    await Promise.allSettled(this.shared.values())
     if (this.tempDir) await rm(await this.tempDir, { recursive: true, force: true })
   }
 }

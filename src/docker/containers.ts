@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode'
 import { PassThrough } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Logger } from '../logger.js'
-import { operationFailed, statusCode } from './errors.js'
+import { CancelledError, operationFailed, statusCode, withTimeout } from './errors.js'
 
 export interface ContainerSpec {
   readonly name: string
@@ -22,19 +22,28 @@ export interface ContainerSpec {
 
 export type OutputLine = (line: string, stream: 'stdout' | 'stderr') => void
 
+export interface ExitStatus {
+  readonly exitCode: number
+  /** The kernel's OOM killer ended it (exit code 137). */
+  readonly oomKilled: boolean
+}
+
 const shortId = (id: string): string => id.slice(0, 12)
 
 export class ContainerClient {
+  /** @param signal once aborted (the run is cancelled), no container is created any more */
   constructor(
     private readonly docker: Dockerode,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly signal?: AbortSignal
   ) {}
 
   async create(spec: ContainerSpec): Promise<Dockerode.Container> {
+    if (this.signal?.aborted) throw new CancelledError(`cancelled before creating container ${spec.name}`)
     const port = spec.publishOnLoopback
     this.log.debug(`creating container ${spec.name} from ${spec.image}: ${JSON.stringify(spec.cmd)}`)
     try {
-      const container = await this.docker.createContainer({
+      const create = this.docker.createContainer({
         name: spec.name,
         Image: spec.image,
         Cmd: [...spec.cmd],
@@ -51,6 +60,7 @@ export class ContainerClient {
           PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined
         }
       })
+      const container = await withTimeout(`creating container ${spec.name}`, create)
       this.log.debug(`created container ${spec.name} (${shortId(container.id)})`)
       return container
     } catch (err) {
@@ -60,9 +70,9 @@ export class ContainerClient {
 
   /**
    * Runs a container to completion with its output delivered line by line as it is written, then
-   * removes it. Returns the exit code.
+   * removes it.
    */
-  async run(spec: ContainerSpec, onLine: OutputLine): Promise<number> {
+  async run(spec: ContainerSpec, onLine: OutputLine): Promise<ExitStatus> {
     const container = await this.create(spec)
     try {
       const stream = await container.attach({ stream: true, stdout: true, stderr: true })
@@ -70,8 +80,11 @@ export class ContainerClient {
       await container.start()
       const { StatusCode } = (await container.wait()) as { StatusCode: number }
       await done
-      this.log.debug(`container ${spec.name} exited with ${StatusCode}`)
-      return StatusCode
+      const { State } = await this.inspect(container.id)
+      this.log.debug(
+        `container ${spec.name} exited with ${StatusCode}${State.OOMKilled ? ' (OOM killed)' : ''}`
+      )
+      return { exitCode: StatusCode, oomKilled: State.OOMKilled }
     } catch (err) {
       throw operationFailed(`running container ${spec.name}`, err)
     } finally {
@@ -97,7 +110,7 @@ export class ContainerClient {
 
   async inspect(id: string): Promise<Dockerode.ContainerInspectInfo> {
     try {
-      return await this.docker.getContainer(id).inspect()
+      return await withTimeout(`inspecting container ${shortId(id)}`, this.docker.getContainer(id).inspect())
     } catch (err) {
       throw operationFailed(`inspecting container ${shortId(id)}`, err)
     }
@@ -106,7 +119,10 @@ export class ContainerClient {
   /** Adds files to a created (not yet started) container: a tar stream extracted at `path`. */
   async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
     try {
-      await this.docker.getContainer(id).putArchive(tar, { path })
+      await withTimeout(
+        `copying files into container ${shortId(id)}`,
+        this.docker.getContainer(id).putArchive(tar, { path })
+      )
     } catch (err) {
       throw operationFailed(`copying files into container ${shortId(id)}`, err)
     }
@@ -114,7 +130,7 @@ export class ContainerClient {
 
   async start(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start()
+      await withTimeout(`starting container ${shortId(id)}`, this.docker.getContainer(id).start())
     } catch (err) {
       throw operationFailed(`starting container ${shortId(id)}`, err)
     }
@@ -123,7 +139,10 @@ export class ContainerClient {
   /** Force-removes a container; one that is already gone is not an error. */
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true })
+      await withTimeout(
+        `removing container ${shortId(id)}`,
+        this.docker.getContainer(id).remove({ force: true })
+      )
       this.log.debug(`removed container ${shortId(id)}`)
     } catch (err) {
       if (statusCode(err) === 404 || statusCode(err) === 409) return
@@ -131,9 +150,26 @@ export class ContainerClient {
     }
   }
 
+  /** The gateway address of the default bridge network, where the host's connections come from. */
+  async defaultBridgeGateway(): Promise<string | null> {
+    try {
+      const network = await withTimeout(
+        'inspecting the bridge network',
+        this.docker.getNetwork('bridge').inspect()
+      )
+      return (network as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway ?? null
+    } catch (err) {
+      if (statusCode(err) === 404) return null
+      throw operationFailed('inspecting the bridge network', err)
+    }
+  }
+
   /** Removes every container matching the label filter; returns how many there were. */
   async removeByLabel(filter: { label: string[] }): Promise<number> {
-    const found = await this.docker.listContainers({ all: true, filters: filter })
+    const found = await withTimeout(
+      'listing containers',
+      this.docker.listContainers({ all: true, filters: filter })
+    )
     await Promise.all(found.map(c => this.remove(c.Id)))
     return found.length
   }

@@ -83,7 +83,7 @@ function baseUnavailable(ref: string, platform: string, reason: string): ImageAr
  * else pulled for it. Pulling re-points the tag on the engine, as `docker pull --platform` does.
  */
 async function imageForPlatform(
-  docker: Dockerode,
+  images: ImageClient,
   log: Logger,
   ref: string,
   platform: string
@@ -91,7 +91,6 @@ async function imageForPlatform(
   const arch = linuxArch(platform)
   const forPlatform = (info: Dockerode.ImageInspectInfo | null): boolean =>
     info?.Os === 'linux' && info.Architecture === arch
-  const images = new ImageClient(docker, log)
   const local = await images.inspect(ref)
   if (local && forPlatform(local)) {
     log.debug(`using ${ref} (${shortId(local.Id)}) from the engine for ${platform}`)
@@ -333,7 +332,8 @@ export class BaseImageCache {
     private readonly docker: Dockerode,
     private readonly log: Logger,
     /** Where exports and new layers are unpacked: base images can be large, /tmp may be small. */
-    readonly tempRoot: string = tmpdir()
+    readonly tempRoot: string = tmpdir(),
+    private readonly imageClient = new ImageClient(docker, log)
   ) {}
 
   get(ref: string, platform: string): Promise<BaseImage> {
@@ -363,7 +363,7 @@ export class BaseImageCache {
   }
 
   private async fetch(ref: string, platform: string): Promise<BaseImage> {
-    const id = await imageForPlatform(this.docker, this.log, ref, platform)
+    const id = await imageForPlatform(this.imageClient, this.log, ref, platform)
     // Real, so that the members' real paths can be checked against it.
     const dir = await realpath(await mkdtemp(join(this.tempRoot, 'kube-release-base-')))
     this.dirs.push(dir)

@@ -2,7 +2,7 @@
 import type Dockerode from 'dockerode'
 import type { Readable } from 'node:stream'
 import type { Logger } from '../logger.js'
-import { operationFailed, statusCode } from './errors.js'
+import { operationFailed, statusCode, withTimeout } from './errors.js'
 
 interface ProgressEvent {
   status?: string
@@ -15,17 +15,20 @@ interface ProgressEvent {
 
 /** How often pull progress is summarised in the log. */
 const PROGRESS_INTERVAL_MS = 10_000
+/** A pull or build that reports nothing for this long is taken as stalled. */
+export const DEFAULT_STALL_TIMEOUT_MS = 300_000
 
 export class ImageClient {
   constructor(
     private readonly docker: Dockerode,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly stallTimeoutMs = DEFAULT_STALL_TIMEOUT_MS
   ) {}
 
   /** The image's inspect data, or null when the engine has no such image. */
   async inspect(ref: string): Promise<Dockerode.ImageInspectInfo | null> {
     try {
-      return await this.docker.getImage(ref).inspect()
+      return await withTimeout(`inspecting image ${ref}`, this.docker.getImage(ref).inspect())
     } catch (err) {
       if (statusCode(err) === 404) return null
       throw operationFailed(`inspecting image ${ref}`, err)
@@ -66,6 +69,28 @@ export class ImageClient {
     })
   }
 
+  /** Points `ref` (repository:tag) at the image `source` names. */
+  async tag(source: string, ref: string): Promise<void> {
+    const colon = ref.lastIndexOf(':')
+    try {
+      await withTimeout(
+        `tagging ${ref}`,
+        this.docker.getImage(source).tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1) })
+      )
+    } catch (err) {
+      throw operationFailed(`tagging ${source} as ${ref}`, err)
+    }
+  }
+
+  /** Removes a tag; the image goes with its last tag. A tag already gone is not an error. */
+  async untag(ref: string): Promise<void> {
+    try {
+      await withTimeout(`removing ${ref}`, this.docker.getImage(ref).remove())
+    } catch (err) {
+      if (statusCode(err) !== 404) throw operationFailed(`removing ${ref}`, err)
+    }
+  }
+
   /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
   async build(
     context: Readable,
@@ -96,10 +121,28 @@ export class ImageClient {
     onEvent: (event: ProgressEvent) => void
   ): Promise<void> {
     return new Promise((resolve, reject) => {
+      let watchdog: NodeJS.Timeout | undefined
+      const rearm = (): void => {
+        clearTimeout(watchdog)
+        watchdog = setTimeout(() => {
+          stream.destroy()
+          reject(
+            new Error(
+              `${operation} stalled: the engine reported no progress for ${this.stallTimeoutMs / 1000} s`
+            )
+          )
+        }, this.stallTimeoutMs)
+      }
+      rearm()
       this.docker.modem.followProgress(
         stream,
-        (err: Error | null) => (err ? reject(operationFailed(operation, err)) : resolve()),
+        (err: Error | null) => {
+          clearTimeout(watchdog)
+          if (err) reject(operationFailed(operation, err))
+          else resolve()
+        },
         (event: ProgressEvent) => {
+          rearm()
           if (event.error) {
             stream.destroy()
             reject(new Error(`${operation} failed: ${event.errorDetail?.message ?? event.error}`))

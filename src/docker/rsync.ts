@@ -11,6 +11,7 @@ import type { ContainerClient } from './containers.js'
 const DAEMON_PORT = '8730/tcp'
 const CONFIG_DIR = 'kube-release-rsyncd'
 const MODULE = 'k8s'
+const RSYNC_IO_TIMEOUT_SECONDS = 300
 const USER = 'k8s'
 
 export interface RsyncDaemonOptions {
@@ -24,11 +25,13 @@ export interface RsyncDaemonOptions {
   readonly labels: Record<string, string>
   /** KUBE_VERBOSE: 6 and up itemises every transferred file. */
   readonly verbosity: number
+  /** Aborting it kills a transfer under way. */
+  readonly signal?: AbortSignal
 }
 
 export class RsyncError extends Error {}
 
-function daemonConfig(path: string, asRoot: boolean): string {
+function daemonConfig(path: string, asRoot: boolean, allowed: string | null): string {
   return [
     `pid file = /tmp/${CONFIG_DIR}/rsyncd.pid`,
     'use chroot = no',
@@ -41,6 +44,8 @@ function daemonConfig(path: string, asRoot: boolean): string {
     '  numeric ids = true',
     // A root daemon would otherwise write as nobody.
     ...(asRoot ? ['  uid = 0', '  gid = 0'] : []),
+    // Published on 127.0.0.1 only, so the host's connections arrive from the bridge gateway.
+    ...(allowed ? [`  hosts allow = ${allowed} 127.0.0.1`, '  hosts deny = *'] : []),
     `  auth users = ${USER}`,
     `  secrets file = /tmp/${CONFIG_DIR}/rsyncd.secrets`,
     '  filter = - /_tmp/',
@@ -54,7 +59,7 @@ export class RsyncDaemon {
     private readonly containerId: string,
     private readonly address: string,
     private readonly password: string,
-    private readonly verbosity: number,
+    private readonly options: RsyncDaemonOptions,
     private readonly log: Logger
   ) {}
 
@@ -82,7 +87,7 @@ export class RsyncDaemon {
           {
             kind: 'data',
             path: `${CONFIG_DIR}/rsyncd.conf`,
-            data: daemonConfig(options.path, asRoot),
+            data: daemonConfig(options.path, asRoot, await containers.defaultBridgeGateway()),
             mode: 0o644
           },
           { kind: 'data', path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}\n`, mode: 0o600 }
@@ -93,7 +98,7 @@ export class RsyncDaemon {
       await containers.start(container.id)
       const address = await RsyncDaemon.reachableAddress(containers, container.id)
       log.debug(`rsync daemon ${options.name} listening at ${address}`)
-      return new RsyncDaemon(containers, container.id, address, password, options.verbosity, log)
+      return new RsyncDaemon(containers, container.id, address, password, options, log)
     } catch (err) {
       await containers.remove(container.id)
       throw err
@@ -147,12 +152,19 @@ export class RsyncDaemon {
   }
 
   private rsync(args: readonly string[]): Promise<void> {
-    const all = ['--archive', ...(this.verbosity >= 6 ? ['-iv'] : []), ...args]
+    // An I/O timeout: a transfer that stalls fails instead of hanging the run.
+    const all = [
+      '--archive',
+      `--timeout=${RSYNC_IO_TIMEOUT_SECONDS}`,
+      ...(this.options.verbosity >= 6 ? ['-iv'] : []),
+      ...args
+    ]
     this.log.debug(`rsync ${all.join(' ')}`)
     return new Promise((resolve, reject) => {
       const child = spawn('rsync', all, {
         env: { ...process.env, RSYNC_PASSWORD: this.password },
-        stdio: ['ignore', 'pipe', 'pipe']
+        stdio: ['ignore', 'pipe', 'pipe'],
+        signal: this.options.signal
       })
       let stderr = ''
       child.stdout.on('data', (chunk: Buffer) => this.log.debug(chunk.toString().trimEnd()))

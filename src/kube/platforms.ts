@@ -54,7 +54,7 @@ export function parsePlatformSelection(text: string): PlatformSelection {
     const malformed = unknown.filter(w => !/^[a-z0-9]+\/[a-z0-9]+$/.test(w))
     const what = malformed.length > 0 ? 'malformed' : 'unsupported'
     throw new PlatformError(
-      `${what} platform${unknown.length > 1 ? 's' : ''} ${unknown.map(w => `'${w}'`).join(', ')}; ` +
+      `${what} platform${unknown.length > 1 ? 's' : ''} ${quoteSome(unknown)}; ` +
         `use os/arch from: ${ALL_PLATFORMS.join(', ')} (or 'all', or 'host')`
     )
   }
@@ -90,6 +90,12 @@ export function resolvePlatforms(
 /** Splits an input list on commas and white space (upstream's lists are space-separated). */
 export function splitList(text: string): string[] {
   return text.split(/[,\s]+/).filter(s => s.length > 0)
+}
+
+/** The first few items, quoted, and how many more: error messages stay readable for huge inputs. */
+export function quoteSome(items: readonly string[], shown = 5): string {
+  const quoted = items.slice(0, shown).map(w => `'${w.length > 80 ? `${w.slice(0, 80)}…` : w}'`)
+  return items.length > shown ? `${quoted.join(', ')} and ${items.length - shown} more` : quoted.join(', ')
 }
 
 export function unique<T>(items: readonly T[]): T[] {

@@ -4,6 +4,7 @@ import {
   NODE_PLATFORMS,
   SERVER_PLATFORMS,
   TEST_PLATFORMS,
+  quoteSome,
   splitList,
   unique
 } from './platforms.js'
@@ -104,7 +105,7 @@ export function parseTargets(text: string): Target[] | null {
   }
   if (unknown.length > 0) {
     throw new TargetError(
-      `unknown target${unknown.length > 1 ? 's' : ''} ${unknown.map(w => `'${w}'`).join(', ')}; ` +
+      `unknown target${unknown.length > 1 ? 's' : ''} ${quoteSome(unknown)}; ` +
         `use a group (${Object.keys(GROUP_WORDS).join(', ')}), a package path ` +
         `(${ALL_TARGETS.map(x => x.path).join(', ')}) or a binary name`
     )

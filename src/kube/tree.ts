@@ -18,6 +18,7 @@ export interface KubeTree {
 export class TreeError extends Error {}
 
 const CROSS_VERSION = 'build/build-image/cross/VERSION'
+const DOCKER_TAG = /^[\w][\w.-]{0,127}$/
 const BUILD_IMAGE_VERSION = 'build/build-image/VERSION'
 const BUILD_IMAGE_DOCKERFILE = 'build/build-image/Dockerfile'
 
@@ -55,6 +56,15 @@ export async function readKubeTree(source: string): Promise<KubeTree> {
   const buildImageVersionBase = await readOptional(join(root, BUILD_IMAGE_VERSION))
   if (hasDockerfile && !buildImageVersionBase) {
     throw new TreeError(`'${source}' has ${BUILD_IMAGE_DOCKERFILE} but no ${BUILD_IMAGE_VERSION}`)
+  }
+  // Both end up in image tags and volume names.
+  if (!DOCKER_TAG.test(crossTag)) {
+    throw new TreeError(`'${source}': ${CROSS_VERSION} holds '${crossTag}', which is not an image tag`)
+  }
+  if (buildImageVersionBase !== null && !DOCKER_TAG.test(buildImageVersionBase)) {
+    throw new TreeError(
+      `'${source}': ${BUILD_IMAGE_VERSION} holds '${buildImageVersionBase}', which is not a version`
+    )
   }
   return {
     root,

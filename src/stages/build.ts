@@ -1,7 +1,9 @@
 // Stage 4 (run_build_command make cross): each command of the plan, then the tests when asked, in
 // a fresh build container as the caller's uid:gid, with the output streamed live.
 import { hostname } from 'node:os'
-import { ContainerClient } from '../docker/containers.js'
+import { ContainerClient, type ExitStatus } from '../docker/containers.js'
+import { engineGoneWithin } from '../docker/engine.js'
+import { EngineLostError } from '../docker/errors.js'
 import { createLabels } from '../docker/labels.js'
 import { buildEnv } from '../kube/build-env.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
@@ -18,13 +20,35 @@ const TEST_COMMANDS = [
   ['make', 'test-integration']
 ]
 
+/** How long a killed build waits to see whether the engine is shutting down. */
+const ENGINE_SHUTDOWN_GRACE_MS = 3000
+
+/** Exit code of a process ended by SIGKILL: the OOM killer, or `docker kill`. */
+const KILLED = 137
+
 export class BuildError extends Error {
   constructor(
     readonly command: string,
-    readonly exitCode: number,
+    readonly status: ExitStatus,
     readonly tail: readonly string[]
   ) {
-    super(`'${command}' failed with exit code ${exitCode}; its last lines:\n${tail.join('\n')}`)
+    super(`${BuildError.reason(command, status)}; its last lines:\n${tail.join('\n')}`)
+  }
+
+  private static reason(command: string, { exitCode, oomKilled }: ExitStatus): string {
+    if (oomKilled) {
+      return (
+        `'${command}' was killed for want of memory (exit code ${exitCode}, OOM killer): linking Kubernetes ` +
+        `binaries needs several GiB per platform; give the engine more memory or build fewer platforms at once`
+      )
+    }
+    if (exitCode === KILLED) {
+      return (
+        `'${command}' was killed (exit code ${exitCode}, SIGKILL): by something outside the build, or by ` +
+        `the kernel for want of memory; check the engine's memory and whether anything stops containers`
+      )
+    }
+    return `'${command}' failed with exit code ${exitCode}`
   }
 }
 
@@ -39,7 +63,7 @@ export async function build(
   ws: Workspace
 ): Promise<BuildResult> {
   const { config, log } = ctx
-  const containers = new ContainerClient(prereqs.engine.docker, log)
+  const containers = new ContainerClient(prereqs.engine.docker, log, ctx.signal)
   const env = buildEnv(
     {
       fastBuild: config.mode === 'quick-release',
@@ -55,7 +79,7 @@ export async function build(
     const command = cmd.join(' ')
     log.info(`+++ running ${command}`)
     const tail: string[] = []
-    const code = await containers.run(
+    const status = await containers.run(
       {
         name: containerName(ctx, 'build'),
         image: image.ref,
@@ -74,7 +98,18 @@ export async function build(
         if (tail.length > TAIL_LINES) tail.shift()
       }
     )
-    if (code !== 0) throw new BuildError(command, code, tail)
+    if (status.exitCode !== 0) {
+      if (
+        status.exitCode > 128 &&
+        (await engineGoneWithin(prereqs.engine.docker, ENGINE_SHUTDOWN_GRACE_MS))
+      ) {
+        throw new EngineLostError(
+          `the Docker engine went away while running '${command}' (its container ended with exit code ` +
+            `${status.exitCode}): was dockerd stopped or restarted?`
+        )
+      }
+      throw new BuildError(command, status, tail)
+    }
   }
   return { commands: commands.map(c => c.join(' ')) }
 }

@@ -10,6 +10,8 @@ export interface RunContext {
   readonly owner: Ownership
   /** The host environment the upstream variables are read from. */
   readonly env: NodeJS.ProcessEnv
+  /** Aborted when the run is cancelled: nothing new starts after that. */
+  readonly signal: AbortSignal
 }
 
 /** Container names carry the tree and the run, so two runs on one engine never collide. */

@@ -67,7 +67,7 @@ function contextHash(members: readonly TarMember[], kubeCrossId: string): string
 
 export async function image(ctx: RunContext, prereqs: Prereqs): Promise<BuildImage> {
   const { config, log } = ctx
-  const images = new ImageClient(prereqs.engine.docker, log)
+  const images = new ImageClient(prereqs.engine.docker, log, config.stallTimeoutMs)
   const kubeCross = `${config.kubeCross.repository}:${config.kubeCross.tag}`
   await ensureKubeCross(images, kubeCross, ctx)
 
@@ -85,10 +85,16 @@ export async function image(ctx: RunContext, prereqs: Prereqs): Promise<BuildIma
     return { ref, kubeCross, version }
   }
   log.info(`building ${ref} from build/build-image/Dockerfile`)
+  // Built under a tag of this run's own: a run building the same image at the same time must not
+  // take the tag from under it and leave a dangling image behind.
+  const scratch = `${ref}-${ctx.owner.runId}`
   await images.build(Readable.from(await tarBuffer(members)), {
-    tag: ref,
+    tag: scratch,
     buildArgs: { KUBE_CROSS_IMAGE: config.kubeCross.repository, KUBE_CROSS_VERSION: config.kubeCross.tag },
     labels: createLabels(ctx.owner, 'build-image')
   })
+  if (await images.exists(ref)) log.info(`another run built ${ref} meanwhile: using that one`)
+  else await images.tag(scratch, ref)
+  await images.untag(scratch)
   return { ref, kubeCross, version }
 }

@@ -34,11 +34,28 @@ export interface Packages {
   readonly tarballs: readonly Tarball[]
 }
 
+export class PackageError extends Error {}
+
 export async function packageTarballs(
   ctx: RunContext,
   prereqs: Prereqs,
   out: BuildOutput
 ): Promise<Packages> {
+  try {
+    return await writeRelease(ctx, prereqs, out)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOSPC') {
+      throw new PackageError(
+        `no space left on the device of ${ctx.config.outputDir} while writing the release ` +
+          `(${(err as Error).message}); free space there or choose another output-dir. ` +
+          `No tarball was left half-written under its final name.`
+      )
+    }
+    throw err
+  }
+}
+
+async function writeRelease(ctx: RunContext, prereqs: Prereqs, out: BuildOutput): Promise<Packages> {
   const { config, log } = ctx
   const root = config.tree.root
   const dir = join(config.outputDir, 'release-tars')
@@ -78,10 +95,14 @@ export async function packageTarballs(
     }
     if (everything) await write(planManifests(sources))
     const rest = [...binaryTarballs, ...(everything ? [planTestPortable(sources), planFinal(sources)] : [])]
-    await Promise.all(rest.map(write))
+    // Every write settles before the temporary files go, so none is cut off half-way.
+    const failure = (await Promise.allSettled(rest.map(write))).find(r => r.status === 'rejected')
+    if (failure) throw failure.reason
   } finally {
-    await writer.dispose()
-    await rm(stage, { recursive: true, force: true })
+    await writer
+      .dispose()
+      .then(() => rm(stage, { recursive: true, force: true }))
+      .catch(err => log.warning(`could not remove ${stage}: ${(err as Error).message}`))
   }
   const digests = await writeChecksums(dir, written)
   log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`)

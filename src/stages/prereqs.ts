@@ -7,7 +7,14 @@ import { connectEngine, type Engine } from '../docker/engine.js'
 import { planBuild, type BuildPlan } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
 import { resolvePlatforms } from '../kube/platforms.js'
-import { computeVersion, sourceDateEpoch, versionFileContent, type KubeVersion } from '../kube/version.js'
+import { ConfigError, Input } from '../config.js'
+import {
+  VersionError,
+  computeVersion,
+  sourceDateEpoch,
+  versionFileContent,
+  type KubeVersion
+} from '../kube/version.js'
 import type { RunContext } from './context.js'
 
 export interface Prereqs {
@@ -34,9 +41,20 @@ function hostHasRsync(): Promise<boolean> {
   })
 }
 
+/** The tree's version; a tree git cannot describe is an input problem, reported before the engine is touched. */
+async function treeVersion(root: string, env: NodeJS.ProcessEnv): Promise<KubeVersion> {
+  try {
+    return await computeVersion(root, env)
+  } catch (err) {
+    if (err instanceof VersionError) throw new ConfigError(Input.source, err.message)
+    throw err
+  }
+}
+
 export async function prereqs(ctx: RunContext): Promise<Prereqs> {
   const { config, log } = ctx
   const root = config.tree.root
+  const version = await treeVersion(root, ctx.env)
   if (config.workspace === 'volume' && !(await hostHasRsync())) {
     throw new PrereqError(
       "the 'volume' workspace pushes the source with rsync, which is not installed on this host " +
@@ -63,7 +81,6 @@ export async function prereqs(ctx: RunContext): Promise<Prereqs> {
   log.info(`platforms: ${platforms.join(', ')}`)
   log.info(`build commands: ${plan.commands.map(c => c.join(' ')).join(' ; ')}`)
 
-  const version = await computeVersion(root, ctx.env)
   await writeFile(join(root, VERSION_FILE_NAME), versionFileContent(version))
   log.info(`version ${version.version} (commit ${version.commit || 'unknown'}, tree ${version.treeState})`)
   const epoch = await sourceDateEpoch(root, ctx.env)

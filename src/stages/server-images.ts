@@ -4,6 +4,7 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BaseImageCache, writeServerImage } from '../docker/image-archive.js'
+import { ImageClient } from '../docker/images.js'
 import { dockerTag, serverImageSpecs, serverImageTags } from '../kube/server-images.js'
 import type { ServerImageFile } from '../kube/tarballs.js'
 import type { RunContext } from './context.js'
@@ -25,7 +26,13 @@ export async function makeServerImages(
   if (platforms.length === 0) return images
   const version = prereqs.version.version
   const specs = serverImageSpecs(ctx.env, ctx.config.baseImages)
-  const bases = new BaseImageCache(prereqs.engine.docker, ctx.log, ctx.config.outputDir)
+  const { docker } = prereqs.engine
+  const bases = new BaseImageCache(
+    docker,
+    ctx.log,
+    ctx.config.outputDir,
+    new ImageClient(docker, ctx.log, ctx.config.stallTimeoutMs)
+  )
   try {
     const jobs = platforms.flatMap(([platform, groups]) => {
       const built = new Set([...groups.values()].flat())

@@ -55,7 +55,7 @@ export function startRsyncDaemon(
   volume: string
 ): Promise<RsyncDaemon> {
   return RsyncDaemon.start(
-    new ContainerClient(prereqs.engine.docker, ctx.log),
+    new ContainerClient(prereqs.engine.docker, ctx.log, ctx.signal),
     {
       name: containerName(ctx, 'rsync'),
       image: image.ref,
@@ -63,7 +63,8 @@ export function startRsyncDaemon(
       path: REMOTE_ROOT,
       user: prereqs.user,
       labels: createLabels(ctx.owner, 'rsync'),
-      verbosity: ctx.config.verbosity
+      verbosity: ctx.config.verbosity,
+      signal: ctx.signal
     },
     ctx.log
   )
@@ -72,7 +73,7 @@ export function startRsyncDaemon(
 async function volumeWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<Workspace> {
   const { docker } = prereqs.engine
   const volumes = new VolumeClient(docker, ctx.log)
-  const containers = new ContainerClient(docker, ctx.log)
+  const containers = new ContainerClient(docker, ctx.log, ctx.signal)
   const root = ctx.config.tree.root
   const volume = dataVolumeName(root, image.version)
   await removeStaleVolumes(volumes, volume, ctx)
@@ -81,7 +82,7 @@ async function volumeWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildIm
   const { user } = prereqs
   if (created && user && user.uid !== 0) {
     // A new volume belongs to root; the build runs as the caller.
-    const code = await containers.run(
+    const { exitCode } = await containers.run(
       {
         name: containerName(ctx, 'volume-init'),
         image: image.ref,
@@ -92,7 +93,7 @@ async function volumeWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildIm
       },
       line => ctx.log.info(line)
     )
-    if (code !== 0) throw new Error(`preparing data volume ${volume} failed with exit code ${code}`)
+    if (exitCode !== 0) throw new Error(`preparing data volume ${volume} failed with exit code ${exitCode}`)
   }
 
   ctx.log.info(`syncing ${root} into the data volume`)

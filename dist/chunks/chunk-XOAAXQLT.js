@@ -62861,24 +62861,58 @@ function engineMessage(err) {
   const json = err.json;
   return json?.message?.trim() || err.message;
 }
+var EngineLostError = class extends Error {
+};
+var CONNECTION_ERRORS = ["ECONNRESET", "ECONNREFUSED", "ENOENT", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"];
+function isConnectionError(err) {
+  const code = err.code;
+  return code !== void 0 && CONNECTION_ERRORS.includes(code) || /socket hang up/.test(err.message);
+}
 function operationFailed(operation, err) {
+  if (err instanceof EngineLostError || err instanceof CancelledError) return err;
+  if (isConnectionError(err)) {
+    return new EngineLostError(
+      `lost the Docker engine while ${operation}: ${err.message}. Was dockerd stopped or restarted?`
+    );
+  }
   return new DockerOperationError(`${operation} failed: ${engineMessage(err)}`);
+}
+var CancelledError = class extends Error {
+};
+var ENGINE_CALL_TIMEOUT_MS = 6e4;
+async function withTimeout(operation, call, ms = ENGINE_CALL_TIMEOUT_MS) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new EngineLostError(`the Docker engine did not answer ${operation} within ${ms / 1e3} s`)),
+      ms
+    );
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // src/docker/containers.ts
 var shortId = (id) => id.slice(0, 12);
 var ContainerClient = class {
-  constructor(docker, log) {
+  /** @param signal once aborted (the run is cancelled), no container is created any more */
+  constructor(docker, log, signal) {
     this.docker = docker;
     this.log = log;
+    this.signal = signal;
   }
   docker;
   log;
+  signal;
   async create(spec) {
+    if (this.signal?.aborted) throw new CancelledError(`cancelled before creating container ${spec.name}`);
     const port = spec.publishOnLoopback;
     this.log.debug(`creating container ${spec.name} from ${spec.image}: ${JSON.stringify(spec.cmd)}`);
     try {
-      const container = await this.docker.createContainer({
+      const create = this.docker.createContainer({
         name: spec.name,
         Image: spec.image,
         Cmd: [...spec.cmd],
@@ -62895,6 +62929,7 @@ var ContainerClient = class {
           PortBindings: port ? { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } : void 0
         }
       });
+      const container = await withTimeout(`creating container ${spec.name}`, create);
       this.log.debug(`created container ${spec.name} (${shortId(container.id)})`);
       return container;
     } catch (err) {
@@ -62903,7 +62938,7 @@ var ContainerClient = class {
   }
   /**
    * Runs a container to completion with its output delivered line by line as it is written, then
-   * removes it. Returns the exit code.
+   * removes it.
    */
   async run(spec, onLine) {
     const container = await this.create(spec);
@@ -62913,8 +62948,11 @@ var ContainerClient = class {
       await container.start();
       const { StatusCode } = await container.wait();
       await done;
-      this.log.debug(`container ${spec.name} exited with ${StatusCode}`);
-      return StatusCode;
+      const { State } = await this.inspect(container.id);
+      this.log.debug(
+        `container ${spec.name} exited with ${StatusCode}${State.OOMKilled ? " (OOM killed)" : ""}`
+      );
+      return { exitCode: StatusCode, oomKilled: State.OOMKilled };
     } catch (err) {
       throw operationFailed(`running container ${spec.name}`, err);
     } finally {
@@ -62936,7 +62974,7 @@ var ContainerClient = class {
   }
   async inspect(id) {
     try {
-      return await this.docker.getContainer(id).inspect();
+      return await withTimeout(`inspecting container ${shortId(id)}`, this.docker.getContainer(id).inspect());
     } catch (err) {
       throw operationFailed(`inspecting container ${shortId(id)}`, err);
     }
@@ -62944,14 +62982,17 @@ var ContainerClient = class {
   /** Adds files to a created (not yet started) container: a tar stream extracted at `path`. */
   async putArchive(id, path, tar2) {
     try {
-      await this.docker.getContainer(id).putArchive(tar2, { path });
+      await withTimeout(
+        `copying files into container ${shortId(id)}`,
+        this.docker.getContainer(id).putArchive(tar2, { path })
+      );
     } catch (err) {
       throw operationFailed(`copying files into container ${shortId(id)}`, err);
     }
   }
   async start(id) {
     try {
-      await this.docker.getContainer(id).start();
+      await withTimeout(`starting container ${shortId(id)}`, this.docker.getContainer(id).start());
     } catch (err) {
       throw operationFailed(`starting container ${shortId(id)}`, err);
     }
@@ -62959,16 +63000,35 @@ var ContainerClient = class {
   /** Force-removes a container; one that is already gone is not an error. */
   async remove(id) {
     try {
-      await this.docker.getContainer(id).remove({ force: true });
+      await withTimeout(
+        `removing container ${shortId(id)}`,
+        this.docker.getContainer(id).remove({ force: true })
+      );
       this.log.debug(`removed container ${shortId(id)}`);
     } catch (err) {
       if (statusCode(err) === 404 || statusCode(err) === 409) return;
       throw operationFailed(`removing container ${shortId(id)}`, err);
     }
   }
+  /** The gateway address of the default bridge network, where the host's connections come from. */
+  async defaultBridgeGateway() {
+    try {
+      const network = await withTimeout(
+        "inspecting the bridge network",
+        this.docker.getNetwork("bridge").inspect()
+      );
+      return network.IPAM?.Config?.[0]?.Gateway ?? null;
+    } catch (err) {
+      if (statusCode(err) === 404) return null;
+      throw operationFailed("inspecting the bridge network", err);
+    }
+  }
   /** Removes every container matching the label filter; returns how many there were. */
   async removeByLabel(filter) {
-    const found = await this.docker.listContainers({ all: true, filters: filter });
+    const found = await withTimeout(
+      "listing containers",
+      this.docker.listContainers({ all: true, filters: filter })
+    );
     await Promise.all(found.map((c) => this.remove(c.Id)));
     return found.length;
   }
@@ -62976,6 +63036,7 @@ var ContainerClient = class {
 
 // src/docker/engine.ts
 var import_dockerode = __toESM(require_docker(), 1);
+var CONNECT_TIMEOUT_MS = 2e4;
 var CLIENT_API_VERSION = "1.47";
 var EngineError = class extends Error {
 };
@@ -62987,16 +63048,48 @@ function compareApiVersions(a, b) {
 function describeEndpoint() {
   return process.env.DOCKER_HOST || "the local socket (/var/run/docker.sock)";
 }
+function connectionHint(err) {
+  const dockerHost = process.env.DOCKER_HOST ? ` DOCKER_HOST is '${process.env.DOCKER_HOST}': is that right?` : "";
+  switch (err.code) {
+    case "ENOENT":
+      return `There is no socket there: is dockerd installed and running?${dockerHost}`;
+    case "EACCES":
+    case "EPERM":
+      return "Permission denied on the socket: run as a member of the docker group (or as root), or use rootless Docker.";
+    case "ECONNREFUSED":
+      return `Nothing accepts connections there: is dockerd running and listening?${dockerHost}`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `The host name does not resolve.${dockerHost}`;
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+      return `The host does not answer: check the network path to it.${dockerHost}`;
+    default:
+      return `Is dockerd running, and may this user use its socket?${dockerHost || " Set DOCKER_HOST to reach another engine."}`;
+  }
+}
+async function engineGoneWithin(docker, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      await withTimeout("a ping", docker.ping(), 1e3);
+    } catch {
+      return true;
+    }
+    await new Promise((resolve3) => setTimeout(resolve3, 250));
+  }
+  return false;
+}
 async function connectEngine(log) {
   const endpoint = describeEndpoint();
   let docker;
   let version2;
   try {
     docker = new import_dockerode.default();
-    version2 = await docker.version();
+    version2 = await withTimeout(`a version request at ${endpoint}`, docker.version(), CONNECT_TIMEOUT_MS);
   } catch (err) {
     throw new EngineError(
-      `cannot reach the Docker engine at ${endpoint}: ${err.message}. Is dockerd running, and may this user use its socket? Set DOCKER_HOST to reach another engine.`
+      `cannot reach the Docker engine at ${endpoint}: ${err.message}. ${connectionHint(err)}`
     );
   }
   const apiVersion = compareApiVersions(version2.ApiVersion, CLIENT_API_VERSION) < 0 ? version2.ApiVersion : CLIENT_API_VERSION;
@@ -63005,7 +63098,7 @@ async function connectEngine(log) {
   }
   ;
   docker.modem.version = `v${apiVersion}`;
-  const info = await docker.info();
+  const info = await withTimeout("an info request", docker.info());
   const securityOptions = info.SecurityOptions ?? [];
   const engine = {
     docker,
@@ -63091,16 +63184,17 @@ async function removeRunContainers(runId, log, engine) {
   if (removed > 0) log.info(`removed ${removed} container${removed > 1 ? "s" : ""} of run ${runId}`);
   return removed;
 }
-function removeRunContainersOnSignal(runId, log) {
-  let cancelling = false;
+function cancelOnSignal(runId, log) {
+  const controller = new AbortController();
   const onSignal = (signal) => {
-    if (cancelling) return;
-    cancelling = true;
+    if (controller.signal.aborted) return;
+    controller.abort();
     log.warning(`${signal}: stopping the build and removing its containers`);
     removeRunContainers(runId, log).catch((err) => log.warning(`cleanup after ${signal} failed: ${err.message}`)).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  return controller.signal;
 }
 async function removeTreeObjects(hash, log) {
   const { docker } = await connectEngine(log);
@@ -63120,6 +63214,7 @@ import { join } from "node:path";
 var TreeError = class extends Error {
 };
 var CROSS_VERSION = "build/build-image/cross/VERSION";
+var DOCKER_TAG = /^[\w][\w.-]{0,127}$/;
 var BUILD_IMAGE_VERSION = "build/build-image/VERSION";
 var BUILD_IMAGE_DOCKERFILE = "build/build-image/Dockerfile";
 async function readOptional(path) {
@@ -63155,6 +63250,14 @@ async function readKubeTree(source) {
   if (hasDockerfile && !buildImageVersionBase) {
     throw new TreeError(`'${source}' has ${BUILD_IMAGE_DOCKERFILE} but no ${BUILD_IMAGE_VERSION}`);
   }
+  if (!DOCKER_TAG.test(crossTag)) {
+    throw new TreeError(`'${source}': ${CROSS_VERSION} holds '${crossTag}', which is not an image tag`);
+  }
+  if (buildImageVersionBase !== null && !DOCKER_TAG.test(buildImageVersionBase)) {
+    throw new TreeError(
+      `'${source}': ${BUILD_IMAGE_VERSION} holds '${buildImageVersionBase}', which is not a version`
+    );
+  }
   return {
     root,
     crossTag,
@@ -63166,6 +63269,135 @@ async function readKubeTree(source) {
 
 // src/config.ts
 import { resolve } from "node:path";
+
+// src/docker/images.ts
+var PROGRESS_INTERVAL_MS = 1e4;
+var DEFAULT_STALL_TIMEOUT_MS = 3e5;
+var ImageClient = class {
+  constructor(docker, log, stallTimeoutMs = DEFAULT_STALL_TIMEOUT_MS) {
+    this.docker = docker;
+    this.log = log;
+    this.stallTimeoutMs = stallTimeoutMs;
+  }
+  docker;
+  log;
+  stallTimeoutMs;
+  /** The image's inspect data, or null when the engine has no such image. */
+  async inspect(ref) {
+    try {
+      return await withTimeout(`inspecting image ${ref}`, this.docker.getImage(ref).inspect());
+    } catch (err) {
+      if (statusCode(err) === 404) return null;
+      throw operationFailed(`inspecting image ${ref}`, err);
+    }
+  }
+  async exists(ref) {
+    return await this.inspect(ref) !== null;
+  }
+  /**
+   * Pulls an image, for one platform when given (the engine's tag then points at that platform's
+   * image); the log gets a summary line at most every few seconds, not every layer tick.
+   */
+  async pull(ref, platform) {
+    let stream;
+    try {
+      stream = await this.docker.pull(ref, platform ? { platform } : {});
+    } catch (err) {
+      throw operationFailed(`pulling ${ref}`, err);
+    }
+    const layers = /* @__PURE__ */ new Map();
+    let lastReport = 0;
+    await this.follow(stream, `pulling ${ref}`, (event) => {
+      if (event.id && event.status && !event.status.startsWith("Pulling from")) {
+        layers.set(event.id, event.status);
+        const now = Date.now();
+        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+          lastReport = now;
+          const complete = [...layers.values()].filter(
+            (s) => s === "Pull complete" || s === "Already exists"
+          ).length;
+          this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`);
+        }
+      } else if (event.status) {
+        this.log.info(`  ${event.status}`);
+      }
+    });
+  }
+  /** Points `ref` (repository:tag) at the image `source` names. */
+  async tag(source, ref) {
+    const colon = ref.lastIndexOf(":");
+    try {
+      await withTimeout(
+        `tagging ${ref}`,
+        this.docker.getImage(source).tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1) })
+      );
+    } catch (err) {
+      throw operationFailed(`tagging ${source} as ${ref}`, err);
+    }
+  }
+  /** Removes a tag; the image goes with its last tag. A tag already gone is not an error. */
+  async untag(ref) {
+    try {
+      await withTimeout(`removing ${ref}`, this.docker.getImage(ref).remove());
+    } catch (err) {
+      if (statusCode(err) !== 404) throw operationFailed(`removing ${ref}`, err);
+    }
+  }
+  /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
+  async build(context, options) {
+    let stream;
+    try {
+      stream = await this.docker.buildImage(context, {
+        t: options.tag,
+        buildargs: options.buildArgs,
+        labels: options.labels,
+        rm: true,
+        forcerm: true
+      });
+    } catch (err) {
+      throw operationFailed(`building ${options.tag}`, err);
+    }
+    await this.follow(stream, `building ${options.tag}`, (event) => {
+      const text = event.stream?.trimEnd();
+      if (text) this.log.info(`  ${text}`);
+    });
+  }
+  /** Reads a JSON progress stream to its end; an error event fails the operation. */
+  follow(stream, operation, onEvent) {
+    return new Promise((resolve3, reject) => {
+      let watchdog;
+      const rearm = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          stream.destroy();
+          reject(
+            new Error(
+              `${operation} stalled: the engine reported no progress for ${this.stallTimeoutMs / 1e3} s`
+            )
+          );
+        }, this.stallTimeoutMs);
+      };
+      rearm();
+      this.docker.modem.followProgress(
+        stream,
+        (err) => {
+          clearTimeout(watchdog);
+          if (err) reject(operationFailed(operation, err));
+          else resolve3();
+        },
+        (event) => {
+          rearm();
+          if (event.error) {
+            stream.destroy();
+            reject(new Error(`${operation} failed: ${event.errorDetail?.message ?? event.error}`));
+            return;
+          }
+          onEvent(event);
+        }
+      );
+    });
+  }
+};
 
 // src/docker/reference.ts
 var DOMAIN = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?";
@@ -63224,7 +63456,7 @@ function parsePlatformSelection(text) {
     const malformed = unknown.filter((w) => !/^[a-z0-9]+\/[a-z0-9]+$/.test(w));
     const what = malformed.length > 0 ? "malformed" : "unsupported";
     throw new PlatformError(
-      `${what} platform${unknown.length > 1 ? "s" : ""} ${unknown.map((w) => `'${w}'`).join(", ")}; use os/arch from: ${ALL_PLATFORMS.join(", ")} (or 'all', or 'host')`
+      `${what} platform${unknown.length > 1 ? "s" : ""} ${quoteSome(unknown)}; use os/arch from: ${ALL_PLATFORMS.join(", ")} (or 'all', or 'host')`
     );
   }
   return { kind: "list", platforms: unique(words) };
@@ -63246,6 +63478,10 @@ function resolvePlatforms(selection, mode, engineArch) {
 }
 function splitList(text) {
   return text.split(/[,\s]+/).filter((s) => s.length > 0);
+}
+function quoteSome(items, shown = 5) {
+  const quoted = items.slice(0, shown).map((w) => `'${w.length > 80 ? `${w.slice(0, 80)}\u2026` : w}'`);
+  return items.length > shown ? `${quoted.join(", ")} and ${items.length - shown} more` : quoted.join(", ");
 }
 function unique(items) {
   return [...new Set(items)];
@@ -63323,7 +63559,7 @@ function parseTargets(text) {
   }
   if (unknown.length > 0) {
     throw new TargetError(
-      `unknown target${unknown.length > 1 ? "s" : ""} ${unknown.map((w) => `'${w}'`).join(", ")}; use a group (${Object.keys(GROUP_WORDS).join(", ")}), a package path (${ALL_TARGETS.map((x) => x.path).join(", ")}) or a binary name`
+      `unknown target${unknown.length > 1 ? "s" : ""} ${quoteSome(unknown)}; use a group (${Object.keys(GROUP_WORDS).join(", ")}), a package path (${ALL_TARGETS.map((x) => x.path).join(", ")}) or a binary name`
     );
   }
   return unique(chosen);
@@ -63367,6 +63603,15 @@ function parseBoolean(input, value, fallback) {
   if (v === "false") return false;
   throw new ConfigError(input, `'${value}' is not a boolean (true or false)`);
 }
+function parseOutputDir(value) {
+  if (!/^[\w./@+-]+$/.test(value) || value.length > 4096) {
+    throw new ConfigError(
+      Input.outputDir,
+      `'${value}' is not a plain path (letters, digits and . / _ - + @ only)`
+    );
+  }
+  return value;
+}
 function parseVerbosity(value) {
   const v = value.toLowerCase();
   if (v === "" || v === "false") return 1;
@@ -63388,6 +63633,18 @@ function parseKubeCross(value, env, treeTag) {
   }
   return { repository: parsed.repository, tag: parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag) };
 }
+var EnvironmentError = class extends Error {
+};
+function stallTimeout(env) {
+  const value = env.KUBE_RELEASE_STALL_TIMEOUT;
+  if (value === void 0 || value === "") return DEFAULT_STALL_TIMEOUT_MS;
+  if (!/^[1-9][0-9]{0,5}$/.test(value)) {
+    throw new EnvironmentError(
+      `KUBE_RELEASE_STALL_TIMEOUT must be a number of seconds (1-999999), not '${value}'`
+    );
+  }
+  return Number(value) * 1e3;
+}
 var INPUT_ERRORS = [PlatformError, TargetError, TreeError];
 async function forInput(input, parse2) {
   try {
@@ -63407,7 +63664,7 @@ async function loadConfig(raw, env, cwd) {
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ""));
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || ".")));
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag);
-  const outputDir = resolve(tree.root, value(Input.outputDir) || env.OUT_DIR || "_output");
+  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || "_output"));
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true);
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
@@ -63424,7 +63681,8 @@ async function loadConfig(raw, env, cwd) {
     verbosity,
     outputDir,
     serverImages,
-    baseImages
+    baseImages,
+    stallTimeoutMs: stallTimeout(env)
   };
 }
 
@@ -63560,21 +63818,32 @@ var TEST_COMMANDS = [
   ["make", "test"],
   ["make", "test-integration"]
 ];
-var BuildError = class extends Error {
-  constructor(command, exitCode, tail) {
-    super(`'${command}' failed with exit code ${exitCode}; its last lines:
+var ENGINE_SHUTDOWN_GRACE_MS = 3e3;
+var KILLED = 137;
+var BuildError = class _BuildError extends Error {
+  constructor(command, status, tail) {
+    super(`${_BuildError.reason(command, status)}; its last lines:
 ${tail.join("\n")}`);
     this.command = command;
-    this.exitCode = exitCode;
+    this.status = status;
     this.tail = tail;
   }
   command;
-  exitCode;
+  status;
   tail;
+  static reason(command, { exitCode, oomKilled }) {
+    if (oomKilled) {
+      return `'${command}' was killed for want of memory (exit code ${exitCode}, OOM killer): linking Kubernetes binaries needs several GiB per platform; give the engine more memory or build fewer platforms at once`;
+    }
+    if (exitCode === KILLED) {
+      return `'${command}' was killed (exit code ${exitCode}, SIGKILL): by something outside the build, or by the kernel for want of memory; check the engine's memory and whether anything stops containers`;
+    }
+    return `'${command}' failed with exit code ${exitCode}`;
+  }
 };
 async function build(ctx, prereqs2, image2, ws) {
   const { config, log } = ctx;
-  const containers = new ContainerClient(prereqs2.engine.docker, log);
+  const containers = new ContainerClient(prereqs2.engine.docker, log, ctx.signal);
   const env = buildEnv(
     {
       fastBuild: config.mode === "quick-release",
@@ -63590,7 +63859,7 @@ async function build(ctx, prereqs2, image2, ws) {
     const command = cmd.join(" ");
     log.info(`+++ running ${command}`);
     const tail = [];
-    const code = await containers.run(
+    const status = await containers.run(
       {
         name: containerName(ctx, "build"),
         image: image2.ref,
@@ -63609,7 +63878,14 @@ async function build(ctx, prereqs2, image2, ws) {
         if (tail.length > TAIL_LINES) tail.shift();
       }
     );
-    if (code !== 0) throw new BuildError(command, code, tail);
+    if (status.exitCode !== 0) {
+      if (status.exitCode > 128 && await engineGoneWithin(prereqs2.engine.docker, ENGINE_SHUTDOWN_GRACE_MS)) {
+        throw new EngineLostError(
+          `the Docker engine went away while running '${command}' (its container ended with exit code ${status.exitCode}): was dockerd stopped or restarted?`
+        );
+      }
+      throw new BuildError(command, status, tail);
+    }
   }
   return { commands: commands.map((c) => c.join(" ")) };
 }
@@ -63853,96 +64129,10 @@ var TarGzWriter = class {
       await rm(partial, { force: true });
     }
   }
+  /** Removes the temporary files, once every compression under way has ended. */
   async dispose() {
+    await Promise.allSettled(this.shared.values());
     if (this.tempDir) await rm(await this.tempDir, { recursive: true, force: true });
-  }
-};
-
-// src/docker/images.ts
-var PROGRESS_INTERVAL_MS = 1e4;
-var ImageClient = class {
-  constructor(docker, log) {
-    this.docker = docker;
-    this.log = log;
-  }
-  docker;
-  log;
-  /** The image's inspect data, or null when the engine has no such image. */
-  async inspect(ref) {
-    try {
-      return await this.docker.getImage(ref).inspect();
-    } catch (err) {
-      if (statusCode(err) === 404) return null;
-      throw operationFailed(`inspecting image ${ref}`, err);
-    }
-  }
-  async exists(ref) {
-    return await this.inspect(ref) !== null;
-  }
-  /**
-   * Pulls an image, for one platform when given (the engine's tag then points at that platform's
-   * image); the log gets a summary line at most every few seconds, not every layer tick.
-   */
-  async pull(ref, platform) {
-    let stream;
-    try {
-      stream = await this.docker.pull(ref, platform ? { platform } : {});
-    } catch (err) {
-      throw operationFailed(`pulling ${ref}`, err);
-    }
-    const layers = /* @__PURE__ */ new Map();
-    let lastReport = 0;
-    await this.follow(stream, `pulling ${ref}`, (event) => {
-      if (event.id && event.status && !event.status.startsWith("Pulling from")) {
-        layers.set(event.id, event.status);
-        const now = Date.now();
-        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-          lastReport = now;
-          const complete = [...layers.values()].filter(
-            (s) => s === "Pull complete" || s === "Already exists"
-          ).length;
-          this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`);
-        }
-      } else if (event.status) {
-        this.log.info(`  ${event.status}`);
-      }
-    });
-  }
-  /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
-  async build(context, options) {
-    let stream;
-    try {
-      stream = await this.docker.buildImage(context, {
-        t: options.tag,
-        buildargs: options.buildArgs,
-        labels: options.labels,
-        rm: true,
-        forcerm: true
-      });
-    } catch (err) {
-      throw operationFailed(`building ${options.tag}`, err);
-    }
-    await this.follow(stream, `building ${options.tag}`, (event) => {
-      const text = event.stream?.trimEnd();
-      if (text) this.log.info(`  ${text}`);
-    });
-  }
-  /** Reads a JSON progress stream to its end; an error event fails the operation. */
-  follow(stream, operation, onEvent) {
-    return new Promise((resolve3, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (err) => err ? reject(operationFailed(operation, err)) : resolve3(),
-        (event) => {
-          if (event.error) {
-            stream.destroy();
-            reject(new Error(`${operation} failed: ${event.errorDetail?.message ?? event.error}`));
-            return;
-          }
-          onEvent(event);
-        }
-      );
-    });
   }
 };
 
@@ -63986,7 +64176,7 @@ function contextHash(members, kubeCrossId) {
 }
 async function image(ctx, prereqs2) {
   const { config, log } = ctx;
-  const images = new ImageClient(prereqs2.engine.docker, log);
+  const images = new ImageClient(prereqs2.engine.docker, log, config.stallTimeoutMs);
   const kubeCross = `${config.kubeCross.repository}:${config.kubeCross.tag}`;
   await ensureKubeCross(images, kubeCross, ctx);
   const { buildImageDir, buildImageVersionBase } = config.tree;
@@ -64003,11 +64193,15 @@ async function image(ctx, prereqs2) {
     return { ref, kubeCross, version: version2 };
   }
   log.info(`building ${ref} from build/build-image/Dockerfile`);
+  const scratch = `${ref}-${ctx.owner.runId}`;
   await images.build(Readable.from(await tarBuffer(members)), {
-    tag: ref,
+    tag: scratch,
     buildArgs: { KUBE_CROSS_IMAGE: config.kubeCross.repository, KUBE_CROSS_VERSION: config.kubeCross.tag },
     labels: createLabels(ctx.owner, "build-image")
   });
+  if (await images.exists(ref)) log.info(`another run built ${ref} meanwhile: using that one`);
+  else await images.tag(scratch, ref);
+  await images.untag(scratch);
   return { ref, kubeCross, version: version2 };
 }
 
@@ -64025,10 +64219,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 var DAEMON_PORT = "8730/tcp";
 var CONFIG_DIR = "kube-release-rsyncd";
 var MODULE = "k8s";
+var RSYNC_IO_TIMEOUT_SECONDS = 300;
 var USER = "k8s";
 var RsyncError = class extends Error {
 };
-function daemonConfig(path, asRoot) {
+function daemonConfig(path, asRoot, allowed) {
   return [
     `pid file = /tmp/${CONFIG_DIR}/rsyncd.pid`,
     "use chroot = no",
@@ -64041,6 +64236,8 @@ function daemonConfig(path, asRoot) {
     "  numeric ids = true",
     // A root daemon would otherwise write as nobody.
     ...asRoot ? ["  uid = 0", "  gid = 0"] : [],
+    // Published on 127.0.0.1 only, so the host's connections arrive from the bridge gateway.
+    ...allowed ? [`  hosts allow = ${allowed} 127.0.0.1`, "  hosts deny = *"] : [],
     `  auth users = ${USER}`,
     `  secrets file = /tmp/${CONFIG_DIR}/rsyncd.secrets`,
     "  filter = - /_tmp/",
@@ -64048,19 +64245,19 @@ function daemonConfig(path, asRoot) {
   ].join("\n");
 }
 var RsyncDaemon = class _RsyncDaemon {
-  constructor(containers, containerId, address, password, verbosity, log) {
+  constructor(containers, containerId, address, password, options, log) {
     this.containers = containers;
     this.containerId = containerId;
     this.address = address;
     this.password = password;
-    this.verbosity = verbosity;
+    this.options = options;
     this.log = log;
   }
   containers;
   containerId;
   address;
   password;
-  verbosity;
+  options;
   log;
   static async start(containers, options, log) {
     const password = randomBytes(24).toString("base64url");
@@ -64082,7 +64279,7 @@ var RsyncDaemon = class _RsyncDaemon {
           {
             kind: "data",
             path: `${CONFIG_DIR}/rsyncd.conf`,
-            data: daemonConfig(options.path, asRoot),
+            data: daemonConfig(options.path, asRoot, await containers.defaultBridgeGateway()),
             mode: 420
           },
           { kind: "data", path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}
@@ -64094,7 +64291,7 @@ var RsyncDaemon = class _RsyncDaemon {
       await containers.start(container.id);
       const address = await _RsyncDaemon.reachableAddress(containers, container.id);
       log.debug(`rsync daemon ${options.name} listening at ${address}`);
-      return new _RsyncDaemon(containers, container.id, address, password, options.verbosity, log);
+      return new _RsyncDaemon(containers, container.id, address, password, options, log);
     } catch (err) {
       await containers.remove(container.id);
       throw err;
@@ -64139,12 +64336,18 @@ var RsyncDaemon = class _RsyncDaemon {
     await this.containers.remove(this.containerId);
   }
   rsync(args) {
-    const all = ["--archive", ...this.verbosity >= 6 ? ["-iv"] : [], ...args];
+    const all = [
+      "--archive",
+      `--timeout=${RSYNC_IO_TIMEOUT_SECONDS}`,
+      ...this.options.verbosity >= 6 ? ["-iv"] : [],
+      ...args
+    ];
     this.log.debug(`rsync ${all.join(" ")}`);
     return new Promise((resolve3, reject) => {
       const child = spawn("rsync", all, {
         env: { ...process.env, RSYNC_PASSWORD: this.password },
-        stdio: ["ignore", "pipe", "pipe"]
+        stdio: ["ignore", "pipe", "pipe"],
+        signal: this.options.signal
       });
       let stderr = "";
       child.stdout.on("data", (chunk) => this.log.debug(chunk.toString().trimEnd()));
@@ -64197,7 +64400,7 @@ async function removeStaleVolumes(volumes, current, ctx) {
 }
 function startRsyncDaemon(ctx, prereqs2, image2, volume) {
   return RsyncDaemon.start(
-    new ContainerClient(prereqs2.engine.docker, ctx.log),
+    new ContainerClient(prereqs2.engine.docker, ctx.log, ctx.signal),
     {
       name: containerName(ctx, "rsync"),
       image: image2.ref,
@@ -64205,7 +64408,8 @@ function startRsyncDaemon(ctx, prereqs2, image2, volume) {
       path: REMOTE_ROOT,
       user: prereqs2.user,
       labels: createLabels(ctx.owner, "rsync"),
-      verbosity: ctx.config.verbosity
+      verbosity: ctx.config.verbosity,
+      signal: ctx.signal
     },
     ctx.log
   );
@@ -64213,7 +64417,7 @@ function startRsyncDaemon(ctx, prereqs2, image2, volume) {
 async function volumeWorkspace(ctx, prereqs2, image2) {
   const { docker } = prereqs2.engine;
   const volumes = new VolumeClient(docker, ctx.log);
-  const containers = new ContainerClient(docker, ctx.log);
+  const containers = new ContainerClient(docker, ctx.log, ctx.signal);
   const root = ctx.config.tree.root;
   const volume = dataVolumeName(root, image2.version);
   await removeStaleVolumes(volumes, volume, ctx);
@@ -64221,7 +64425,7 @@ async function volumeWorkspace(ctx, prereqs2, image2) {
   ctx.log.info(`${created ? "created" : "reusing"} data volume ${volume}`);
   const { user } = prereqs2;
   if (created && user && user.uid !== 0) {
-    const code = await containers.run(
+    const { exitCode } = await containers.run(
       {
         name: containerName(ctx, "volume-init"),
         image: image2.ref,
@@ -64232,7 +64436,7 @@ async function volumeWorkspace(ctx, prereqs2, image2) {
       },
       (line) => ctx.log.info(line)
     );
-    if (code !== 0) throw new Error(`preparing data volume ${volume} failed with exit code ${code}`);
+    if (exitCode !== 0) throw new Error(`preparing data volume ${volume} failed with exit code ${exitCode}`);
   }
   ctx.log.info(`syncing ${root} into the data volume`);
   const daemon = await startRsyncDaemon(ctx, prereqs2, image2, volume);
@@ -64605,10 +64809,9 @@ function baseUnavailable(ref, platform, reason) {
     `base image ${ref} is not available for ${platform}: ${reason}. Make its registry reachable, or load an image for ${platform} under that reference (docker load), or choose another base image`
   );
 }
-async function imageForPlatform(docker, log, ref, platform) {
+async function imageForPlatform(images, log, ref, platform) {
   const arch = linuxArch(platform);
   const forPlatform = (info) => info?.Os === "linux" && info.Architecture === arch;
-  const images = new ImageClient(docker, log);
   const local = await images.inspect(ref);
   if (local && forPlatform(local)) {
     log.debug(`using ${ref} (${shortId2(local.Id)}) from the engine for ${platform}`);
@@ -64777,14 +64980,16 @@ function parentDirectories(rootfs, parts, imagePath) {
   });
 }
 var BaseImageCache = class {
-  constructor(docker, log, tempRoot = tmpdir()) {
+  constructor(docker, log, tempRoot = tmpdir(), imageClient = new ImageClient(docker, log)) {
     this.docker = docker;
     this.log = log;
     this.tempRoot = tempRoot;
+    this.imageClient = imageClient;
   }
   docker;
   log;
   tempRoot;
+  imageClient;
   images = /* @__PURE__ */ new Map();
   /** Per reference: the engine holds one platform under a tag at a time, so pull and export must not interleave. */
   queues = /* @__PURE__ */ new Map();
@@ -64813,7 +65018,7 @@ var BaseImageCache = class {
     return run;
   }
   async fetch(ref, platform) {
-    const id = await imageForPlatform(this.docker, this.log, ref, platform);
+    const id = await imageForPlatform(this.imageClient, this.log, ref, platform);
     const dir = await realpath2(await mkdtemp2(join8(this.tempRoot, "kube-release-base-")));
     this.dirs.push(dir);
     await exportImage(this.docker, id, dir);
@@ -65065,7 +65270,13 @@ async function makeServerImages(ctx, prereqs2, out, imagesDir, created) {
   if (platforms.length === 0) return images;
   const version2 = prereqs2.version.version;
   const specs = serverImageSpecs(ctx.env, ctx.config.baseImages);
-  const bases = new BaseImageCache(prereqs2.engine.docker, ctx.log, ctx.config.outputDir);
+  const { docker } = prereqs2.engine;
+  const bases = new BaseImageCache(
+    docker,
+    ctx.log,
+    ctx.config.outputDir,
+    new ImageClient(docker, ctx.log, ctx.config.stallTimeoutMs)
+  );
   try {
     const jobs = platforms.flatMap(([platform, groups]) => {
       const built = new Set([...groups.values()].flat());
@@ -65100,7 +65311,21 @@ async function makeServerImages(ctx, prereqs2, out, imagesDir, created) {
 }
 
 // src/stages/package.ts
+var PackageError = class extends Error {
+};
 async function packageTarballs(ctx, prereqs2, out) {
+  try {
+    return await writeRelease(ctx, prereqs2, out);
+  } catch (err) {
+    if (err.code === "ENOSPC") {
+      throw new PackageError(
+        `no space left on the device of ${ctx.config.outputDir} while writing the release (${err.message}); free space there or choose another output-dir. No tarball was left half-written under its final name.`
+      );
+    }
+    throw err;
+  }
+}
+async function writeRelease(ctx, prereqs2, out) {
   const { config, log } = ctx;
   const root = config.tree.root;
   const dir = join10(config.outputDir, "release-tars");
@@ -65137,10 +65362,10 @@ async function packageTarballs(ctx, prereqs2, out) {
     }
     if (everything) await write(planManifests(sources));
     const rest = [...binaryTarballs, ...everything ? [planTestPortable(sources), planFinal(sources)] : []];
-    await Promise.all(rest.map(write));
+    const failure = (await Promise.allSettled(rest.map(write))).find((r) => r.status === "rejected");
+    if (failure) throw failure.reason;
   } finally {
-    await writer.dispose();
-    await rm5(stage, { recursive: true, force: true });
+    await writer.dispose().then(() => rm5(stage, { recursive: true, force: true })).catch((err) => log.warning(`could not remove ${stage}: ${err.message}`));
   }
   const digests2 = await writeChecksums(dir, written);
   log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`);
@@ -65313,9 +65538,18 @@ function hostHasRsync() {
     child.on("close", (code) => resolve3(code === 0));
   });
 }
+async function treeVersion(root, env) {
+  try {
+    return await computeVersion(root, env);
+  } catch (err) {
+    if (err instanceof VersionError) throw new ConfigError(Input.source, err.message);
+    throw err;
+  }
+}
 async function prereqs(ctx) {
   const { config, log } = ctx;
   const root = config.tree.root;
+  const version2 = await treeVersion(root, ctx.env);
   if (config.workspace === "volume" && !await hostHasRsync()) {
     throw new PrereqError(
       "the 'volume' workspace pushes the source with rsync, which is not installed on this host (install rsync, or use workspace: bind)"
@@ -65338,7 +65572,6 @@ async function prereqs(ctx) {
   const plan = planBuild(platforms, config.targets);
   log.info(`platforms: ${platforms.join(", ")}`);
   log.info(`build commands: ${plan.commands.map((c) => c.join(" ")).join(" ; ")}`);
-  const version2 = await computeVersion(root, ctx.env);
   await writeFile2(join11(root, VERSION_FILE_NAME), versionFileContent(version2));
   log.info(`version ${version2.version} (commit ${version2.commit || "unknown"}, tree ${version2.treeState})`);
   const epoch = await sourceDateEpoch(root, ctx.env);
@@ -65374,6 +65607,7 @@ async function runPipeline(config, deps) {
     config,
     log,
     env: deps.env,
+    signal: deps.signal,
     owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) }
   };
   const stages = [];
@@ -65438,13 +65672,14 @@ export {
   __commonJS,
   __toESM,
   removeRunContainers,
-  removeRunContainersOnSignal,
+  cancelOnSignal,
   removeTreeObjects,
   readKubeTree,
   Input,
   MODES,
   WORKSPACES,
   ConfigError,
+  EnvironmentError,
   loadConfig,
   treeHash,
   summaryMarkdown,
