@@ -14,7 +14,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-XOAAXQLT.js";
+} from "./chunks/chunk-OJZS4JFQ.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";

@@ -10,7 +10,7 @@ import {
   removeRunContainers,
   runPipeline,
   summaryMarkdown
-} from "./chunks/chunk-XOAAXQLT.js";
+} from "./chunks/chunk-OJZS4JFQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

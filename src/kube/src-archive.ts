@@ -18,11 +18,14 @@ export async function writeGitArchive(root: string, dest: string): Promise<void>
   })
   const partial = `${dest}.partial`
   try {
-    const [, code] = await Promise.all([
+    // Both settle before the partial file is removed: a failed spawn must not race the writer.
+    const [piped, status] = await Promise.allSettled([
       pipeline(git.stdout, createGzip(), createWriteStream(partial)),
       exited
     ])
-    if (code !== 0) throw new Error(`git archive HEAD failed with exit code ${code}: ${stderr.trim()}`)
+    if (status.status === 'rejected') throw status.reason
+    if (status.value !== 0) throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`)
+    if (piped.status === 'rejected') throw piped.reason
     await rename(partial, dest)
   } finally {
     await rm(partial, { force: true })

@@ -64562,11 +64562,13 @@ async function writeGitArchive(root, dest) {
   });
   const partial = `${dest}.partial`;
   try {
-    const [, code] = await Promise.all([
+    const [piped, status] = await Promise.allSettled([
       pipeline2(git2.stdout, createGzip2(), createWriteStream2(partial)),
       exited
     ]);
-    if (code !== 0) throw new Error(`git archive HEAD failed with exit code ${code}: ${stderr.trim()}`);
+    if (status.status === "rejected") throw status.reason;
+    if (status.value !== 0) throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`);
+    if (piped.status === "rejected") throw piped.reason;
     await rename2(partial, dest);
   } finally {
     await rm2(partial, { force: true });
