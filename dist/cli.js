@@ -14,7 +14,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-OJZS4JFQ.js";
+} from "./chunks/chunk-KNAN63FY.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";

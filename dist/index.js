@@ -10,7 +10,7 @@ import {
   removeRunContainers,
   runPipeline,
   summaryMarkdown
-} from "./chunks/chunk-OJZS4JFQ.js";
+} from "./chunks/chunk-KNAN63FY.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

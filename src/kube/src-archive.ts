@@ -24,7 +24,8 @@ export async function writeGitArchive(root: string, dest: string): Promise<void>
       exited
     ])
     if (status.status === 'rejected') throw status.reason
-    if (status.value !== 0) throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`)
+    if (status.value !== 0)
+      throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`)
     if (piped.status === 'rejected') throw piped.reason
     await rename(partial, dest)
   } finally {

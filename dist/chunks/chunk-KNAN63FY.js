@@ -64567,7 +64567,8 @@ async function writeGitArchive(root, dest) {
       exited
     ]);
     if (status.status === "rejected") throw status.reason;
-    if (status.value !== 0) throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`);
+    if (status.value !== 0)
+      throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`);
     if (piped.status === "rejected") throw piped.reason;
     await rename2(partial, dest);
   } finally {
