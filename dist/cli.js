@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; import { dirname as __pathDirname } from 'node:path'; const require = __createRequire(import.meta.url); const __filename = __fileURLToPath(import.meta.url); const __dirname = __pathDirname(__filename);
+import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 import {
   ConfigError,
   EnvironmentError,
   Input,
   MODES,
+  VERBOSE_LEVEL,
   WORKSPACES,
   cancelOnSignal,
   loadConfig,
@@ -14,10 +15,39 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-KNAN63FY.js";
+} from "./chunks/chunk-45UQOK4Z.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";
+
+// src/artifacts/local.ts
+import { copyFile, mkdir, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+var LocalArtifactStore = class {
+  description;
+  dir;
+  constructor(dir) {
+    this.dir = resolve(dir);
+    this.description = `the directory ${this.dir}`;
+  }
+  /** `<dir>/<name>/<files>`, like a downloaded bundle artifact. */
+  async uploadBundle(name, rootDir, files) {
+    const target = join(this.dir, name);
+    await rm(target, { recursive: true, force: true });
+    for (const file of files) {
+      await mkdir(dirname(join(target, file)), { recursive: true });
+      await copyFile(join(rootDir, file), join(target, file));
+    }
+    return { name, location: target };
+  }
+  /** `<dir>/<name>`: the file itself. */
+  async uploadFile(name, path) {
+    await mkdir(this.dir, { recursive: true });
+    const target = join(this.dir, name);
+    await copyFile(path, target);
+    return { name, location: target };
+  }
+};
 
 // src/logger.ts
 var ConsoleLogger = class {
@@ -36,6 +66,12 @@ var ConsoleLogger = class {
   debug(message) {
     if (this.verbose) process.stderr.write(`debug: ${message}
 `);
+  }
+  /** The terminal shows the compiler's own line already. */
+  annotate() {
+  }
+  /** Nothing secret is printed on the CLI; there is no log service to mask it in. */
+  mask() {
   }
   async group(title, fn) {
     process.stdout.write(`==> ${title}
@@ -63,6 +99,9 @@ options (the action's inputs):
   --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
   --kube-proxy-base-image REF  base image of kube-proxy
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
+  --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
+  --artifact-layout L      bundle (DIR/<name>/\u2026) | per-file (DIR/<file>) (default: bundle)
+  --artifact-name NAME     the bundle's name (default: kubernetes-release-<version>-<platforms>-<id>)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`;
@@ -77,7 +116,9 @@ var FLAG_INPUTS = [
   Input.outputDir,
   Input.serverImages,
   Input.goRunnerImage,
-  Input.kubeProxyBaseImage
+  Input.kubeProxyBaseImage,
+  Input.artifactLayout,
+  Input.artifactName
 ];
 function parse(argv) {
   const { values, positionals } = parseArgs({
@@ -86,6 +127,7 @@ function parse(argv) {
     options: {
       ...Object.fromEntries(FLAG_INPUTS.map((name) => [name, { type: "string" }])),
       verbose: { type: "string" },
+      "artifacts-dir": { type: "string" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -98,7 +140,7 @@ function parse(argv) {
   const strings = values;
   for (const name of FLAG_INPUTS) raw[name] = strings[name];
   raw[Input.verbose] = strings.verbose;
-  return { command, raw };
+  return { command, raw, artifactsDir: strings["artifacts-dir"] };
 }
 function normaliseVerbose(argv) {
   return argv.flatMap(
@@ -121,8 +163,7 @@ ${USAGE}
 `);
     return 0;
   }
-  const verbose = parsed.raw.verbose !== void 0 && parsed.raw.verbose !== "false";
-  const log = new ConsoleLogger(verbose);
+  let log = new ConsoleLogger(false);
   try {
     if (parsed.command === "clean") {
       const tree = await readKubeTree(parsed.raw.source ?? ".");
@@ -133,6 +174,7 @@ ${USAGE}
       return 0;
     }
     const config = await loadConfig(parsed.raw, process.env, process.cwd());
+    log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL);
     const runId = newRunId(process.env);
     const signal = cancelOnSignal(runId, log);
     const reporter = {
@@ -140,7 +182,8 @@ ${USAGE}
       summary: async (report2) => log.info(`
 ${summaryText(report2)}`)
     };
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal });
+    const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null;
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal, artifacts });
     log.info(`
 tarballs are in ${report.releaseDir}`);
     return 0;

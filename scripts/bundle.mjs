@@ -13,17 +13,12 @@ await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'none',
-  // Bundled CommonJS dependencies call require() for Node built-ins and read __dirname.
+  // Bundled CommonJS dependencies call require() for Node built-ins and read __dirname; only free
+  // uses are rewritten, so modules that declare their own keep them.
   banner: {
-    js: [
-      "import { createRequire as __createRequire } from 'node:module';",
-      "import { fileURLToPath as __fileURLToPath } from 'node:url';",
-      "import { dirname as __pathDirname } from 'node:path';",
-      'const require = __createRequire(import.meta.url);',
-      'const __filename = __fileURLToPath(import.meta.url);',
-      'const __dirname = __pathDirname(__filename);'
-    ].join(' ')
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   },
+  define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   // ssh2 probes optional native add-ons inside try/catch; leaving them unresolved keeps that fallback.
   external: ['cpu-features', '*.node'],
   logLevel: 'warning'

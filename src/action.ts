@@ -2,8 +2,10 @@
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
 import { removeRunContainers, cancelOnSignal } from './cleanup.js'
-import { Input, loadConfig, type RawInputs } from './config.js'
-import type { Logger } from './logger.js'
+import { GitHubArtifactStore } from './artifacts/github.js'
+import type { ArtifactStore } from './artifacts/store.js'
+import { Input, VERBOSE_LEVEL, loadConfig, type Config, type RawInputs } from './config.js'
+import type { Annotation, Logger } from './logger.js'
 import { newRunId, runPipeline } from './pipeline.js'
 import { summaryMarkdown, type Reporter } from './report/report.js'
 import { readRunId, saveRunId } from './state-helper.js'
@@ -14,6 +16,8 @@ const COMMAND_LIKE = /^\s*(::|##\[)/
 export class ActionLogger implements Logger {
   private readonly pauseToken = randomBytes(16).toString('hex')
 
+  constructor(private readonly verbose = false) {}
+
   /** Output of the build is text, not commands: a line that looks like one is printed with commands paused. */
   info = (message: string): void => {
     if (!COMMAND_LIKE.test(message)) return core.info(message)
@@ -22,7 +26,11 @@ export class ActionLogger implements Logger {
     core.info(`::${this.pauseToken}::`)
   }
   warning = (message: string): void => core.warning(message)
-  debug = (message: string): void => core.debug(message)
+  /** With `verbose`, debug lines show without the runner's step debug logging. */
+  debug = (message: string): void => (this.verbose ? core.info(`debug: ${message}`) : core.debug(message))
+  annotate = (a: Annotation): void =>
+    core.error(a.message, { file: a.file, startLine: a.line, startColumn: a.column, title: 'Go' })
+  mask = (secret: string): void => core.setSecret(secret)
   group = <T>(title: string, fn: () => Promise<T>): Promise<T> => core.group(title, fn)
 }
 
@@ -38,14 +46,25 @@ function readInputs(): RawInputs {
   return Object.fromEntries(Object.values(Input).map(name => [name, core.getInput(name)]))
 }
 
+/** The results service when the step may upload; a warning when uploads were asked for but cannot be. */
+function artifactStore(config: Config, log: Logger): ArtifactStore | null {
+  if (!config.artifacts.upload) return null
+  if (GitHubArtifactStore.available(process.env)) return new GitHubArtifactStore(process.env)
+  log.warning(
+    'not uploading artifacts: this step has no access to the artifact service (not run by GitHub Actions?)'
+  )
+  return null
+}
+
 export async function runMain(): Promise<void> {
-  const log = new ActionLogger()
   try {
     const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd())
+    const log = new ActionLogger(config.verbosity >= VERBOSE_LEVEL)
     const runId = newRunId(process.env)
     saveRunId(runId)
     const signal = cancelOnSignal(runId, log)
-    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId, signal })
+    const artifacts = artifactStore(config, log)
+    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId, signal, artifacts })
   } catch (err) {
     core.setFailed((err as Error).message)
   }

@@ -2,11 +2,13 @@
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
 import { parseArgs } from 'node:util'
 import { cancelOnSignal, removeTreeObjects } from './cleanup.js'
+import { LocalArtifactStore } from './artifacts/local.js'
 import {
   ConfigError,
   EnvironmentError,
   Input,
   MODES,
+  VERBOSE_LEVEL,
   WORKSPACES,
   loadConfig,
   type RawInputs
@@ -35,6 +37,9 @@ options (the action's inputs):
   --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
   --kube-proxy-base-image REF  base image of kube-proxy
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
+  --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
+  --artifact-layout L      bundle (DIR/<name>/…) | per-file (DIR/<file>) (default: bundle)
+  --artifact-name NAME     the bundle's name (default: kubernetes-release-<version>-<platforms>-<id>)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`
@@ -50,16 +55,19 @@ const FLAG_INPUTS = [
   Input.outputDir,
   Input.serverImages,
   Input.goRunnerImage,
-  Input.kubeProxyBaseImage
+  Input.kubeProxyBaseImage,
+  Input.artifactLayout,
+  Input.artifactName
 ] as const
 
-function parse(argv: string[]): { command: string; raw: RawInputs } | null {
+function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?: string } | null {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       ...Object.fromEntries(FLAG_INPUTS.map(name => [name, { type: 'string' as const }])),
       verbose: { type: 'string' },
+      'artifacts-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -72,7 +80,7 @@ function parse(argv: string[]): { command: string; raw: RawInputs } | null {
   const strings = values as Record<string, string | undefined>
   for (const name of FLAG_INPUTS) raw[name] = strings[name]
   raw[Input.verbose] = strings.verbose
-  return { command, raw }
+  return { command, raw, artifactsDir: strings['artifacts-dir'] }
 }
 
 /** `--verbose` alone means true; parseArgs wants a value, so one is supplied. */
@@ -96,8 +104,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return 0
   }
-  const verbose = parsed.raw.verbose !== undefined && parsed.raw.verbose !== 'false'
-  const log = new ConsoleLogger(verbose)
+  let log = new ConsoleLogger(false)
   try {
     if (parsed.command === 'clean') {
       const tree = await readKubeTree(parsed.raw.source ?? '.')
@@ -108,13 +115,15 @@ async function main(): Promise<number> {
       return 0
     }
     const config = await loadConfig(parsed.raw, process.env, process.cwd())
+    log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL)
     const runId = newRunId(process.env)
     const signal = cancelOnSignal(runId, log)
     const reporter: Reporter = {
       setOutput: () => undefined,
       summary: async report => log.info(`\n${summaryText(report)}`)
     }
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal })
+    const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null
+    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal, artifacts })
     log.info(`\ntarballs are in ${report.releaseDir}`)
     return 0
   } catch (err) {

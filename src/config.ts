@@ -20,7 +20,11 @@ export const Input = {
   outputDir: 'output-dir',
   serverImages: 'server-images',
   goRunnerImage: 'go-runner-image',
-  kubeProxyBaseImage: 'kube-proxy-base-image'
+  kubeProxyBaseImage: 'kube-proxy-base-image',
+  upload: 'upload',
+  artifactName: 'artifact-name',
+  artifactLayout: 'artifact-layout',
+  retentionDays: 'retention-days'
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -29,6 +33,18 @@ export const MODES = ['release', 'quick-release'] as const
 export type Mode = (typeof MODES)[number]
 export const WORKSPACES = ['volume', 'bind'] as const
 export type WorkspaceStrategy = (typeof WORKSPACES)[number]
+export const ARTIFACT_LAYOUTS = ['bundle', 'per-file'] as const
+export type ArtifactLayout = (typeof ARTIFACT_LAYOUTS)[number]
+
+export interface ArtifactConfig {
+  readonly upload: boolean
+  /** null: a name unique to the run and its platforms is made up. */
+  readonly name: string | null
+  /** bundle: one artifact with every file; per-file: one unzipped artifact per file. */
+  readonly layout: ArtifactLayout
+  /** undefined: the repository's default retention. */
+  readonly retentionDays?: number
+}
 
 export const DEFAULT_KUBE_CROSS_IMAGE = 'registry.k8s.io/build-image/kube-cross'
 
@@ -48,6 +64,7 @@ export interface Config {
   readonly outputDir: string
   /** Docker image archives in the linux server tarballs. */
   readonly serverImages: boolean
+  readonly artifacts: ArtifactConfig
   /** A pull or image build silent for this long fails (KUBE_RELEASE_STALL_TIMEOUT, seconds). */
   readonly stallTimeoutMs: number
   /** Base image overrides from inputs; they win over upstream's env variables. */
@@ -85,11 +102,34 @@ function parseOutputDir(value: string): string {
   return value
 }
 
-/** `verbose`: true/false, or a KUBE_VERBOSE level 0-10. Upstream's make default is 1; 6 adds rsync detail. */
+/** Artifact names may not hold what GitHub forbids in them. */
+function parseArtifactName(value: string): string | null {
+  if (value === '') return null
+  if (/[":<>|*?\\/\r\n]/.test(value) || value.length > 256) {
+    throw new ConfigError(
+      Input.artifactName,
+      `'${value}' holds a character artifact names may not (" : < > | * ? \\ / or a newline)`
+    )
+  }
+  return value
+}
+
+function parseRetention(value: string): number | undefined {
+  if (value === '') return undefined
+  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 90) {
+    throw new ConfigError(Input.retentionDays, `'${value}' is not a number of days from 1 to 90`)
+  }
+  return Number(value)
+}
+
+/** KUBE_VERBOSE from which rsync itemises files and the action's own debug lines show. */
+export const VERBOSE_LEVEL = 6
+
+/** `verbose`: true/false, or a KUBE_VERBOSE level 0-10. Upstream's make default is 1. */
 function parseVerbosity(value: string): number {
   const v = value.toLowerCase()
   if (v === '' || v === 'false') return 1
-  if (v === 'true') return 6
+  if (v === 'true') return VERBOSE_LEVEL
   if (/^([0-9]|10)$/.test(v)) return Number(v)
   throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
 }
@@ -164,6 +204,12 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
     outputDir,
     serverImages,
     baseImages,
+    artifacts: {
+      upload: parseBoolean(Input.upload, value(Input.upload), true),
+      name: parseArtifactName(value(Input.artifactName)),
+      layout: oneOf(Input.artifactLayout, value(Input.artifactLayout), ARTIFACT_LAYOUTS, 'bundle'),
+      retentionDays: parseRetention(value(Input.retentionDays))
+    },
     stallTimeoutMs: stallTimeout(env)
   }
 }

@@ -2,6 +2,7 @@
 // removed at the end whatever happens, and the summary is written before a failure is reported.
 import { randomBytes } from 'node:crypto'
 import { removeRunContainers } from './cleanup.js'
+import type { ArtifactStore, UploadedArtifact } from './artifacts/store.js'
 import type { Config } from './config.js'
 import type { Engine } from './docker/engine.js'
 import { treeHash } from './kube/layout.js'
@@ -23,6 +24,8 @@ export interface PipelineDeps {
   readonly runId: string
   /** Aborted on cancel: stages start nothing new on the engine. */
   readonly signal: AbortSignal
+  /** Where the release is uploaded; null: nowhere. */
+  readonly artifacts: ArtifactStore | null
 }
 
 /** A run id unique on the engine; GitHub's run id and attempt make it readable in labels. */
@@ -66,6 +69,7 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
   let engine: Engine | undefined
   let found: Prereqs | undefined
   let packages: Packages | undefined
+  let artifacts: UploadedArtifact[] = []
   let failure: unknown
   try {
     found = await stage('prereqs', () => prereqs(ctx))
@@ -77,7 +81,7 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     const out = await stage('output', () => output(ctx, p, img, ws))
     const pkgs = await stage('package', () => packageTarballs(ctx, p, out))
     packages = pkgs
-    await stage('publish', () => publish(ctx, p, pkgs, reporter))
+    artifacts = await stage('publish', () => publish(ctx, p, pkgs, reporter, deps.artifacts))
   } catch (err) {
     failure = err
   } finally {
@@ -96,6 +100,7 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     stages,
     tarballs: packages?.tarballs ?? [],
     releaseDir: packages?.dir ?? null,
+    artifacts,
     error: failure === undefined ? null : (failure as Error).message
   }
   await reporter

@@ -69,6 +69,7 @@ export class RsyncDaemon {
     log: Logger
   ): Promise<RsyncDaemon> {
     const password = randomBytes(24).toString('base64url')
+    log.mask(password)
     const asRoot = options.user === null || options.user.uid === 0
     const container = await containers.create({
       name: options.name,

@@ -1,11 +1,16 @@
 // What a run reports: outputs for later steps, and a summary for people.
+import type { UploadedArtifact } from '../artifacts/store.js'
 import type { Tarball } from '../stages/package.js'
 
 /** Output names, spelled as in action.yml. */
 export const Output = {
   version: 'version',
   tarballs: 'tarballs',
-  releaseDir: 'release-dir'
+  releaseDir: 'release-dir',
+  artifactName: 'artifact-name',
+  artifactId: 'artifact-id',
+  artifactUrl: 'artifact-url',
+  artifactIds: 'artifact-ids'
 } as const
 export type OutputName = (typeof Output)[keyof typeof Output]
 
@@ -24,6 +29,7 @@ export interface RunReport {
   readonly stages: readonly StageTiming[]
   readonly tarballs: readonly Tarball[]
   readonly releaseDir: string | null
+  readonly artifacts: readonly UploadedArtifact[]
   /** Set when the run failed. */
   readonly error: string | null
 }
@@ -84,6 +90,9 @@ export function summaryMarkdown(report: RunReport): string {
           ''
         ]
       : []),
+    ...(report.artifacts.length > 0
+      ? ['### Artifacts', '', ...report.artifacts.map(a => `- [${a.name}](${a.location})`), '']
+      : []),
     ...(report.error ? ['### Error', '', '```', report.error, '```', ''] : [])
   ].join('\n')
 }
@@ -100,6 +109,9 @@ export function summaryText(report: RunReport): string {
     'stages:',
     ...table(rows.stages),
     ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []),
+    ...(report.artifacts.length > 0
+      ? ['', 'artifacts:', ...table(report.artifacts.map(a => [a.name, a.location]))]
+      : []),
     ...(report.error ? ['', `error: ${report.error}`] : [])
   ].join('\n')
 }

@@ -1,12 +1,15 @@
 // Stage 4 (run_build_command make cross): each command of the plan, then the tests when asked, in
 // a fresh build container as the caller's uid:gid, with the output streamed live.
+import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join, relative } from 'node:path'
 import { ContainerClient, type ExitStatus } from '../docker/containers.js'
 import { engineGoneWithin } from '../docker/engine.js'
 import { EngineLostError } from '../docker/errors.js'
 import { createLabels } from '../docker/labels.js'
 import { buildEnv } from '../kube/build-env.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
+import { parseGoDiagnostic } from '../report/annotations.js'
 import { containerName, type RunContext } from './context.js'
 import type { BuildImage } from './image.js'
 import type { Prereqs } from './prereqs.js'
@@ -20,8 +23,11 @@ const TEST_COMMANDS = [
   ['make', 'test-integration']
 ]
 
-/** How long a killed build waits to see whether the engine is shutting down. */
-const ENGINE_SHUTDOWN_GRACE_MS = 3000
+/**
+ * How long a failed build waits to see whether the engine is shutting down: a stopping dockerd
+ * stops the build container first (make then exits 2, or 137), and goes away right after.
+ */
+const ENGINE_SHUTDOWN_GRACE_MS = 2000
 
 /** Exit code of a process ended by SIGKILL: the OOM killer, or `docker kill`. */
 const KILLED = 137
@@ -52,6 +58,43 @@ export class BuildError extends Error {
   }
 }
 
+/** Compiler messages annotated at most: a broken vendor tree must not flood the run. */
+const MAX_ANNOTATIONS = 50
+
+/** Turns Go diagnostics in the output into annotations on files of the checkout, up to a cap. */
+function goAnnotations(ctx: RunContext): { line(text: string): void; finish(): void } {
+  const root = ctx.config.tree.root
+  const workspace = ctx.env.GITHUB_WORKSPACE ?? root
+  const seen = new Set<string>()
+  let skipped = 0
+  return {
+    line(text) {
+      const diagnostic = parseGoDiagnostic(text)
+      if (!diagnostic || !existsSync(join(root, diagnostic.path))) return
+      const key = `${diagnostic.path}:${diagnostic.line}:${diagnostic.message}`
+      if (seen.has(key)) return
+      seen.add(key)
+      if (seen.size > MAX_ANNOTATIONS) {
+        skipped++
+        return
+      }
+      const fromWorkspace = relative(workspace, join(root, diagnostic.path))
+      ctx.log.annotate({
+        message: diagnostic.message,
+        file: fromWorkspace.startsWith('..') ? diagnostic.path : fromWorkspace,
+        line: diagnostic.line,
+        column: diagnostic.column
+      })
+    },
+    finish() {
+      if (skipped > 0)
+        ctx.log.warning(
+          `${skipped} more compiler messages were not annotated (at most ${MAX_ANNOTATIONS} are)`
+        )
+    }
+  }
+}
+
 export interface BuildResult {
   readonly commands: readonly string[]
 }
@@ -79,6 +122,7 @@ export async function build(
     const command = cmd.join(' ')
     log.info(`+++ running ${command}`)
     const tail: string[] = []
+    const annotations = goAnnotations(ctx)
     const status = await containers.run(
       {
         name: containerName(ctx, 'build'),
@@ -94,15 +138,14 @@ export async function build(
       },
       line => {
         log.info(line)
+        annotations.line(line)
         tail.push(line)
         if (tail.length > TAIL_LINES) tail.shift()
       }
     )
+    annotations.finish()
     if (status.exitCode !== 0) {
-      if (
-        status.exitCode > 128 &&
-        (await engineGoneWithin(prereqs.engine.docker, ENGINE_SHUTDOWN_GRACE_MS))
-      ) {
+      if (await engineGoneWithin(prereqs.engine.docker, ENGINE_SHUTDOWN_GRACE_MS)) {
         throw new EngineLostError(
           `the Docker engine went away while running '${command}' (its container ended with exit code ` +
             `${status.exitCode}): was dockerd stopped or restarted?`

@@ -32,6 +32,8 @@ export interface Tarball {
 export interface Packages {
   readonly dir: string
   readonly tarballs: readonly Tarball[]
+  /** Every file of the release directory: tarballs and checksum files. */
+  readonly files: readonly string[]
 }
 
 export class PackageError extends Error {}
@@ -114,5 +116,10 @@ async function writeRelease(ctx: RunContext, prereqs: Prereqs, out: BuildOutput)
       sha256: d.sha256
     }))
   )
-  return { dir, tarballs }
+  const files = [
+    ...tarballs.flatMap(t => [t.name, `${t.name}.sha256`, `${t.name}.sha512`]),
+    'SHA256SUMS',
+    'SHA512SUMS'
+  ].sort()
+  return { dir, tarballs, files }
 }

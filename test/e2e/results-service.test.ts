@@ -10,36 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { roundTrip, type RoundTripReport } from '../helpers/actions-roundtrip.js'
+import { inActionsEnv } from '../helpers/actions-env.js'
 import { startResultsService, type BlobHost, type ResultsService } from '../helpers/results-service.js'
 
 const HELPERS = resolve(fileURLToPath(import.meta.url), '../../helpers')
 const MiB = 1024 * 1024
-
-/**
- * Runs `fn` with the service's environment, cwd = workspace (cache globs resolve against the cwd) and
- * stdout captured (the libraries print workflow commands there); restores all three afterwards.
- * RUNNER_TEMP is a sibling of the workspace, so keep the workspace inside a temp dir of its own.
- */
-async function inActionsEnv<T>(service: ResultsService, workspace: string, fn: () => Promise<T>) {
-  const saved = { ...process.env }
-  const cwd = process.cwd()
-  const write = process.stdout.write
-  let log = ''
-  process.stdout.write = ((chunk: string | Uint8Array) => ((log += String(chunk)), true)) as typeof write
-  Object.assign(process.env, service.env(workspace, join(workspace, '..', 'runner-temp')))
-  process.chdir(workspace)
-  try {
-    return { value: await fn(), log }
-  } catch (error) {
-    console.error(log)
-    throw error
-  } finally {
-    process.stdout.write = write
-    process.chdir(cwd)
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key]
-    Object.assign(process.env, saved)
-  }
-}
 
 /** The same round trip in a child process whose dns.lookup maps *.blob.core.windows.net to 127.0.0.1. */
 async function roundTripInChild(service: ResultsService, workspace: string) {

@@ -51,6 +51,8 @@ class RecordingLogger implements Logger {
   group<T>(_title: string, fn: () => Promise<T>): Promise<T> {
     return fn()
   }
+  annotate(): void {}
+  mask(): void {}
 }
 
 interface Member {

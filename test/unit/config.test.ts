@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, type RawInputs } from '../../src/config.js'
+import { ConfigError, EnvironmentError, VERBOSE_LEVEL, loadConfig, type RawInputs } from '../../src/config.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
 const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
@@ -393,5 +393,192 @@ describe('loadConfig: go-runner-image and kube-proxy-base-image', () => {
     const source = await makeTree()
     const config = await loadConfig({ source, 'go-runner-image': 'example.com/gr:1' }, {}, tmp)
     expect(config.baseImages).toEqual({ goRunnerImage: 'example.com/gr:1', kubeProxyBaseImage: undefined })
+  })
+})
+
+describe('loadConfig: output-dir must be a plain path', () => {
+  it.each(['$(id)', 'out\nx', 'a b', 'out;rm', '`id`', "o'ut", 'out&', 'out|x', 'out>x', '~user/out'])(
+    'refuses %j, naming the input',
+    async input => {
+      const source = await makeTree()
+      const err = await configError({ source, 'output-dir': input })
+      expect(err.message).toMatch(/^input 'output-dir': /)
+    }
+  )
+
+  it.each(['$(id)', 'a b', 'out\nx'])(
+    'refuses OUT_DIR=%j when the input is empty, naming output-dir',
+    async env => {
+      const source = await makeTree()
+      const err = await configError({ source }, { OUT_DIR: env })
+      expect(err.message).toMatch(/^input 'output-dir': /)
+    }
+  )
+
+  it.each(['out', '_output/x', 'v1.31.0+build@x', 'a-b_c'])(
+    'accepts %j, relative to the tree',
+    async input => {
+      const source = await makeTree()
+      const config = await loadConfig({ source, 'output-dir': input }, {}, tmp)
+      expect(config.outputDir).toBe(join(source, input))
+    }
+  )
+})
+
+describe('loadConfig: upload, artifact-name, artifact-layout, retention-days', () => {
+  it('defaults: upload on, a made-up name (null), bundle layout, the repository’s retention', async () => {
+    const source = await makeTree()
+    const { artifacts } = await loadConfig({ source }, {}, tmp)
+    expect(artifacts.upload).toBe(true)
+    expect(artifacts.name).toBeNull()
+    expect(artifacts.layout).toBe('bundle')
+    expect(artifacts.retentionDays).toBeUndefined()
+  })
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['false', false],
+    [' False ', false]
+  ])('upload %j → %s', async (input, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, upload: input }, {}, tmp)).artifacts.upload).toBe(expected)
+  })
+
+  it.each(['yes', 'no', '0', '1'])('upload %j is refused, naming true and false', async input => {
+    const source = await makeTree()
+    const err = await configError({ source, upload: input })
+    expect(err.message).toMatch(/^input 'upload': /)
+    for (const m of [`'${input}'`, 'true', 'false']) expect(err.message).toContain(m)
+  })
+
+  it.each([
+    ['my-release', 'my-release'],
+    ['kubernetes v1.31.0+abc', 'kubernetes v1.31.0+abc'],
+    [' padded name ', 'padded name'],
+    ['release_1.2 (linux)', 'release_1.2 (linux)']
+  ])('artifact-name %j → %j', async (input, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, 'artifact-name': input }, {}, tmp)).artifacts.name).toBe(expected)
+  })
+
+  it.each([
+    ['a double quote', 'a"b'],
+    ['a colon', 'a:b'],
+    ['a less-than sign', 'a<b'],
+    ['a greater-than sign', 'a>b'],
+    ['a pipe', 'a|b'],
+    ['an asterisk', 'a*b'],
+    ['a question mark', 'a?b'],
+    ['a backslash', 'a\\b'],
+    ['a slash', 'a/b'],
+    ['a carriage return', 'a\rb'],
+    ['a line feed', 'a\nb']
+  ])('artifact-name with %s is refused, naming the input', async (_what, input) => {
+    const source = await makeTree()
+    const err = await configError({ source, 'artifact-name': input })
+    expect(err.message).toMatch(/^input 'artifact-name': /)
+  })
+
+  it.each(['bundle', 'per-file'])('artifact-layout %s', async layout => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, 'artifact-layout': layout }, {}, tmp)).artifacts.layout).toBe(layout)
+  })
+
+  it.each(['zip', 'Bundle', 'per_file', 'files'])(
+    'artifact-layout %j is refused, naming bundle and per-file',
+    async layout => {
+      const source = await makeTree()
+      const err = await configError({ source, 'artifact-layout': layout })
+      expect(err.message).toMatch(/^input 'artifact-layout': /)
+      for (const m of [`'${layout}'`, 'bundle', 'per-file']) expect(err.message).toContain(m)
+    }
+  )
+
+  it.each([
+    ['1', 1],
+    ['7', 7],
+    [' 30 ', 30],
+    ['90', 90]
+  ])('retention-days %j → %i', async (input, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source, 'retention-days': input }, {}, tmp)).artifacts.retentionDays).toBe(
+      expected
+    )
+  })
+
+  it.each(['0', '91', '100', '-1', 'x', '1.5', '7d', '1e1'])(
+    'retention-days %j is refused, naming 1 and 90',
+    async input => {
+      const source = await makeTree()
+      const err = await configError({ source, 'retention-days': input })
+      expect(err.message).toMatch(/^input 'retention-days': /)
+      expect(err.message).toContain(`'${input}'`)
+      expect(err.message).toContain('1')
+      expect(err.message).toContain('90')
+    }
+  )
+})
+
+// README, Reliability and security: a pull or image build silent for KUBE_RELEASE_STALL_TIMEOUT seconds
+// (default 300) fails.
+describe('loadConfig: KUBE_RELEASE_STALL_TIMEOUT', () => {
+  it.each([
+    [{}, 300_000],
+    [{ KUBE_RELEASE_STALL_TIMEOUT: '' }, 300_000],
+    [{ KUBE_RELEASE_STALL_TIMEOUT: '5' }, 5_000],
+    [{ KUBE_RELEASE_STALL_TIMEOUT: '600' }, 600_000]
+  ])('env %j → %i ms', async (env, expected) => {
+    const source = await makeTree()
+    expect((await loadConfig({ source }, env, tmp)).stallTimeoutMs).toBe(expected)
+  })
+
+  it.each(['soon', '0', '-1', '1.5', '5s'])('%j is an EnvironmentError naming the variable', async value => {
+    const source = await makeTree()
+    const result = await loadConfig({ source }, { KUBE_RELEASE_STALL_TIMEOUT: value }, tmp).then(
+      () => new Error('loadConfig resolved'),
+      (err: unknown) => err
+    )
+    expect(result).toBeInstanceOf(EnvironmentError)
+    expect((result as Error).message).toContain('KUBE_RELEASE_STALL_TIMEOUT')
+    expect((result as Error).message).toContain(`'${value}'`)
+  })
+})
+
+describe('loadConfig: verbose and VERBOSE_LEVEL', () => {
+  it('VERBOSE_LEVEL is 6, the level verbose: true gives (KUBE_VERBOSE=6)', async () => {
+    expect(VERBOSE_LEVEL).toBe(6)
+    const source = await makeTree()
+    expect((await loadConfig({ source, verbose: 'true' }, {}, tmp)).verbosity).toBe(VERBOSE_LEVEL)
+  })
+})
+
+// The tree's VERSION files end up in image tags and volume names: anything else is refused before any work.
+describe('loadConfig: the tree’s VERSION files must be tags', () => {
+  it.each(['v1 $(id)', 'v1;id', 'v1.0\nextra', '$(id)', 'v1/x'])(
+    'build/build-image/cross/VERSION %j → a ConfigError for source',
+    async crossVersion => {
+      const source = await makeTree({ crossVersion })
+      const err = await configError({ source })
+      expect(err.message).toMatch(/^input 'source': /)
+      expect(err.message).toContain('build/build-image/cross/VERSION')
+    }
+  )
+
+  it.each(['5;6', '5 6', '$(id)', '5\n6'])(
+    'build/build-image/VERSION %j → a ConfigError for source',
+    async buildImageVersion => {
+      const source = await makeTree({ dockerfile: true, buildImageVersion })
+      const err = await configError({ source })
+      expect(err.message).toMatch(/^input 'source': /)
+      expect(err.message).toContain('build/build-image/VERSION')
+    }
+  )
+
+  it('ordinary VERSION files are accepted', async () => {
+    const source = await makeTree({ dockerfile: true, buildImageVersion: '5' })
+    const { tree } = await loadConfig({ source }, {}, tmp)
+    expect(tree.crossTag).toBe(CROSS_TAG)
+    expect(tree.buildImageVersionBase).toBe('5')
   })
 })

@@ -10,6 +10,7 @@ import {
   hostPlatform,
   intersect,
   parsePlatformSelection,
+  quoteSome,
   resolvePlatforms,
   splitList,
   unique
@@ -211,5 +212,69 @@ describe('intersect (upstream setup_platforms)', () => {
     [SPEC.client, SPEC.client, SPEC.client]
   ])('%j ∩ %j = %j (in the supported list’s order)', (selected, supported, expected) => {
     expect(intersect(selected, supported)).toEqual(expected)
+  })
+})
+
+// Error messages stay readable for huge inputs: a few items quoted, how many more, long items cut.
+describe('quoteSome', () => {
+  it.each([
+    [[], ''],
+    [['a'], "'a'"],
+    [['a', 'b', 'c'], "'a', 'b', 'c'"],
+    [['a', 'b', 'c', 'd', 'e'], "'a', 'b', 'c', 'd', 'e'"]
+  ])('%j → %j: up to five, all quoted', (items, expected) => {
+    expect(quoteSome(items)).toBe(expected)
+  })
+
+  it('more than five: the first five quoted and how many more', () => {
+    expect(quoteSome(['a', 'b', 'c', 'd', 'e', 'f', 'g'])).toBe("'a', 'b', 'c', 'd', 'e' and 2 more")
+  })
+
+  it('a different number shown', () => {
+    expect(quoteSome(['a', 'b', 'c'], 2)).toBe("'a', 'b' and 1 more")
+  })
+
+  it('an item longer than 80 characters is cut after 80, with …', () => {
+    const long = 'x'.repeat(81)
+    expect(quoteSome([long])).toBe(`'${'x'.repeat(80)}…'`)
+  })
+
+  it('an item of exactly 80 characters is kept whole', () => {
+    const item = 'y'.repeat(80)
+    expect(quoteSome([item])).toBe(`'${item}'`)
+  })
+
+  it('a thousand huge items give a short text', () => {
+    const items = Array.from({ length: 1000 }, (_, i) => `${i}`.padEnd(10_000, 'z'))
+    const text = quoteSome(items)
+    expect(text.length).toBeLessThan(600)
+    expect(text).toContain('and 995 more')
+  })
+})
+
+/** The PlatformError message parsePlatformSelection throws for `text`; fails the test if it throws none. */
+function platformErrorMessage(text: string): string {
+  try {
+    parsePlatformSelection(text)
+  } catch (err) {
+    expect(err).toBeInstanceOf(PlatformError)
+    return (err as Error).message
+  }
+  throw new Error(`parsePlatformSelection accepted ${text.slice(0, 40)}…`)
+}
+
+describe('parsePlatformSelection: huge inputs', () => {
+  it('5000 unknown platforms: a message under 1 KiB that still says how many there are', () => {
+    const words = Array.from({ length: 5000 }, (_, i) => `bogus${i}/arch${i}`)
+    const message = platformErrorMessage(words.join(','))
+    expect(Buffer.byteLength(message)).toBeLessThan(1024)
+    expect(message).toContain("'bogus0/arch0'")
+    expect(message).toContain('4995 more')
+    expect(message).not.toContain('bogus5/arch5')
+  })
+
+  it('one unknown platform of 100 000 characters: a message under 1 KiB', () => {
+    const message = platformErrorMessage(`linux/${'m'.repeat(100_000)}`)
+    expect(Buffer.byteLength(message)).toBeLessThan(1024)
   })
 })

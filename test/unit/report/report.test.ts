@@ -47,6 +47,7 @@ const succeeded: RunReport = {
   stages: STAGES,
   tarballs: TARBALLS,
   releaseDir: '/t/_output/release-tars',
+  artifacts: [],
   error: null
 }
 
@@ -206,5 +207,72 @@ describe('summaryText', () => {
   it('on failure: the error, every line of it', () => {
     const text = summaryText(failed)
     for (const line of ERROR.split('\n')) expect(text).toContain(line)
+  })
+})
+
+// README, Outputs: the job summary shows "links to the artifacts"; the CLI's summary is the same summary as text.
+const BUNDLE = [
+  {
+    name: 'kubernetes-release-v1.35.0-linux-amd64-0badc0de',
+    id: 4242,
+    location: 'https://github.com/o/r/actions/runs/1/artifacts/4242'
+  }
+]
+const PER_FILE = [
+  {
+    name: 'kubernetes-client-linux-amd64.tar.gz',
+    id: 11,
+    location: 'https://github.com/o/r/actions/runs/1/artifacts/11'
+  },
+  { name: 'SHA256SUMS', id: 12, location: 'https://github.com/o/r/actions/runs/1/artifacts/12' }
+]
+const LOCAL = [{ name: 'my-release', location: '/home/u/releases/my-release' }]
+
+describe('summaryMarkdown: artifacts', () => {
+  it.each([
+    ['a bundle', BUNDLE],
+    ['per-file artifacts', PER_FILE],
+    ['a local copy', LOCAL]
+  ])('%s: each artifact once, as a link [name](location)', (_what, artifacts) => {
+    const md = summaryMarkdown({ ...succeeded, artifacts })
+    for (const a of artifacts) {
+      const link = `[${a.name}](${a.location})`
+      expect(md.split(link).length - 1, link).toBe(1)
+    }
+  })
+
+  it('the links come under an Artifacts heading', () => {
+    const md = summaryMarkdown({ ...succeeded, artifacts: BUNDLE })
+    const lines = md.split('\n')
+    const heading = lines.findIndex(l => /^#+\s+Artifacts\b/i.test(l))
+    expect(heading, md).toBeGreaterThanOrEqual(0)
+    const link = lines.findIndex(l => l.includes(`[${BUNDLE[0].name}](${BUNDLE[0].location})`))
+    expect(link).toBeGreaterThan(heading)
+  })
+
+  it('no artifacts: no Artifacts section', () => {
+    const md = summaryMarkdown(succeeded)
+    expect(md).not.toMatch(/^#+\s+Artifacts/im)
+    expect(md).not.toMatch(/\]\(/)
+  })
+})
+
+describe('summaryText: artifacts', () => {
+  it.each([
+    ['a bundle', BUNDLE],
+    ['per-file artifacts', PER_FILE],
+    ['a local copy', LOCAL]
+  ])('%s: one line per artifact with its name and location', (_what, artifacts) => {
+    const lines = summaryText({ ...succeeded, artifacts }).split('\n')
+    for (const a of artifacts) {
+      const matching = lines.filter(l => l.includes(a.location))
+      expect(matching, a.location).toHaveLength(1)
+      expect(matching[0]).toContain(a.name)
+    }
+  })
+
+  it('no artifacts: no artifacts section', () => {
+    const text = summaryText(succeeded)
+    expect(text).not.toMatch(/^\s*artifacts?\b/im)
   })
 })

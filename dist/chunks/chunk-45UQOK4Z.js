@@ -1,4 +1,4 @@
-import { createRequire as __createRequire } from 'node:module'; import { fileURLToPath as __fileURLToPath } from 'node:url'; import { dirname as __pathDirname } from 'node:path'; const require = __createRequire(import.meta.url); const __filename = __fileURLToPath(import.meta.url); const __dirname = __pathDirname(__filename);
+import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 var __create = Object.create;
 var __defProp = Object.defineProperty;
 var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
@@ -4901,7 +4901,7 @@ var require_poly1305 = __commonJS({
   "node_modules/ssh2/lib/protocol/crypto/poly1305.js"(exports, module) {
     var createPoly1305 = (function() {
       var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
-      if (typeof __filename !== "undefined") _scriptDir = _scriptDir || __filename;
+      if (typeof import.meta.filename !== "undefined") _scriptDir = _scriptDir || import.meta.filename;
       return (function(createPoly13052) {
         createPoly13052 = createPoly13052 || {};
         var b;
@@ -4914,7 +4914,7 @@ var require_poly1305 = __commonJS({
         var u = {}, w;
         for (w in b) b.hasOwnProperty(w) && (u[w] = b[w]);
         var x = "object" === typeof window, y = "function" === typeof importScripts, z = "object" === typeof process && "object" === typeof process.versions && "string" === typeof process.versions.node, B = "", C, D, E, F, G;
-        if (z) B = y ? __require("path").dirname(B) + "/" : __dirname + "/", C = function(a, c) {
+        if (z) B = y ? __require("path").dirname(B) + "/" : import.meta.dirname + "/", C = function(a, c) {
           var d = H(a);
           if (d) return c ? d : d.toString();
           F || (F = __require("fs"));
@@ -8031,7 +8031,7 @@ var require_agent = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve3(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve3(import.meta.dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -20445,7 +20445,7 @@ var require_buffer_list = __commonJS({
         }
       }, {
         key: "join",
-        value: function join12(s) {
+        value: function join13(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -24719,7 +24719,7 @@ var require_buffer_list2 = __commonJS({
         }
       }, {
         key: "join",
-        value: function join12(s) {
+        value: function join13(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -27709,7 +27709,7 @@ var require_buffer_list3 = __commonJS({
         }
       }, {
         key: "join",
-        value: function join12(s) {
+        value: function join13(s) {
           if (this.length === 0) return "";
           var p = this.head;
           var ret = "" + p.data;
@@ -47932,7 +47932,7 @@ var require_channelz = __commonJS({
         enums: String,
         defaults: true,
         oneofs: true,
-        includeDirs: [`${__dirname}/../../proto`]
+        includeDirs: [`${import.meta.dirname}/../../proto`]
       });
       const channelzGrpcObject = (0, make_client_1.loadPackageDefinition)(loadedProto);
       loadedChannelzDefinition = channelzGrpcObject.grpc.channelz.v1.Channelz.service;
@@ -53289,8 +53289,8 @@ var require_orca = __commonJS({
         defaults: true,
         oneofs: true,
         includeDirs: [
-          `${__dirname}/../../proto/xds`,
-          `${__dirname}/../../proto/protoc-gen-validate`
+          `${import.meta.dirname}/../../proto/xds`,
+          `${import.meta.dirname}/../../proto/protoc-gen-validate`
         ]
       });
       return (0, make_client_1.loadPackageDefinition)(loadedProto);
@@ -58777,7 +58777,7 @@ var require_session = __commonJS({
         const injector = server.createConnectionInjector(creds);
         injector.injectConnection(socket);
         const pkg = protoLoader.loadSync(
-          path.resolve(__dirname, "proto", "auth.proto")
+          path.resolve(import.meta.dirname, "proto", "auth.proto")
         );
         const service = grpc.loadPackageDefinition(pkg);
         server.addService(service.moby.filesync.v1.Auth.service, {
@@ -58817,7 +58817,7 @@ var require_buildkit = __commonJS({
     function loadProto() {
       if (StatusResponse) return StatusResponse;
       var root = protobuf.loadSync(
-        path.resolve(__dirname, "proto", "buildkit_status.proto")
+        path.resolve(import.meta.dirname, "proto", "buildkit_status.proto")
       );
       StatusResponse = root.lookupType(PROTO_TYPE);
       return StatusResponse;
@@ -63581,10 +63581,15 @@ var Input = {
   outputDir: "output-dir",
   serverImages: "server-images",
   goRunnerImage: "go-runner-image",
-  kubeProxyBaseImage: "kube-proxy-base-image"
+  kubeProxyBaseImage: "kube-proxy-base-image",
+  upload: "upload",
+  artifactName: "artifact-name",
+  artifactLayout: "artifact-layout",
+  retentionDays: "retention-days"
 };
 var MODES = ["release", "quick-release"];
 var WORKSPACES = ["volume", "bind"];
+var ARTIFACT_LAYOUTS = ["bundle", "per-file"];
 var DEFAULT_KUBE_CROSS_IMAGE = "registry.k8s.io/build-image/kube-cross";
 var ConfigError = class extends Error {
   constructor(input, message) {
@@ -63612,10 +63617,28 @@ function parseOutputDir(value) {
   }
   return value;
 }
+function parseArtifactName(value) {
+  if (value === "") return null;
+  if (/[":<>|*?\\/\r\n]/.test(value) || value.length > 256) {
+    throw new ConfigError(
+      Input.artifactName,
+      `'${value}' holds a character artifact names may not (" : < > | * ? \\ / or a newline)`
+    );
+  }
+  return value;
+}
+function parseRetention(value) {
+  if (value === "") return void 0;
+  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 90) {
+    throw new ConfigError(Input.retentionDays, `'${value}' is not a number of days from 1 to 90`);
+  }
+  return Number(value);
+}
+var VERBOSE_LEVEL = 6;
 function parseVerbosity(value) {
   const v = value.toLowerCase();
   if (v === "" || v === "false") return 1;
-  if (v === "true") return 6;
+  if (v === "true") return VERBOSE_LEVEL;
   if (/^([0-9]|10)$/.test(v)) return Number(v);
   throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`);
 }
@@ -63682,6 +63705,12 @@ async function loadConfig(raw, env, cwd) {
     outputDir,
     serverImages,
     baseImages,
+    artifacts: {
+      upload: parseBoolean(Input.upload, value(Input.upload), true),
+      name: parseArtifactName(value(Input.artifactName)),
+      layout: oneOf(Input.artifactLayout, value(Input.artifactLayout), ARTIFACT_LAYOUTS, "bundle"),
+      retentionDays: parseRetention(value(Input.retentionDays))
+    },
     stallTimeoutMs: stallTimeout(env)
   };
 }
@@ -63705,7 +63734,11 @@ function dataVolumeName(root, imageVersion) {
 var Output = {
   version: "version",
   tarballs: "tarballs",
-  releaseDir: "release-dir"
+  releaseDir: "release-dir",
+  artifactName: "artifact-name",
+  artifactId: "artifact-id",
+  artifactUrl: "artifact-url",
+  artifactIds: "artifact-ids"
 };
 var formatBytes = (n) => n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 function summaryRows(report) {
@@ -63748,6 +63781,7 @@ function summaryMarkdown(report) {
       ...rows.tarballs.map(mdRow),
       ""
     ] : [],
+    ...report.artifacts.length > 0 ? ["### Artifacts", "", ...report.artifacts.map((a) => `- [${a.name}](${a.location})`), ""] : [],
     ...report.error ? ["### Error", "", "```", report.error, "```", ""] : []
   ].join("\n");
 }
@@ -63763,6 +63797,7 @@ function summaryText(report) {
     "stages:",
     ...table(rows.stages),
     ...rows.tarballs.length > 0 ? ["", `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : [],
+    ...report.artifacts.length > 0 ? ["", "artifacts:", ...table(report.artifacts.map((a) => [a.name, a.location]))] : [],
     ...report.error ? ["", `error: ${report.error}`] : []
   ].join("\n");
 }
@@ -63771,7 +63806,9 @@ function summaryText(report) {
 import { randomBytes as randomBytes2 } from "node:crypto";
 
 // src/stages/build.ts
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import { join as join3, relative } from "node:path";
 
 // src/kube/build-env.ts
 var PASSED_THROUGH = [
@@ -63807,6 +63844,28 @@ function buildEnv(options, hostEnv) {
   ];
 }
 
+// src/report/annotations.ts
+import { posix } from "node:path";
+var DIAGNOSTIC = /^\s*(?:vet: )?((?:\.\/)?[\w./+@-]+\.go):(\d+)(?::(\d+))?: (.+)$/;
+function parseGoDiagnostic(line) {
+  const match = DIAGNOSTIC.exec(line);
+  if (!match) return null;
+  const [, raw, lineNumber, column, message] = match;
+  let path = raw;
+  if (path.startsWith("/")) {
+    if (!path.startsWith(`${REMOTE_ROOT}/`)) return null;
+    path = path.slice(REMOTE_ROOT.length + 1);
+  }
+  path = posix.normalize(path);
+  if (path.startsWith("../")) return null;
+  return {
+    path,
+    line: Number(lineNumber),
+    ...column ? { column: Number(column) } : {},
+    message: message.trim()
+  };
+}
+
 // src/stages/context.ts
 function containerName(ctx, role) {
   return `kube-${role}-${ctx.owner.treeHash}-${ctx.owner.runId}`;
@@ -63818,7 +63877,7 @@ var TEST_COMMANDS = [
   ["make", "test"],
   ["make", "test-integration"]
 ];
-var ENGINE_SHUTDOWN_GRACE_MS = 3e3;
+var ENGINE_SHUTDOWN_GRACE_MS = 2e3;
 var KILLED = 137;
 var BuildError = class _BuildError extends Error {
   constructor(command, status, tail) {
@@ -63841,6 +63900,39 @@ ${tail.join("\n")}`);
     return `'${command}' failed with exit code ${exitCode}`;
   }
 };
+var MAX_ANNOTATIONS = 50;
+function goAnnotations(ctx) {
+  const root = ctx.config.tree.root;
+  const workspace2 = ctx.env.GITHUB_WORKSPACE ?? root;
+  const seen = /* @__PURE__ */ new Set();
+  let skipped = 0;
+  return {
+    line(text) {
+      const diagnostic = parseGoDiagnostic(text);
+      if (!diagnostic || !existsSync(join3(root, diagnostic.path))) return;
+      const key = `${diagnostic.path}:${diagnostic.line}:${diagnostic.message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (seen.size > MAX_ANNOTATIONS) {
+        skipped++;
+        return;
+      }
+      const fromWorkspace = relative(workspace2, join3(root, diagnostic.path));
+      ctx.log.annotate({
+        message: diagnostic.message,
+        file: fromWorkspace.startsWith("..") ? diagnostic.path : fromWorkspace,
+        line: diagnostic.line,
+        column: diagnostic.column
+      });
+    },
+    finish() {
+      if (skipped > 0)
+        ctx.log.warning(
+          `${skipped} more compiler messages were not annotated (at most ${MAX_ANNOTATIONS} are)`
+        );
+    }
+  };
+}
 async function build(ctx, prereqs2, image2, ws) {
   const { config, log } = ctx;
   const containers = new ContainerClient(prereqs2.engine.docker, log, ctx.signal);
@@ -63859,6 +63951,7 @@ async function build(ctx, prereqs2, image2, ws) {
     const command = cmd.join(" ");
     log.info(`+++ running ${command}`);
     const tail = [];
+    const annotations = goAnnotations(ctx);
     const status = await containers.run(
       {
         name: containerName(ctx, "build"),
@@ -63874,12 +63967,14 @@ async function build(ctx, prereqs2, image2, ws) {
       },
       (line) => {
         log.info(line);
+        annotations.line(line);
         tail.push(line);
         if (tail.length > TAIL_LINES) tail.shift();
       }
     );
+    annotations.finish();
     if (status.exitCode !== 0) {
-      if (status.exitCode > 128 && await engineGoneWithin(prereqs2.engine.docker, ENGINE_SHUTDOWN_GRACE_MS)) {
+      if (await engineGoneWithin(prereqs2.engine.docker, ENGINE_SHUTDOWN_GRACE_MS)) {
         throw new EngineLostError(
           `the Docker engine went away while running '${command}' (its container ended with exit code ${status.exitCode}): was dockerd stopped or restarted?`
         );
@@ -63893,14 +63988,14 @@ async function build(ctx, prereqs2, image2, ws) {
 // src/stages/image.ts
 import { createHash as createHash2 } from "node:crypto";
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 import { Readable } from "node:stream";
 
 // src/archive/tar.ts
 import { createReadStream, createWriteStream } from "node:fs";
 import { lstat, mkdtemp, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { createGzip, gzip } from "node:zlib";
@@ -64070,11 +64165,11 @@ var TarGzWriter = class {
     const key = `${source}\0${size}`;
     let member = this.shared.get(key);
     if (!member) {
-      this.tempDir ??= mkdtemp(join3(this.workDir, "gzip-members-"));
+      this.tempDir ??= mkdtemp(join4(this.workDir, "gzip-members-"));
       const index = this.shared.size;
       member = this.tempDir.then(
         (dir) => this.limiter.run(async () => {
-          const path = join3(dir, `${index}.gz`);
+          const path = join4(dir, `${index}.gz`);
           await pipeline(paddedContent(source, size), createGzip(), createWriteStream(path));
           return path;
         })
@@ -64161,7 +64256,7 @@ async function buildContext(dir) {
   } catch {
     throw new ImageError("the kube-build image needs /etc/localtime on this host, as upstream does");
   }
-  const read = (name) => readFile2(join4(dir, name));
+  const read = (name) => readFile2(join5(dir, name));
   return [
     { kind: "data", path: "Dockerfile", data: await read("Dockerfile"), mode: 420 },
     { kind: "data", path: "rsyncd.sh", data: await read("rsyncd.sh"), mode: 493 },
@@ -64207,7 +64302,7 @@ async function image(ctx, prereqs2) {
 
 // src/stages/output.ts
 import { access as access3 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/stages/workspace.ts
 import { access as access2, mkdir } from "node:fs/promises";
@@ -64261,6 +64356,7 @@ var RsyncDaemon = class _RsyncDaemon {
   log;
   static async start(containers, options, log) {
     const password = randomBytes(24).toString("base64url");
+    log.mask(password);
     const asRoot = options.user === null || options.user.uid === 0;
     const container = await containers.create({
       name: options.name,
@@ -64493,7 +64589,7 @@ async function output(ctx, prereqs2, image2, ws) {
   const missing = [];
   for (const [platform, groups] of prereqs2.plan.built) {
     for (const binary of new Set([...groups.values()].flat())) {
-      const path = join5(binDir, platform, binaryFileName(binary, platform));
+      const path = join6(binDir, platform, binaryFileName(binary, platform));
       if (!await access3(path).then(
         () => true,
         () => false
@@ -64512,17 +64608,17 @@ async function output(ctx, prereqs2, image2, ws) {
 
 // src/stages/package.ts
 import { mkdir as mkdir4, rm as rm5, stat as stat3 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 
 // src/archive/checksums.ts
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 async function digests(dir, name) {
   const sha2562 = createHash3("sha256");
   const sha512 = createHash3("sha512");
-  for await (const chunk of createReadStream2(join6(dir, name))) {
+  for await (const chunk of createReadStream2(join7(dir, name))) {
     sha2562.update(chunk);
     sha512.update(chunk);
   }
@@ -64533,11 +64629,11 @@ async function writeChecksums(dir, names) {
   const line = (hex, name) => `${hex}  ${name}
 `;
   await Promise.all([
-    writeFile(join6(dir, "SHA256SUMS"), all.map((d) => line(d.sha256, d.name)).join("")),
-    writeFile(join6(dir, "SHA512SUMS"), all.map((d) => line(d.sha512, d.name)).join("")),
+    writeFile(join7(dir, "SHA256SUMS"), all.map((d) => line(d.sha256, d.name)).join("")),
+    writeFile(join7(dir, "SHA512SUMS"), all.map((d) => line(d.sha512, d.name)).join("")),
     ...all.flatMap((d) => [
-      writeFile(join6(dir, `${d.name}.sha256`), line(d.sha256, d.name)),
-      writeFile(join6(dir, `${d.name}.sha512`), line(d.sha512, d.name))
+      writeFile(join7(dir, `${d.name}.sha256`), line(d.sha256, d.name)),
+      writeFile(join7(dir, `${d.name}.sha512`), line(d.sha512, d.name))
     ])
   ]);
   return all;
@@ -64577,7 +64673,7 @@ async function writeGitArchive(root, dest) {
 }
 
 // src/kube/tarballs.ts
-import { posix } from "node:path";
+import { posix as posix2 } from "node:path";
 var SRC_TARBALL = "kubernetes-src.tar.gz";
 var MANIFESTS_TARBALL = "kubernetes-manifests.tar.gz";
 var PORTABLE_TARBALL = "kubernetes-test-portable.tar.gz";
@@ -64645,10 +64741,10 @@ function isUnder(path, prefix) {
 }
 function copyTree(sources, from, to) {
   return sources.tree.filter((entry) => isUnder(entry.path, from)).map((entry) => {
-    const path = posix.join(to, posix.relative(from, entry.path));
+    const path = posix2.join(to, posix2.relative(from, entry.path));
     if (entry.kind === "dir") return { kind: "dir", path: `${path}/` };
     if (entry.kind === "symlink") return { kind: "symlink", path, target: entry.target };
-    return { kind: "file", path, source: posix.join(sources.treeRoot, entry.path) };
+    return { kind: "file", path, source: posix2.join(sources.treeRoot, entry.path) };
   });
 }
 function requireEntry(sources, path, tarball) {
@@ -64659,7 +64755,7 @@ function requireEntry(sources, path, tarball) {
 var embedded = (sources, name, at) => ({
   kind: "file",
   path: at,
-  source: posix.join(sources.releaseTars, name)
+  source: posix2.join(sources.releaseTars, name)
 });
 function planDirtySrc(sources) {
   const kept = sources.tree.filter((e) => !SRC_EXCLUDED_TOP_LEVEL.test(e.path.split("/")[0]));
@@ -64676,7 +64772,7 @@ function planBinaryTarballs(sources) {
         return {
           kind: "file",
           path: `${ROOT}/${tarball.binDir}/${file}`,
-          source: posix.join(sources.binRoot, platform, file)
+          source: posix2.join(sources.binRoot, platform, file)
         };
       });
       if (tarball.kind === "server") {
@@ -64712,11 +64808,11 @@ function planManifests(sources) {
   const dir = `${ROOT}/gci-trusty`;
   const members = [];
   const manifests = sources.tree.filter(
-    (e) => e.kind !== "dir" && posix.dirname(e.path) === "cluster/gce/manifests" && (GCE_MANIFESTS.includes(posix.basename(e.path)) || posix.basename(e.path).startsWith("internal-"))
+    (e) => e.kind !== "dir" && posix2.dirname(e.path) === "cluster/gce/manifests" && (GCE_MANIFESTS.includes(posix2.basename(e.path)) || posix2.basename(e.path).startsWith("internal-"))
   );
   for (const name of GCE_MANIFESTS) requireEntry(sources, `cluster/gce/manifests/${name}`, MANIFESTS_TARBALL);
   for (const entry of manifests)
-    members.push(...copyTree(sources, entry.path, `${dir}/${posix.basename(entry.path)}`));
+    members.push(...copyTree(sources, entry.path, `${dir}/${posix2.basename(entry.path)}`));
   for (const [from, to, required] of GCI_SCRIPTS) {
     const path = `cluster/gce/gci/${from}`;
     if (required) requireEntry(sources, path, MANIFESTS_TARBALL);
@@ -64724,10 +64820,10 @@ function planManifests(sources) {
   }
   for (const addons of ADDON_DIRS) {
     const selected = sources.tree.filter(
-      (e) => e.kind !== "dir" && isUnder(e.path, addons) && /(\.yaml|\.yaml\.in|\.json)$/.test(e.path) && !posix.basename(e.path).includes("demo")
+      (e) => e.kind !== "dir" && isUnder(e.path, addons) && /(\.yaml|\.yaml\.in|\.json)$/.test(e.path) && !posix2.basename(e.path).includes("demo")
     );
     for (const entry of selected)
-      members.push(...copyTree(sources, entry.path, posix.join(dir, posix.relative(addons, entry.path))));
+      members.push(...copyTree(sources, entry.path, posix2.join(dir, posix2.relative(addons, entry.path))));
   }
   return { name: MANIFESTS_TARBALL, members: withDirectories(members) };
 }
@@ -64758,19 +64854,19 @@ function planFinal(sources) {
 
 // src/kube/tree-files.ts
 import { lstat as lstat2, readdir, readlink } from "node:fs/promises";
-import { join as join7, posix as posix2 } from "node:path";
+import { join as join8, posix as posix3 } from "node:path";
 var CRUFT = /(~$|^#.*#$|^\.DS)/;
 var SKIPPED_TOP_LEVEL = /^(_output|_tmp|\.git)$/;
 async function listTree(root) {
   const entries = [];
-  const walk = async (relative) => {
-    const names = (await readdir(join7(root, relative))).sort();
+  const walk = async (relative2) => {
+    const names = (await readdir(join8(root, relative2))).sort();
     for (const name of names) {
-      if (CRUFT.test(name) || relative === "" && SKIPPED_TOP_LEVEL.test(name)) continue;
-      const path = relative === "" ? name : posix2.join(relative, name);
-      const info = await lstat2(join7(root, path));
+      if (CRUFT.test(name) || relative2 === "" && SKIPPED_TOP_LEVEL.test(name)) continue;
+      const path = relative2 === "" ? name : posix3.join(relative2, name);
+      const info = await lstat2(join8(root, path));
       if (info.isSymbolicLink())
-        entries.push({ kind: "symlink", path, target: await readlink(join7(root, path)) });
+        entries.push({ kind: "symlink", path, target: await readlink(join8(root, path)) });
       else if (info.isDirectory()) {
         entries.push({ kind: "dir", path });
         await walk(path);
@@ -64783,7 +64879,7 @@ async function listTree(root) {
 
 // src/stages/server-images.ts
 import { mkdir as mkdir3, rm as rm4 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // src/docker/image-archive.ts
 var import_tar_stream = __toESM(require_tar_stream2(), 1);
@@ -64791,7 +64887,7 @@ import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream3, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp as mkdtemp2, open, readFile as readFile3, realpath as realpath2, rename as rename3, rm as rm3, stat as stat2, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join as join8, posix as posix3, resolve as resolve2, sep } from "node:path";
+import { dirname, join as join9, posix as posix4, resolve as resolve2, sep } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -64894,7 +64990,7 @@ var WHITEOUT = ".wh.";
 var OPAQUE_WHITEOUT = ".wh..wh..opq";
 var MAX_SYMLINK_HOPS = 40;
 function rootfsPath(name) {
-  return posix3.normalize(`/${name}`).slice(1).replace(/\/$/, "");
+  return posix4.normalize(`/${name}`).slice(1).replace(/\/$/, "");
 }
 async function isGzip(path) {
   const file = await open(path, "r");
@@ -64925,11 +65021,11 @@ function applyLayer(rootfs, headers) {
   for (const header of headers) {
     const path = rootfsPath(header.name);
     if (path === "") continue;
-    const name = posix3.basename(path);
-    const parent = posix3.dirname(path) === "." ? "" : posix3.dirname(path);
+    const name = posix4.basename(path);
+    const parent = posix4.dirname(path) === "." ? "" : posix4.dirname(path);
     if (name === OPAQUE_WHITEOUT) removeBelow(rootfs, parent);
     else if (name.startsWith(WHITEOUT)) {
-      const hidden = posix3.join(parent, name.slice(WHITEOUT.length));
+      const hidden = posix4.join(parent, name.slice(WHITEOUT.length));
       rootfs.delete(hidden);
       removeBelow(rootfs, hidden);
     } else {
@@ -65022,7 +65118,7 @@ var BaseImageCache = class {
   }
   async fetch(ref, platform) {
     const id = await imageForPlatform(this.imageClient, this.log, ref, platform);
-    const dir = await realpath2(await mkdtemp2(join8(this.tempRoot, "kube-release-base-")));
+    const dir = await realpath2(await mkdtemp2(join9(this.tempRoot, "kube-release-base-")));
     this.dirs.push(dir);
     await exportImage(this.docker, id, dir);
     const { config, layers } = await readExport(dir, ref);
@@ -65107,7 +65203,7 @@ function addLayerMembers(layer) {
 }
 function imageConfig(base, change) {
   const created = change.created.toISOString();
-  const binary = posix3.basename(change.imagePath);
+  const binary = posix4.basename(change.imagePath);
   const history = [
     ...base.history ?? [],
     { created, created_by: `COPY ${binary} ${change.imagePath} # kube-release-action` },
@@ -65151,10 +65247,10 @@ async function writeServerImage(request) {
   const base = await request.bases.get(request.baseRef, request.platform);
   const placement2 = placeInRootfs(base.rootfs, request.imagePath);
   log.info(`writing ${output2}: ${request.baseRef} (${request.platform}) + /${placement2.path}`);
-  const work = await mkdtemp2(join8(request.bases.tempRoot, "kube-release-layer-"));
+  const work = await mkdtemp2(join9(request.bases.tempRoot, "kube-release-layer-"));
   const partial = `${output2}.partial`;
   try {
-    const layerPath = join8(work, "layer.tar");
+    const layerPath = join9(work, "layer.tar");
     const diffId = `sha256:${await writeTar(
       layerPath,
       addLayerMembers({
@@ -65285,15 +65381,15 @@ async function makeServerImages(ctx, prereqs2, out, imagesDir, created) {
       const built = new Set([...groups.values()].flat());
       const arch = platform.split("/")[1];
       return specs.filter((spec) => built.has(spec.binary)).map(async (spec) => {
-        const dir = join9(imagesDir, arch);
+        const dir = join10(imagesDir, arch);
         await mkdir3(dir, { recursive: true });
-        const archive = join9(dir, `${spec.binary}.tar`);
+        const archive = join10(dir, `${spec.binary}.tar`);
         await writeServerImage({
           bases,
           log: ctx.log,
           baseRef: spec.baseImage,
           platform,
-          binaryPath: join9(out.binDir, platform, spec.binary),
+          binaryPath: join10(out.binDir, platform, spec.binary),
           imagePath: spec.imagePath,
           capabilities: spec.capabilities,
           entrypoint: spec.entrypoint,
@@ -65331,8 +65427,8 @@ async function packageTarballs(ctx, prereqs2, out) {
 async function writeRelease(ctx, prereqs2, out) {
   const { config, log } = ctx;
   const root = config.tree.root;
-  const dir = join10(config.outputDir, "release-tars");
-  const stage = join10(config.outputDir, "release-stage");
+  const dir = join11(config.outputDir, "release-tars");
+  const stage = join11(config.outputDir, "release-stage");
   for (const path of [dir, stage]) {
     await rm5(path, { recursive: true, force: true });
     await mkdir4(path, { recursive: true });
@@ -65341,7 +65437,7 @@ async function writeRelease(ctx, prereqs2, out) {
   const writer = new TarGzWriter(stage, { mtime: created });
   const written = [];
   const write = async (plan) => {
-    await writer.write(join10(dir, plan.name), plan.members);
+    await writer.write(join11(dir, plan.name), plan.members);
     written.push(plan.name);
     log.info(`wrote ${plan.name}`);
   };
@@ -65353,13 +65449,13 @@ async function writeRelease(ctx, prereqs2, out) {
       binRoot: out.binDir,
       version: prereqs2.version.version,
       releaseTars: dir,
-      serverImages: config.serverImages ? await makeServerImages(ctx, prereqs2, out, join10(config.outputDir, "release-images"), created) : /* @__PURE__ */ new Map()
+      serverImages: config.serverImages ? await makeServerImages(ctx, prereqs2, out, join11(config.outputDir, "release-images"), created) : /* @__PURE__ */ new Map()
     };
     const binaryTarballs = planBinaryTarballs(sources);
     const everything = config.targets === null;
     if (everything || binaryTarballs.some((p) => p.members.some((m) => m.path.endsWith(`/${SRC_TARBALL}`)))) {
-      if (prereqs2.version.treeState === "clean") await writeGitArchive(root, join10(dir, SRC_TARBALL));
-      else await writer.write(join10(dir, SRC_TARBALL), planDirtySrc(sources).members);
+      if (prereqs2.version.treeState === "clean") await writeGitArchive(root, join11(dir, SRC_TARBALL));
+      else await writer.write(join11(dir, SRC_TARBALL), planDirtySrc(sources).members);
       written.push(SRC_TARBALL);
       log.info(`wrote ${SRC_TARBALL} (${prereqs2.version.treeState} tree)`);
     }
@@ -65375,18 +65471,23 @@ async function writeRelease(ctx, prereqs2, out) {
   const tarballs = await Promise.all(
     digests2.map(async (d) => ({
       name: d.name,
-      path: join10(dir, d.name),
-      bytes: (await stat3(join10(dir, d.name))).size,
+      path: join11(dir, d.name),
+      bytes: (await stat3(join11(dir, d.name))).size,
       sha256: d.sha256
     }))
   );
-  return { dir, tarballs };
+  const files = [
+    ...tarballs.flatMap((t2) => [t2.name, `${t2.name}.sha256`, `${t2.name}.sha512`]),
+    "SHA256SUMS",
+    "SHA512SUMS"
+  ].sort();
+  return { dir, tarballs, files };
 }
 
 // src/stages/prereqs.ts
 import { spawn as spawn3 } from "node:child_process";
 import { statfs, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/kube/build-plan.ts
 function planBuild(platforms, targets) {
@@ -65575,7 +65676,7 @@ async function prereqs(ctx) {
   const plan = planBuild(platforms, config.targets);
   log.info(`platforms: ${platforms.join(", ")}`);
   log.info(`build commands: ${plan.commands.map((c) => c.join(" ")).join(" ; ")}`);
-  await writeFile2(join11(root, VERSION_FILE_NAME), versionFileContent(version2));
+  await writeFile2(join12(root, VERSION_FILE_NAME), versionFileContent(version2));
   log.info(`version ${version2.version} (commit ${version2.commit || "unknown"}, tree ${version2.treeState})`);
   const epoch = await sourceDateEpoch(root, ctx.env);
   log.info(`SOURCE_DATE_EPOCH ${epoch} (${new Date(epoch * 1e3).toISOString()})`);
@@ -65584,7 +65685,27 @@ async function prereqs(ctx) {
 }
 
 // src/stages/publish.ts
-function publish(ctx, prereqs2, packages, reporter) {
+var PublishError = class extends Error {
+};
+function defaultArtifactName(ctx, prereqs2) {
+  const platforms = prereqs2.platforms.length <= 3 ? prereqs2.platforms.map((p) => p.replace("/", "-")).join("_") : `${prereqs2.platforms.length}-platforms`;
+  const unique2 = ctx.owner.runId.split("-").pop();
+  return `kubernetes-release-${prereqs2.version.version}-${platforms}-${unique2}`;
+}
+async function upload(ctx, prereqs2, packages, store) {
+  const { layout, retentionDays } = ctx.config.artifacts;
+  if (layout === "bundle") {
+    const name = ctx.config.artifacts.name ?? defaultArtifactName(ctx, prereqs2);
+    return [await store.uploadBundle(name, packages.dir, packages.files, retentionDays)];
+  }
+  const uploaded = [];
+  for (const file of packages.files) {
+    const name = ctx.config.artifacts.name ? `${ctx.config.artifacts.name}-${file}` : file;
+    uploaded.push(await store.uploadFile(name, `${packages.dir}/${file}`, retentionDays));
+  }
+  return uploaded;
+}
+async function publish(ctx, prereqs2, packages, reporter, store) {
   reporter.setOutput(Output.version, prereqs2.version.version);
   reporter.setOutput(
     Output.tarballs,
@@ -65594,6 +65715,31 @@ function publish(ctx, prereqs2, packages, reporter) {
   );
   reporter.setOutput(Output.releaseDir, packages.dir);
   ctx.log.info(`${packages.tarballs.length} tarballs in ${packages.dir}`);
+  if (!store || !ctx.config.artifacts.upload) return [];
+  ctx.log.info(
+    `uploading ${packages.files.length} files to ${store.description} (${ctx.config.artifacts.layout})`
+  );
+  let uploaded;
+  try {
+    uploaded = await upload(ctx, prereqs2, packages, store);
+  } catch (err) {
+    throw new PublishError(
+      `uploading the release to ${store.description} failed: ${err.message}. The tarballs are still in ${packages.dir}.`
+    );
+  }
+  for (const artifact of uploaded) ctx.log.info(`${artifact.name}: ${artifact.location}`);
+  if (ctx.config.artifacts.layout === "bundle") {
+    const [bundle] = uploaded;
+    reporter.setOutput(Output.artifactName, bundle.name);
+    if (bundle.id !== void 0) reporter.setOutput(Output.artifactId, String(bundle.id));
+    reporter.setOutput(Output.artifactUrl, bundle.location);
+  } else {
+    reporter.setOutput(
+      Output.artifactIds,
+      JSON.stringify(Object.fromEntries(uploaded.map((a) => [a.name, a.id ?? a.location])))
+    );
+  }
+  return uploaded;
 }
 
 // src/pipeline.ts
@@ -65633,6 +65779,7 @@ async function runPipeline(config, deps) {
   let engine;
   let found;
   let packages;
+  let artifacts = [];
   let failure;
   try {
     found = await stage("prereqs", () => prereqs(ctx));
@@ -65644,7 +65791,7 @@ async function runPipeline(config, deps) {
     const out = await stage("output", () => output(ctx, p, img, ws));
     const pkgs = await stage("package", () => packageTarballs(ctx, p, out));
     packages = pkgs;
-    await stage("publish", () => publish(ctx, p, pkgs, reporter));
+    artifacts = await stage("publish", () => publish(ctx, p, pkgs, reporter, deps.artifacts));
   } catch (err) {
     failure = err;
   } finally {
@@ -65663,6 +65810,7 @@ async function runPipeline(config, deps) {
     stages,
     tarballs: packages?.tarballs ?? [],
     releaseDir: packages?.dir ?? null,
+    artifacts,
     error: failure === void 0 ? null : failure.message
   };
   await reporter.summary(report).catch((err) => log.warning(`writing the summary failed: ${err.message}`));
@@ -65673,15 +65821,22 @@ async function runPipeline(config, deps) {
 export {
   __require,
   __commonJS,
+  __export,
   __toESM,
+  require_inherits,
+  require_node,
+  require_string_decoder,
+  require_src,
   removeRunContainers,
   cancelOnSignal,
   removeTreeObjects,
+  require_tar_stream2 as require_tar_stream,
   readKubeTree,
   Input,
   MODES,
   WORKSPACES,
   ConfigError,
+  VERBOSE_LEVEL,
   EnvironmentError,
   loadConfig,
   treeHash,
