@@ -8,6 +8,7 @@ import {
   VERBOSE_LEVEL,
   WORKSPACES,
   cancelOnSignal,
+  chooseCache,
   loadConfig,
   newRunId,
   readKubeTree,
@@ -15,10 +16,11 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-45UQOK4Z.js";
+} from "./chunks/chunk-QBW5QV4L.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";
+import { join as join2 } from "node:path";
 
 // src/artifacts/local.ts
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -102,6 +104,10 @@ options (the action's inputs):
   --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
   --artifact-layout L      bundle (DIR/<name>/\u2026) | per-file (DIR/<file>) (default: bundle)
   --artifact-name NAME     the bundle's name (default: kubernetes-release-<version>-<platforms>-<id>)
+  --cache BOOL             keep the kube-cross image and the Go build cache between runs (default: true)
+  --cache-dir DIR          where (default: $XDG_CACHE_HOME/kube-release or ~/.cache/kube-release)
+  --cache-size-limit SIZE  oldest entries are evicted beyond it (default: 10G)
+  --cache-save POLICY      on-success | always | never | default-branch (default: on-success)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`;
@@ -118,7 +124,11 @@ var FLAG_INPUTS = [
   Input.goRunnerImage,
   Input.kubeProxyBaseImage,
   Input.artifactLayout,
-  Input.artifactName
+  Input.artifactName,
+  Input.cache,
+  Input.cacheSave,
+  Input.cacheDir,
+  Input.cacheSizeLimit
 ];
 function parse(argv) {
   const { values, positionals } = parseArgs({
@@ -183,7 +193,18 @@ ${USAGE}
 ${summaryText(report2)}`)
     };
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null;
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal, artifacts });
+    const cache = chooseCache(config.cache, process.env, log, false);
+    const report = await runPipeline(config, {
+      log,
+      reporter,
+      env: process.env,
+      runId,
+      signal,
+      artifacts,
+      cache: cache.store,
+      // Per run: CLI runs may overlap, and a local cache does not care about the path.
+      cacheFiles: join2(cache.files, runId)
+    });
     log.info(`
 tarballs are in ${report.releaseDir}`);
     return 0;

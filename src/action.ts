@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
 import { removeRunContainers, cancelOnSignal } from './cleanup.js'
 import { GitHubArtifactStore } from './artifacts/github.js'
+import { chooseCache } from './cache/select.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import { Input, VERBOSE_LEVEL, loadConfig, type Config, type RawInputs } from './config.js'
 import type { Annotation, Logger } from './logger.js'
@@ -64,7 +65,17 @@ export async function runMain(): Promise<void> {
     saveRunId(runId)
     const signal = cancelOnSignal(runId, log)
     const artifacts = artifactStore(config, log)
-    await runPipeline(config, { log, reporter: actionReporter, env: process.env, runId, signal, artifacts })
+    const cache = chooseCache(config.cache, process.env, log, true)
+    await runPipeline(config, {
+      log,
+      reporter: actionReporter,
+      env: process.env,
+      runId,
+      signal,
+      artifacts,
+      cache: cache.store,
+      cacheFiles: cache.files
+    })
   } catch (err) {
     core.setFailed((err as Error).message)
   }

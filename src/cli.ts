@@ -2,7 +2,9 @@
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
 import { parseArgs } from 'node:util'
 import { cancelOnSignal, removeTreeObjects } from './cleanup.js'
+import { join } from 'node:path'
 import { LocalArtifactStore } from './artifacts/local.js'
+import { chooseCache } from './cache/select.js'
 import {
   ConfigError,
   EnvironmentError,
@@ -40,6 +42,10 @@ options (the action's inputs):
   --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
   --artifact-layout L      bundle (DIR/<name>/…) | per-file (DIR/<file>) (default: bundle)
   --artifact-name NAME     the bundle's name (default: kubernetes-release-<version>-<platforms>-<id>)
+  --cache BOOL             keep the kube-cross image and the Go build cache between runs (default: true)
+  --cache-dir DIR          where (default: $XDG_CACHE_HOME/kube-release or ~/.cache/kube-release)
+  --cache-size-limit SIZE  oldest entries are evicted beyond it (default: 10G)
+  --cache-save POLICY      on-success | always | never | default-branch (default: on-success)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`
@@ -57,7 +63,11 @@ const FLAG_INPUTS = [
   Input.goRunnerImage,
   Input.kubeProxyBaseImage,
   Input.artifactLayout,
-  Input.artifactName
+  Input.artifactName,
+  Input.cache,
+  Input.cacheSave,
+  Input.cacheDir,
+  Input.cacheSizeLimit
 ] as const
 
 function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?: string } | null {
@@ -123,7 +133,18 @@ async function main(): Promise<number> {
       summary: async report => log.info(`\n${summaryText(report)}`)
     }
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null
-    const report = await runPipeline(config, { log, reporter, env: process.env, runId, signal, artifacts })
+    const cache = chooseCache(config.cache, process.env, log, false)
+    const report = await runPipeline(config, {
+      log,
+      reporter,
+      env: process.env,
+      runId,
+      signal,
+      artifacts,
+      cache: cache.store,
+      // Per run: CLI runs may overlap, and a local cache does not care about the path.
+      cacheFiles: join(cache.files, runId)
+    })
     log.info(`\ntarballs are in ${report.releaseDir}`)
     return 0
   } catch (err) {

@@ -1,6 +1,8 @@
 // The inputs of action.yml (and the CLI's flags) parsed once into a typed, readonly Config.
 // Every check here runs before the engine is contacted, so bad input never starts a container.
 import { resolve } from 'node:path'
+import { DEFAULT_CACHE_MAX_BYTES } from './cache/local.js'
+import { SAVE_POLICIES, type SavePolicy } from './cache/policy.js'
 import { DEFAULT_STALL_TIMEOUT_MS } from './docker/images.js'
 import { isReference, parseReference } from './docker/reference.js'
 import { PlatformError, parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
@@ -24,7 +26,11 @@ export const Input = {
   upload: 'upload',
   artifactName: 'artifact-name',
   artifactLayout: 'artifact-layout',
-  retentionDays: 'retention-days'
+  retentionDays: 'retention-days',
+  cache: 'cache',
+  cacheSave: 'cache-save',
+  cacheDir: 'cache-dir',
+  cacheSizeLimit: 'cache-size-limit'
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -35,6 +41,15 @@ export const WORKSPACES = ['volume', 'bind'] as const
 export type WorkspaceStrategy = (typeof WORKSPACES)[number]
 export const ARTIFACT_LAYOUTS = ['bundle', 'per-file'] as const
 export type ArtifactLayout = (typeof ARTIFACT_LAYOUTS)[number]
+
+export interface CacheConfig {
+  readonly enabled: boolean
+  readonly save: SavePolicy
+  /** A local directory backend instead of the GitHub cache service. */
+  readonly dir: string | null
+  /** Size limit of the local backend. */
+  readonly maxBytes: number
+}
 
 export interface ArtifactConfig {
   readonly upload: boolean
@@ -65,6 +80,7 @@ export interface Config {
   /** Docker image archives in the linux server tarballs. */
   readonly serverImages: boolean
   readonly artifacts: ArtifactConfig
+  readonly cache: CacheConfig
   /** A pull or image build silent for this long fails (KUBE_RELEASE_STALL_TIMEOUT, seconds). */
   readonly stallTimeoutMs: number
   /** Base image overrides from inputs; they win over upstream's env variables. */
@@ -100,6 +116,18 @@ function parseOutputDir(value: string): string {
     )
   }
   return value
+}
+
+/** `512M`, `10G`, `1T` or a number of bytes. */
+function parseSize(input: InputName, value: string, fallback: number): number {
+  if (value === '') return fallback
+  const match = /^([0-9]{1,15})([KMGT]?)i?B?$/i.exec(value)
+  if (!match || Number(match[1]) === 0)
+    throw new ConfigError(input, `'${value}' is not a size like 512M, 10G or a number of bytes`)
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
+    match[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
+  ]
+  return Number(match[1]) * unit
 }
 
 /** Artifact names may not hold what GitHub forbids in them. */
@@ -147,7 +175,14 @@ function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string):
   if (!parsed || parsed.digest) {
     throw new ConfigError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`)
   }
-  return { repository: parsed.repository, tag: parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag) }
+  const tag = parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag)
+  if (!isReference(`${parsed.repository}:${tag}`)) {
+    throw new ConfigError(
+      Input.kubeCrossImage,
+      `the tag '${tag}' (from KUBE_CROSS_VERSION) is not an image tag`
+    )
+  }
+  return { repository: parsed.repository, tag }
 }
 
 export class EnvironmentError extends Error {}
@@ -209,6 +244,12 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
       name: parseArtifactName(value(Input.artifactName)),
       layout: oneOf(Input.artifactLayout, value(Input.artifactLayout), ARTIFACT_LAYOUTS, 'bundle'),
       retentionDays: parseRetention(value(Input.retentionDays))
+    },
+    cache: {
+      enabled: parseBoolean(Input.cache, value(Input.cache), true),
+      save: oneOf(Input.cacheSave, value(Input.cacheSave), SAVE_POLICIES, 'on-success'),
+      dir: value(Input.cacheDir) ? resolve(cwd, value(Input.cacheDir)) : null,
+      maxBytes: parseSize(Input.cacheSizeLimit, value(Input.cacheSizeLimit), DEFAULT_CACHE_MAX_BYTES)
     },
     stallTimeoutMs: stallTimeout(env)
   }

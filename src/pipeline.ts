@@ -3,19 +3,22 @@
 import { randomBytes } from 'node:crypto'
 import { removeRunContainers } from './cleanup.js'
 import type { ArtifactStore, UploadedArtifact } from './artifacts/store.js'
+import { saveBuildCache } from './cache/build-cache.js'
+import { saveDecision } from './cache/policy.js'
+import type { CacheStore } from './cache/store.js'
 import type { Config } from './config.js'
 import type { Engine } from './docker/engine.js'
 import { treeHash } from './kube/layout.js'
 import type { Logger } from './logger.js'
-import type { Reporter, RunReport, StageTiming } from './report/report.js'
+import { Output, type CacheReport, type Reporter, type RunReport, type StageTiming } from './report/report.js'
 import { build } from './stages/build.js'
 import type { RunContext } from './stages/context.js'
-import { image } from './stages/image.js'
+import { image, saveKubeCross, type BuildImage } from './stages/image.js'
 import { output } from './stages/output.js'
 import { packageTarballs, type Packages } from './stages/package.js'
 import { prereqs, type Prereqs } from './stages/prereqs.js'
 import { publish } from './stages/publish.js'
-import { workspace } from './stages/workspace.js'
+import { workspace, type Workspace } from './stages/workspace.js'
 
 export interface PipelineDeps {
   readonly log: Logger
@@ -26,6 +29,10 @@ export interface PipelineDeps {
   readonly signal: AbortSignal
   /** Where the release is uploaded; null: nowhere. */
   readonly artifacts: ArtifactStore | null
+  /** Where caches are kept; null: caching is off. */
+  readonly cache: CacheStore | null
+  /** A stable directory for cache archives. */
+  readonly cacheFiles: string
 }
 
 /** A run id unique on the engine; GitHub's run id and attempt make it readable in labels. */
@@ -45,6 +52,8 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     log,
     env: deps.env,
     signal: deps.signal,
+    cache: deps.cache,
+    cacheFiles: deps.cacheFiles,
     owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) }
   }
   const stages: StageTiming[] = []
@@ -71,19 +80,45 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
   let packages: Packages | undefined
   let artifacts: UploadedArtifact[] = []
   let failure: unknown
+  let img: BuildImage | undefined
+  let ws: Workspace | undefined
+  const caches: CacheReport = { image: null, build: null }
+  /** Saves the caches as the policy says; never on cancel, which must leave no partial entry. */
+  const saveCaches = async (succeeded: boolean): Promise<void> => {
+    if (!ctx.cache || !found || !img || deps.signal.aborted) return
+    const decision = saveDecision(config.cache.save, succeeded, ctx.env)
+    if (!decision.save) return log.info(`caches not saved: ${decision.reason}`)
+    const [p, i, w] = [found, img, ws]
+    await stage('cache', async () => {
+      await saveKubeCross(ctx, p, i)
+      if (w?.buildCache) await saveBuildCache(w.buildCache.context, w.buildCache.use, w.buildCache.key)
+    })
+  }
   try {
     found = await stage('prereqs', () => prereqs(ctx))
     const p = found
     engine = p.engine
-    const img = await stage('image', () => image(ctx, p))
-    const ws = await stage('workspace', () => workspace(ctx, p, img))
-    await stage('build', () => build(ctx, p, img, ws))
-    const out = await stage('output', () => output(ctx, p, img, ws))
+    img = await stage('image', () => image(ctx, p))
+    const i = img
+    caches.image = i.kubeCrossSource.from === 'cache' ? i.kubeCrossSource.key : null
+    reporter.setOutput(Output.imageCacheHit, String(caches.image !== null))
+    if (caches.image) reporter.setOutput(Output.imageCacheKey, caches.image)
+    ws = await stage('workspace', () => workspace(ctx, p, i))
+    caches.build = ws.buildCache?.use.restoredKey ?? null
+    reporter.setOutput(Output.buildCacheHit, String(caches.build !== null))
+    if (caches.build) reporter.setOutput(Output.buildCacheKey, caches.build)
+    const w = ws
+    await stage('build', () => build(ctx, p, i, w))
+    const out = await stage('output', () => output(ctx, p, i, w))
     const pkgs = await stage('package', () => packageTarballs(ctx, p, out))
     packages = pkgs
     artifacts = await stage('publish', () => publish(ctx, p, pkgs, reporter, deps.artifacts))
+    await saveCaches(true)
   } catch (err) {
     failure = err
+    await saveCaches(false).catch(cacheErr =>
+      log.warning(`saving the caches failed: ${(cacheErr as Error).message}`)
+    )
   } finally {
     if (engine) {
       await removeRunContainers(deps.runId, log, engine).catch(err =>
@@ -101,6 +136,7 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     tarballs: packages?.tarballs ?? [],
     releaseDir: packages?.dir ?? null,
     artifacts,
+    caches: ctx.cache ? caches : null,
     error: failure === undefined ? null : (failure as Error).message
   }
   await reporter

@@ -116,15 +116,24 @@ export class ContainerClient {
     }
   }
 
-  /** Adds files to a created (not yet started) container: a tar stream extracted at `path`. */
-  async putArchive(id: string, path: string, tar: Buffer): Promise<void> {
+  /** Adds files to a container: a tar (buffer or stream) extracted at `path`, inside the container's view. */
+  async putArchive(id: string, path: string, tar: Buffer | NodeJS.ReadableStream): Promise<void> {
+    const operation = `copying files into container ${shortId(id)}`
     try {
-      await withTimeout(
-        `copying files into container ${shortId(id)}`,
-        this.docker.getContainer(id).putArchive(tar, { path })
-      )
+      const put = this.docker.getContainer(id).putArchive(tar, { path })
+      // A stream may be large: it takes as long as it takes.
+      await (Buffer.isBuffer(tar) ? withTimeout(operation, put) : put)
     } catch (err) {
-      throw operationFailed(`copying files into container ${shortId(id)}`, err)
+      throw operationFailed(operation, err)
+    }
+  }
+
+  /** A tar stream of `path` in the container (`docker cp` out), the directory itself as its top entry. */
+  async getArchive(id: string, path: string): Promise<NodeJS.ReadableStream> {
+    try {
+      return await this.docker.getContainer(id).getArchive({ path })
+    } catch (err) {
+      throw operationFailed(`reading ${path} from container ${shortId(id)}`, err)
     }
   }
 

@@ -1,6 +1,8 @@
 // Images through the Engine API: presence, pull with condensed progress, classic builds.
 import type Dockerode from 'dockerode'
+import { createReadStream, createWriteStream } from 'node:fs'
 import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import type { Logger } from '../logger.js'
 import { operationFailed, statusCode, withTimeout } from './errors.js'
 
@@ -89,6 +91,29 @@ export class ImageClient {
     } catch (err) {
       if (statusCode(err) !== 404) throw operationFailed(`removing ${ref}`, err)
     }
+  }
+
+  /** Writes the image as a docker-archive (`docker save`), streamed to the file. */
+  async save(ref: string, file: string): Promise<void> {
+    try {
+      await pipeline(await this.docker.getImage(ref).get(), createWriteStream(file))
+    } catch (err) {
+      throw operationFailed(`saving ${ref}`, err)
+    }
+  }
+
+  /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. */
+  async load(file: string): Promise<void> {
+    let stream: Readable
+    try {
+      stream = (await this.docker.loadImage(createReadStream(file))) as Readable
+    } catch (err) {
+      throw operationFailed(`loading ${file}`, err)
+    }
+    await this.follow(stream, `loading ${file}`, event => {
+      const text = event.stream?.trimEnd()
+      if (text) this.log.debug(text)
+    })
   }
 
   /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */

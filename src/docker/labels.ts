@@ -8,7 +8,7 @@ export const Label = {
   role: `${LABEL_PREFIX}.role`
 } as const
 
-export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image'
+export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image' | 'cache'
 
 export interface Ownership {
   readonly runId: string

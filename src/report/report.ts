@@ -10,8 +10,18 @@ export const Output = {
   artifactName: 'artifact-name',
   artifactId: 'artifact-id',
   artifactUrl: 'artifact-url',
-  artifactIds: 'artifact-ids'
+  artifactIds: 'artifact-ids',
+  imageCacheHit: 'image-cache-hit',
+  imageCacheKey: 'image-cache-key',
+  buildCacheHit: 'build-cache-hit',
+  buildCacheKey: 'build-cache-key'
 } as const
+
+/** The cache keys this run restored from; null for a miss. */
+export interface CacheReport {
+  image: string | null
+  build: string | null
+}
 export type OutputName = (typeof Output)[keyof typeof Output]
 
 export interface StageTiming {
@@ -30,6 +40,8 @@ export interface RunReport {
   readonly tarballs: readonly Tarball[]
   readonly releaseDir: string | null
   readonly artifacts: readonly UploadedArtifact[]
+  /** null when caching is off. */
+  readonly caches: CacheReport | null
   /** Set when the run failed. */
   readonly error: string | null
 }
@@ -54,7 +66,13 @@ function summaryRows(report: RunReport): {
       ['mode', report.mode],
       ['workspace', report.workspace],
       ['platforms', report.platforms.join(', ') || '(not resolved)'],
-      ['targets', report.targets]
+      ['targets', report.targets],
+      ...(report.caches
+        ? ([
+            ['image cache', report.caches.image ? `hit (${report.caches.image})` : 'miss'],
+            ['build cache', report.caches.build ? `hit (${report.caches.build})` : 'miss']
+          ] as [string, string][])
+        : [])
     ],
     stages: report.stages.map(s => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? 'ok' : 'failed']),
     tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes), t.sha256])

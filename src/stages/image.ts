@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { tarBuffer, type TarMember } from '../archive/tar.js'
+import { ImageCache } from '../cache/image-cache.js'
+import { imageCacheKey } from '../cache/keys.js'
 import { ImageClient } from '../docker/images.js'
 import { createLabels } from '../docker/labels.js'
 import type { Prereqs } from './prereqs.js'
@@ -17,7 +19,10 @@ export interface BuildImage {
   readonly kubeCross: string
   /** Names the data volume: a new image version starts from a new volume, as upstream. */
   readonly version: string
+  readonly kubeCrossSource: KubeCrossSource
 }
+
+const IMAGE_ARCHIVE = 'kube-cross.tar'
 
 export class ImageError extends Error {}
 
@@ -27,10 +32,27 @@ export class ImageError extends Error {}
  */
 const PASSWORD_PLACEHOLDER = 'not-used: rsync daemons get their password at run time\n'
 
-async function ensureKubeCross(images: ImageClient, ref: string, ctx: RunContext): Promise<void> {
+/** How kube-cross came onto the engine: already there, from the cache (the matched key), or pulled. */
+export type KubeCrossSource =
+  { readonly from: 'engine' } | { readonly from: 'cache'; readonly key: string } | { readonly from: 'pull' }
+
+async function ensureKubeCross(
+  images: ImageClient,
+  ref: string,
+  ctx: RunContext,
+  prereqs: Prereqs
+): Promise<KubeCrossSource> {
   if (await images.exists(ref)) {
     ctx.log.info(`kube-cross ${ref} is on the engine`)
-    return
+    return { from: 'engine' }
+  }
+  if (ctx.cache) {
+    const { os, arch } = prereqs.engine
+    const key = await new ImageCache(ctx.cache, images, ctx.log, join(ctx.cacheFiles, IMAGE_ARCHIVE)).restore(
+      ref,
+      imageCacheKey(ref, os, arch)
+    )
+    if (key) return { from: 'cache', key }
   }
   ctx.log.info(`pulling kube-cross ${ref}`)
   try {
@@ -41,6 +63,18 @@ async function ensureKubeCross(images: ImageClient, ref: string, ctx: RunContext
         `Load it first (docker load) or name another image with the input 'kube-cross-image'.`
     )
   }
+  return { from: 'pull' }
+}
+
+/** Saves kube-cross to the cache when this run pulled it. */
+export async function saveKubeCross(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<boolean> {
+  if (!ctx.cache || image.kubeCrossSource.from !== 'pull') return false
+  const images = new ImageClient(prereqs.engine.docker, ctx.log, ctx.config.stallTimeoutMs)
+  const { os, arch } = prereqs.engine
+  return new ImageCache(ctx.cache, images, ctx.log, join(ctx.cacheFiles, IMAGE_ARCHIVE)).save(
+    image.kubeCross,
+    imageCacheKey(image.kubeCross, os, arch)
+  )
 }
 
 async function buildContext(dir: string): Promise<TarMember[]> {
@@ -69,12 +103,12 @@ export async function image(ctx: RunContext, prereqs: Prereqs): Promise<BuildIma
   const { config, log } = ctx
   const images = new ImageClient(prereqs.engine.docker, log, config.stallTimeoutMs)
   const kubeCross = `${config.kubeCross.repository}:${config.kubeCross.tag}`
-  await ensureKubeCross(images, kubeCross, ctx)
+  const kubeCrossSource = await ensureKubeCross(images, kubeCross, ctx, prereqs)
 
   const { buildImageDir, buildImageVersionBase } = config.tree
   if (!buildImageDir || !buildImageVersionBase) {
     log.info('the tree has no build/build-image/Dockerfile: builds run kube-cross directly')
-    return { ref: kubeCross, kubeCross, version: config.kubeCross.tag }
+    return { ref: kubeCross, kubeCross, version: config.kubeCross.tag, kubeCrossSource }
   }
   const version = `${buildImageVersionBase}-${config.kubeCross.tag}`
   const members = await buildContext(buildImageDir)
@@ -82,7 +116,7 @@ export async function image(ctx: RunContext, prereqs: Prereqs): Promise<BuildIma
   const ref = `kube-build:build-${contextHash(members, kubeCrossId)}-${version}`
   if (await images.exists(ref)) {
     log.info(`reusing ${ref}: its Dockerfile, context and kube-cross are unchanged`)
-    return { ref, kubeCross, version }
+    return { ref, kubeCross, version, kubeCrossSource }
   }
   log.info(`building ${ref} from build/build-image/Dockerfile`)
   // Built under a tag of this run's own: a run building the same image at the same time must not
@@ -96,5 +130,5 @@ export async function image(ctx: RunContext, prereqs: Prereqs): Promise<BuildIma
   if (await images.exists(ref)) log.info(`another run built ${ref} meanwhile: using that one`)
   else await images.tag(scratch, ref)
   await images.untag(scratch)
-  return { ref, kubeCross, version }
+  return { ref, kubeCross, version, kubeCrossSource }
 }

@@ -3,7 +3,10 @@
 //   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed.
 // bind (upstream ≥ v1.35): the checkout is mounted; caches live in its _output/dockerized/go.
 import type Dockerode from 'dockerode'
-import { access, mkdir } from 'node:fs/promises'
+import { access, mkdir, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { prepareBuildCache, type BuildCacheContext, type BuildCacheUse } from '../cache/build-cache.js'
+import { buildCacheKeys } from '../cache/keys.js'
 import { ContainerClient } from '../docker/containers.js'
 import { Label, createLabels } from '../docker/labels.js'
 import { RsyncDaemon } from '../docker/rsync.js'
@@ -18,6 +21,49 @@ export interface Workspace {
   readonly mounts: readonly Dockerode.MountSettings[]
   /** The data volume (volume strategy). */
   readonly volume: string | null
+  /** What the cache stage needs to save the Go build cache; null when caching is off. */
+  readonly buildCache: {
+    readonly context: BuildCacheContext
+    readonly key: string
+    readonly use: BuildCacheUse
+  } | null
+}
+
+type Mounts = Pick<Workspace, 'binds' | 'mounts' | 'volume'>
+
+/**
+ * Restores the Go build cache into a workspace that has none yet (a new volume or tree) and dates
+ * its entries, so the save keeps only what this build uses.
+ */
+async function withBuildCache(
+  ctx: RunContext,
+  prereqs: Prereqs,
+  image: BuildImage,
+  ws: Mounts,
+  empty: boolean
+): Promise<Workspace> {
+  if (!ctx.cache) return { ...ws, buildCache: null }
+  const { user } = prereqs
+  const context: BuildCacheContext = {
+    containers: new ContainerClient(prereqs.engine.docker, ctx.log, ctx.signal),
+    log: ctx.log,
+    store: ctx.cache,
+    image: image.ref,
+    labels: createLabels(ctx.owner, 'cache'),
+    name: containerName(ctx, 'cache'),
+    binds: ws.binds,
+    mounts: ws.mounts,
+    owner: user ? `${user.uid}:${user.gid}` : '0:0',
+    file: join(ctx.cacheFiles, 'go-build-cache.tar')
+  }
+  const { key, prefix } = buildCacheKeys(
+    ctx.config.kubeCross.tag,
+    prereqs.platforms,
+    ctx.config.workspace,
+    ctx.owner.runId
+  )
+  const use = await prepareBuildCache(context, { key, prefix }, empty)
+  return { ...ws, buildCache: { context, key, use } }
 }
 
 /** Upstream's sync_to_container filters: never send _tmp or _output, never touch the root's attributes. */
@@ -103,23 +149,30 @@ async function volumeWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildIm
   } finally {
     await daemon.stop()
   }
-  return {
+  const ws = {
     binds: [],
-    mounts: [{ Type: 'volume', Source: volume, Target: REMOTE_ROOT }, ...(await localtimeMounts(prereqs))],
+    mounts: [
+      { Type: 'volume', Source: volume, Target: REMOTE_ROOT } as const,
+      ...(await localtimeMounts(prereqs))
+    ],
     volume
   }
+  return withBuildCache(ctx, prereqs, image, ws, created)
 }
 
-async function bindWorkspace(ctx: RunContext, prereqs: Prereqs): Promise<Workspace> {
+async function bindWorkspace(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<Workspace> {
   const root = ctx.config.tree.root
+  const goCache = join(localGoPath(root), 'cache', 'build')
+  const empty = (await readdir(goCache).catch(() => [])).length === 0
   // Created here so that Docker does not create it as root.
   await mkdir(localGoPath(root), { recursive: true })
   ctx.log.info(`mounting ${root} at ${REMOTE_ROOT}; Go caches in ${localGoPath(root)}`)
-  return { binds: [`${root}:${REMOTE_ROOT}`], mounts: await localtimeMounts(prereqs), volume: null }
+  const ws = { binds: [`${root}:${REMOTE_ROOT}`], mounts: await localtimeMounts(prereqs), volume: null }
+  return withBuildCache(ctx, prereqs, image, ws, empty)
 }
 
 export async function workspace(ctx: RunContext, prereqs: Prereqs, image: BuildImage): Promise<Workspace> {
   return ctx.config.workspace === 'volume'
     ? volumeWorkspace(ctx, prereqs, image)
-    : bindWorkspace(ctx, prereqs)
+    : bindWorkspace(ctx, prereqs, image)
 }

@@ -1,5 +1,6 @@
 // Shared by the e2e suites: fixture trees, running the bundled CLI and action, reading results.
 import { execFile, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { mkdtemp, open, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -35,9 +36,16 @@ export function runProcess(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO_RO
   })
 }
 
+/** The CLI's cache directory for this test file, so that no run reads or fills the user's. */
+export const CLI_CACHE_HOME = mkdtempSync(join(tmpdir(), 'kube-release-e2e-cache-'))
+
 /** The bundled CLI, on the Node that runs the tests. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return runProcess([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], { ...process.env, ...env })
+  return runProcess([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], {
+    ...process.env,
+    XDG_CACHE_HOME: CLI_CACHE_HOME,
+    ...env
+  })
 }
 
 /** Names of the engine's objects carrying this action's label, for one tree or one run. */

@@ -8,7 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRegistry } from '../helpers/registry.js'
-import { REPO_ROOT, cleanTree, fixtureTree, gitDescribe, managedObjects, runCli } from './helpers.js'
+import {
+  CLI_CACHE_HOME,
+  REPO_ROOT,
+  cleanTree,
+  fixtureTree,
+  gitDescribe,
+  managedObjects,
+  runCli
+} from './helpers.js'
 import { checkRelease, engineArch } from './release-check.js'
 
 const run = promisify(execFile)
@@ -42,7 +50,11 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, se
 }
 
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  background([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], { ...process.env, ...env })
+  background([process.execPath, join(REPO_ROOT, 'dist/cli.js'), ...args], {
+    ...process.env,
+    XDG_CACHE_HOME: CLI_CACHE_HOME,
+    ...env
+  })
 
 const FOUR_PLATFORMS = 'linux/amd64,linux/arm64,darwin/arm64,windows/amd64'
 
@@ -52,6 +64,7 @@ describe('cancellation', () => {
     const files = await mkdtemp(join(tmpdir(), 'kube-release-cancel-'))
     const state = join(files, 'state')
     await writeFile(state, '')
+    await writeFile(join(files, 'output'), '')
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

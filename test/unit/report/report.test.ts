@@ -48,6 +48,7 @@ const succeeded: RunReport = {
   tarballs: TARBALLS,
   releaseDir: '/t/_output/release-tars',
   artifacts: [],
+  caches: null,
   error: null
 }
 

@@ -1,0 +1,26 @@
+// Caches kept between runs (the kube-cross image archive, a tar of the Go build cache): the GitHub
+// Actions cache service in a workflow, a directory on the CLI and on self-hosted runners. An entry is
+// one file under a key; the same key is never saved twice, so keys must name their content.
+
+export interface CacheStore {
+  /** Describes the store for logs and errors. */
+  readonly description: string
+  /**
+   * Restores the entry for `key` (exact) or, failing that, the newest entry whose key starts with one of
+   * `restoreKeys` (in order), to the file `path`. Returns the matched key, or undefined on a miss.
+   * A file already at `path` is replaced on a hit and removed otherwise, so that a partial download
+   * never passes for a hit.
+   */
+  restore(path: string, key: string, restoreKeys?: readonly string[]): Promise<string | undefined>
+  /** Saves the file at `path` under `key`; false when the entry exists already (another job saved it). */
+  save(path: string, key: string): Promise<boolean>
+}
+
+/** A cache that could not be read or written. Callers log it as a warning: a cache never fails a build. */
+export class CacheError extends Error {
+  constructor(store: CacheStore, action: 'restore' | 'save', key: string, reason: unknown) {
+    const detail = reason instanceof Error ? reason.message : String(reason)
+    super(`cannot ${action} the cache entry ${key} in ${store.description}: ${detail}`, { cause: reason })
+    this.name = 'CacheError'
+  }
+}

@@ -1,0 +1,256 @@
+// Caches between runs on the real engine: the Go build cache (both workspaces, local directory and
+// the GitHub cache service through the real @actions/cache), the kube-cross image (docker save/load),
+// and every cache fault ending in a warning and a successful, cold build.
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ImageCache } from '../../src/cache/image-cache.js'
+import { LocalCacheStore } from '../../src/cache/local.js'
+import { connectEngine } from '../../src/docker/engine.js'
+import { ImageClient } from '../../src/docker/images.js'
+import { ConsoleLogger } from '../../src/logger.js'
+import { startResultsService, type ResultsService } from '../helpers/results-service.js'
+import { REPO_ROOT, cleanTree, fixtureTree, runCli, runProcess, type Result } from './helpers.js'
+
+const run = promisify(execFile)
+const trees: string[] = []
+afterAll(async () => {
+  for (const tree of trees) await cleanTree(tree)
+})
+async function tree(): Promise<string> {
+  const dir = await fixtureTree()
+  trees.push(dir)
+  return dir
+}
+
+/** The build cache line: entries at the start, reused and added by the build. */
+function cacheStats(output: string): { start: number; reused: number; added: number } {
+  const m = /build cache: (\d+) entries at the start, (\d+) reused and (\d+) added by the build/.exec(output)
+  if (!m) throw new Error(`no build cache statistics in:\n${output.slice(-3000)}`)
+  return { start: Number(m[1]), reused: Number(m[2]), added: Number(m[3]) }
+}
+
+const quick = (dir: string, cacheDir: string, extra: string[] = []) =>
+  runCli([
+    '--source',
+    dir,
+    '--mode',
+    'quick-release',
+    '--server-images',
+    'false',
+    '--cache-dir',
+    cacheDir,
+    ...extra
+  ])
+
+describe('build cache in a directory (CLI)', () => {
+  it.each(['volume', 'bind'])(
+    'a fresh %s workspace compiles incrementally from the cache',
+    async workspace => {
+      const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
+      const cold = await quick(await tree(), cacheDir, ['--workspace', workspace])
+      expect(cold.code, cold.stderr).toBe(0)
+      const first = cacheStats(cold.stdout)
+      expect(first.start).toBe(0)
+      expect(first.added).toBeGreaterThan(0)
+      // Another checkout: a new volume (or an empty _output), so only the cache can make it incremental.
+      const warm = await quick(await tree(), cacheDir, ['--workspace', workspace])
+      expect(warm.code, warm.stderr).toBe(0)
+      expect(warm.stdout).toMatch(/build cache\s+hit \(kube-release-build-v1-/)
+      const second = cacheStats(warm.stdout)
+      expect(second.start).toBeGreaterThan(0)
+      expect(second.reused).toBeGreaterThan(0)
+      expect(second.added).toBe(0)
+    }
+  )
+
+  it('keeps the cache within its size limit, oldest entries first', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
+    for (let i = 0; i < 2; i++) expect((await quick(await tree(), cacheDir)).code).toBe(0)
+    const entries = async () => (await readdir(join(cacheDir, 'entries'))).filter(n => n.endsWith('.json'))
+    expect(await entries()).toHaveLength(2)
+    const sizes = await Promise.all(
+      (await entries()).map(
+        async n =>
+          (JSON.parse(await readFile(join(cacheDir, 'entries', n), 'utf8')) as { bytes: number }).bytes
+      )
+    )
+    // Room for one entry only: the next save evicts both older ones but keeps itself.
+    const limit = Math.ceil(Math.max(...sizes) * 1.5)
+    const result = await quick(await tree(), cacheDir, ['--cache-size-limit', String(limit)])
+    expect(result.code, result.stderr).toBe(0)
+    expect(await entries()).toHaveLength(1)
+  })
+
+  it('saves nothing with cache-save never, and nothing after a failed build with on-success', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
+    const never = await quick(await tree(), cacheDir, ['--cache-save', 'never'])
+    expect(never.code).toBe(0)
+    expect(never.stdout).toContain('caches not saved: cache-save is never (read-only)')
+    const broken = await tree()
+    await writeFile(join(broken, 'cmd/kubectl/kubectl.go'), 'package main\nfunc main() { undefinedName() }\n')
+    const failed = await quick(broken, cacheDir)
+    expect(failed.code).toBe(1)
+    expect(failed.stdout).toContain('caches not saved: the run failed (cache-save: on-success)')
+    expect(await readdir(join(cacheDir, 'entries')).catch(() => [])).toEqual([])
+  })
+})
+
+describe('kube-cross image cache', () => {
+  const ref = `kube-release-test/kube-cross:cached-${process.pid}`
+  const log = new ConsoleLogger(false)
+  afterAll(async () => {
+    await run('docker', ['rmi', '-f', ref]).catch(() => undefined)
+  })
+
+  it('saves an image with docker save and brings it back with docker load', async () => {
+    const { stdout: standIn } = await run('docker', [
+      'images',
+      '--format',
+      '{{.ID}}',
+      '--filter',
+      'reference=*/*/kube-cross'
+    ])
+    await run('docker', ['tag', standIn.split('\n')[0], ref])
+    const { docker } = await connectEngine(log)
+    const images = new ImageClient(docker, log)
+    const work = await mkdtemp(join(tmpdir(), 'kube-release-image-cache-'))
+    const store = new LocalCacheStore(join(work, 'store'))
+    const cache = new ImageCache(store, images, log, join(work, 'files', 'kube-cross.tar'))
+    expect(await cache.save(ref, 'image-key')).toBe(true)
+    await run('docker', ['rmi', ref])
+    expect(await images.exists(ref)).toBe(false)
+    expect(await cache.restore(ref, 'image-key')).toBe('image-key')
+    expect(await images.exists(ref)).toBe(true)
+    // The archive is streamed through a file that does not outlive the operation.
+    expect(await readdir(join(work, 'files'))).toEqual([])
+  })
+
+  it('a run whose kube-cross is only in the cache loads it and builds', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
+    const { docker } = await connectEngine(log)
+    const engine = await connectEngine(log)
+    const images = new ImageClient(docker, log)
+    const files = await mkdtemp(join(tmpdir(), 'kube-release-image-files-'))
+    const key = `kube-release-image-v1-${engine.os}-${engine.arch}-${ref}`
+    if (!(await images.exists(ref))) throw new Error(`${ref} should exist after the previous test`)
+    await new ImageCache(new LocalCacheStore(cacheDir), images, log, join(files, 'x.tar')).save(ref, key)
+    await run('docker', ['rmi', ref])
+    const result = await quick(await tree(), cacheDir, ['--kube-cross-image', ref])
+    expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0)
+    expect(result.stdout).toContain(`image cache: loaded ${ref}`)
+    expect(result.stdout).toMatch(/image cache\s+hit/)
+  })
+})
+
+describe('GitHub cache service (bundled action, real @actions/cache)', () => {
+  let service: ResultsService
+  beforeAll(async () => {
+    service = await startResultsService()
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  async function action(
+    dir: string,
+    on = service,
+    extraEnv: NodeJS.ProcessEnv = {}
+  ): Promise<Result & { outputs: string }> {
+    const files = await mkdtemp(join(tmpdir(), 'kube-release-cache-action-'))
+    const output = join(files, 'output')
+    await writeFile(output, '')
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_ACTIONS: 'true',
+      ...on.env(dirname(dir), join(files, 'runner-temp')),
+      ...extraEnv,
+      GITHUB_OUTPUT: output,
+      GITHUB_STATE: join(files, 'state'),
+      INPUT_SOURCE: basename(dir),
+      INPUT_MODE: 'quick-release',
+      INPUT_WORKSPACE: 'bind',
+      INPUT_TARGETS: 'client',
+      INPUT_UPLOAD: 'false',
+      'INPUT_SERVER-IMAGES': 'false'
+    }
+    await writeFile(env.GITHUB_STATE, '')
+    const result = await runProcess([process.execPath, join(REPO_ROOT, 'dist/index.js')], env, dirname(dir))
+    return { ...result, outputs: await readFile(output, 'utf8') }
+  }
+
+  it('saves after one run and restores by prefix in the next; outputs say so', async () => {
+    const first = await action(await tree())
+    expect(first.code, first.stdout.slice(-3000)).toBe(0)
+    expect(first.outputs).toMatch(/build-cache-hit<<\S+\nfalse\n/)
+    expect(
+      service.caches.filter(c => c.finalized && c.key.startsWith('kube-release-build-v1-'))
+    ).toHaveLength(1)
+    const second = await action(await tree())
+    expect(second.code, second.stdout.slice(-3000)).toBe(0)
+    expect(second.outputs).toMatch(/build-cache-hit<<\S+\ntrue\n/)
+    expect(second.outputs).toMatch(/build-cache-key<<\S+\nkube-release-build-v1-/)
+    expect(cacheStats(second.stdout).added).toBe(0)
+  })
+
+  it('restores through the Azure SDK download path on a *.blob.core.windows.net host', async () => {
+    const azure = await startResultsService({ blobHost: 'azure' })
+    // The host resolves to loopback in the action's process only.
+    const dns = {
+      NODE_OPTIONS: `--import=${pathToFileURL(join(REPO_ROOT, 'test/helpers/azure-dns.mjs')).href}`
+    }
+    try {
+      expect((await action(await tree(), azure, dns)).code).toBe(0)
+      const second = await action(await tree(), azure, dns)
+      expect(second.code, second.stdout.slice(-3000)).toBe(0)
+      expect(second.outputs).toMatch(/build-cache-hit<<\S+\ntrue\n/)
+      expect(azure.requests.some(r => r.startsWith('HEAD '))).toBe(true)
+      expect(cacheStats(second.stdout).added).toBe(0)
+    } finally {
+      await azure.close()
+    }
+  })
+
+  it.each([
+    [
+      'a 500 on every download URL request',
+      (s: ResultsService) => s.failNext('GetCacheEntryDownloadURL', 500, 10)
+    ],
+    ['a 429 on create', (s: ResultsService) => s.failNext('CreateCacheEntry', 429, 10)],
+    [
+      'a 409 on create (another job is saving it)',
+      (s: ResultsService) => s.failNext('CreateCacheEntry', 409, 10)
+    ],
+    ['truncated downloads', (s: ResultsService) => s.truncateBlobs(true)]
+  ])('%s is no failed build', async (_, fault) => {
+    fault(service)
+    try {
+      const result = await action(await tree())
+      expect(result.code, result.stdout.slice(-3000)).toBe(0)
+      expect(result.stdout).not.toContain('::error')
+    } finally {
+      service.truncateBlobs(false)
+      service.failNext('CreateCacheEntry', 200, 0)
+      service.failNext('GetCacheEntryDownloadURL', 200, 0)
+    }
+  })
+
+  it('a full disk while saving is a warning and the build succeeds', async () => {
+    // Where the action writes its cache archives (a fixed path, the cache service hashes it).
+    const small = join(tmpdir(), 'kube-release-cache')
+    await mkdir(small, { recursive: true })
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small])
+    try {
+      const result = await action(await tree())
+      expect(result.code, result.stdout.slice(-3000)).toBe(0)
+      expect(result.stdout).toMatch(/::warning::build cache: could not save/)
+    } finally {
+      await run('umount', [small])
+    }
+  })
+})

@@ -1,0 +1,111 @@
+// The summary's cache rows: with caching on (caches set), one row for the kube-cross image cache and one
+// for the Go build cache, each "hit (<the key restored>)" or "miss"; with caching off (caches null),
+// neither row.
+import { describe, expect, it } from 'vitest'
+import { summaryMarkdown, summaryText, type CacheReport, type RunReport } from '../../../src/report/report.js'
+
+const IMAGE_KEY =
+  'kube-release-image-v1-linux-amd64-registry.k8s.io/build-image/kube-cross:v1.36.0-go1.26.2-bullseye.0'
+const BUILD_KEY =
+  'kube-release-build-v1-v1.36.0-go1.26.2-bullseye.0-3f2a9c1b7d4e-volume-16458301297-1-0badc0de'
+
+const report = (caches: CacheReport | null): RunReport => ({
+  mode: 'quick-release',
+  workspace: 'volume',
+  version: 'v1.36.0',
+  platforms: ['linux/amd64'],
+  targets: 'everything make cross builds',
+  stages: [
+    { name: 'prereqs', seconds: 1, ok: true },
+    { name: 'build', seconds: 100, ok: true }
+  ],
+  tarballs: [],
+  releaseDir: null,
+  artifacts: [],
+  caches,
+  error: null
+})
+
+/** Cells of the Markdown table rows, trimmed. */
+const mdRows = (md: string): string[][] =>
+  md
+    .split('\n')
+    .filter(l => l.startsWith('|'))
+    .map(l =>
+      l
+        .slice(1, -1)
+        .split('|')
+        .map(c => c.trim())
+    )
+
+/** The value cells of the Markdown rows whose first cell names `what` (bold or not). */
+const mdValues = (md: string, what: string): string[] =>
+  mdRows(md)
+    .filter(r => r[0].replace(/\*/g, '').trim() === what)
+    .map(r => r[1])
+
+/** The rest of the text lines that start with `what`. */
+const textValues = (text: string, what: string): string[] =>
+  text
+    .split('\n')
+    .filter(l => l.trim().startsWith(`${what} `))
+    .map(l => l.trim().slice(what.length).trim())
+
+const CASES: [string, CacheReport, string, string][] = [
+  ['both hit', { image: IMAGE_KEY, build: BUILD_KEY }, `hit (${IMAGE_KEY})`, `hit (${BUILD_KEY})`],
+  ['both miss', { image: null, build: null }, 'miss', 'miss'],
+  ['image hit, build miss', { image: IMAGE_KEY, build: null }, `hit (${IMAGE_KEY})`, 'miss'],
+  ['image miss, build hit', { image: null, build: BUILD_KEY }, 'miss', `hit (${BUILD_KEY})`]
+]
+
+describe('summaryMarkdown: caches', () => {
+  it.each(CASES)('%s: one image cache row and one build cache row', (_what, caches, image, build) => {
+    const md = summaryMarkdown(report(caches))
+    expect(mdValues(md, 'image cache')).toEqual([image])
+    expect(mdValues(md, 'build cache')).toEqual([build])
+  })
+
+  it('the rows are in the facts table, which keeps its width', () => {
+    const lines = summaryMarkdown(report({ image: IMAGE_KEY, build: null })).split('\n')
+    const result = lines.findIndex(l => l.includes('**result**'))
+    const image = lines.findIndex(l => l.includes('image cache'))
+    expect(result).toBeGreaterThanOrEqual(0)
+    expect(image).toBeGreaterThan(result)
+    // No blank line (the end of a table) between them, and every row as wide as the header.
+    const table = lines.slice(result, image + 1)
+    expect(table.every(l => l.startsWith('|'))).toBe(true)
+    const width = lines[result].split('|').length
+    for (const l of table) expect(l.split('|').length, l).toBe(width)
+  })
+
+  it('caching off: no cache rows', () => {
+    const md = summaryMarkdown(report(null))
+    expect(md).not.toMatch(/image cache|build cache/i)
+    expect(md).not.toMatch(/\bmiss\b/)
+  })
+})
+
+describe('summaryText: caches', () => {
+  it.each(CASES)('%s: one image cache line and one build cache line', (_what, caches, image, build) => {
+    const text = summaryText(report(caches))
+    expect(textValues(text, 'image cache')).toEqual([image])
+    expect(textValues(text, 'build cache')).toEqual([build])
+  })
+
+  it('the values line up with the other facts', () => {
+    const lines = summaryText(report({ image: IMAGE_KEY, build: null })).split('\n')
+    const at = (what: string, value: string): number => {
+      const line = lines.find(l => l.trim().startsWith(what))
+      expect(line, what).toBeDefined()
+      return (line as string).indexOf(value, (line as string).indexOf(what) + what.length)
+    }
+    expect(at('image cache', 'hit (')).toBe(at('result', 'succeeded'))
+    expect(at('build cache', 'miss')).toBe(at('result', 'succeeded'))
+  })
+
+  it('caching off: no cache lines', () => {
+    const text = summaryText(report(null))
+    expect(text).not.toMatch(/image cache|build cache/i)
+    expect(text).not.toMatch(/\bmiss\b/)
+  })
+})
