@@ -16,14 +16,14 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-QBW5QV4L.js";
+} from "./chunks/chunk-4HS5YS35.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";
 import { join as join2 } from "node:path";
 
 // src/artifacts/local.ts
-import { copyFile, mkdir, rm } from "node:fs/promises";
+import { copyFile, cp, mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 var LocalArtifactStore = class {
   description;
@@ -41,6 +41,13 @@ var LocalArtifactStore = class {
       await copyFile(join(rootDir, file), join(target, file));
     }
     return { name, location: target };
+  }
+  async list(prefix) {
+    const names = await readdir(this.dir).catch(() => []);
+    return names.filter((name) => name.startsWith(prefix)).sort();
+  }
+  async download(name, dir) {
+    await cp(join(this.dir, name), dir, { recursive: true });
   }
   /** `<dir>/<name>`: the file itself. */
   async uploadFile(name, path) {
@@ -108,6 +115,9 @@ options (the action's inputs):
   --cache-dir DIR          where (default: $XDG_CACHE_HOME/kube-release or ~/.cache/kube-release)
   --cache-size-limit SIZE  oldest entries are evicted beyond it (default: 10G)
   --cache-save POLICY      on-success | always | never | default-branch (default: on-success)
+  --phase PHASE            all | plan (print a balanced matrix) | build (binaries only, to --artifacts-dir)
+                           | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
+  --legs N                 legs of the plan phase (default: 3)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`;
@@ -128,7 +138,9 @@ var FLAG_INPUTS = [
   Input.cache,
   Input.cacheSave,
   Input.cacheDir,
-  Input.cacheSizeLimit
+  Input.cacheSizeLimit,
+  Input.phase,
+  Input.legs
 ];
 function parse(argv) {
   const { values, positionals } = parseArgs({

@@ -71,7 +71,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-QBW5QV4L.js";
+} from "./chunks/chunk-4HS5YS35.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
@@ -62314,6 +62314,14 @@ var GitHubArtifactStore = class {
     if (id === void 0) throw new Error(`the artifact service returned no id for ${name}`);
     return { name, id, location: this.url(id) };
   }
+  async list(prefix2) {
+    const { artifacts } = await this.client.listArtifacts({ latest: true });
+    return artifacts.map((a) => a.name).filter((name) => name.startsWith(prefix2));
+  }
+  async download(name, dir) {
+    const { artifact } = await this.client.getArtifact(name);
+    await this.client.downloadArtifact(artifact.id, { path: dir, expectedHash: artifact.digest });
+  }
   async uploadFile(name, path4, retentionDays) {
     const { id } = await this.client.uploadArtifact(name, [path4], join2(path4, ".."), {
       skipArchive: true,
@@ -62367,7 +62375,8 @@ function readInputs() {
   return Object.fromEntries(Object.values(Input).map((name) => [name, getInput(name)]));
 }
 function artifactStore(config, log) {
-  if (!config.artifacts.upload) return null;
+  const needed = config.artifacts.upload || config.phase === "build" || config.phase === "package";
+  if (!needed) return null;
   if (GitHubArtifactStore.available(process.env)) return new GitHubArtifactStore(process.env);
   log.warning(
     "not uploading artifacts: this step has no access to the artifact service (not run by GitHub Actions?)"

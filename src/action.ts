@@ -49,7 +49,9 @@ function readInputs(): RawInputs {
 
 /** The results service when the step may upload; a warning when uploads were asked for but cannot be. */
 function artifactStore(config: Config, log: Logger): ArtifactStore | null {
-  if (!config.artifacts.upload) return null
+  // Matrix legs pass binaries as artifacts whatever `upload` says about the release.
+  const needed = config.artifacts.upload || config.phase === 'build' || config.phase === 'package'
+  if (!needed) return null
   if (GitHubArtifactStore.available(process.env)) return new GitHubArtifactStore(process.env)
   log.warning(
     'not uploading artifacts: this step has no access to the artifact service (not run by GitHub Actions?)'

@@ -46,6 +46,9 @@ options (the action's inputs):
   --cache-dir DIR          where (default: $XDG_CACHE_HOME/kube-release or ~/.cache/kube-release)
   --cache-size-limit SIZE  oldest entries are evicted beyond it (default: 10G)
   --cache-save POLICY      on-success | always | never | default-branch (default: on-success)
+  --phase PHASE            all | plan (print a balanced matrix) | build (binaries only, to --artifacts-dir)
+                           | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
+  --legs N                 legs of the plan phase (default: 3)
   -h, --help               this text
 
 clean removes the data volumes, kube-build images and leftover containers kept for the tree.`
@@ -67,7 +70,9 @@ const FLAG_INPUTS = [
   Input.cache,
   Input.cacheSave,
   Input.cacheDir,
-  Input.cacheSizeLimit
+  Input.cacheSizeLimit,
+  Input.phase,
+  Input.legs
 ] as const
 
 function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?: string } | null {

@@ -30,7 +30,9 @@ export const Input = {
   cache: 'cache',
   cacheSave: 'cache-save',
   cacheDir: 'cache-dir',
-  cacheSizeLimit: 'cache-size-limit'
+  cacheSizeLimit: 'cache-size-limit',
+  phase: 'phase',
+  legs: 'legs'
 } as const
 export type InputName = (typeof Input)[keyof typeof Input]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -39,6 +41,9 @@ export const MODES = ['release', 'quick-release'] as const
 export type Mode = (typeof MODES)[number]
 export const WORKSPACES = ['volume', 'bind'] as const
 export type WorkspaceStrategy = (typeof WORKSPACES)[number]
+/** all: one machine does everything; plan/build/package: the three jobs of a matrix release. */
+export const PHASES = ['all', 'plan', 'build', 'package'] as const
+export type Phase = (typeof PHASES)[number]
 export const ARTIFACT_LAYOUTS = ['bundle', 'per-file'] as const
 export type ArtifactLayout = (typeof ARTIFACT_LAYOUTS)[number]
 
@@ -81,6 +86,9 @@ export interface Config {
   readonly serverImages: boolean
   readonly artifacts: ArtifactConfig
   readonly cache: CacheConfig
+  readonly phase: Phase
+  /** Matrix legs the plan phase splits the platforms into. */
+  readonly legs: number
   /** A pull or image build silent for this long fails (KUBE_RELEASE_STALL_TIMEOUT, seconds). */
   readonly stallTimeoutMs: number
   /** Base image overrides from inputs; they win over upstream's env variables. */
@@ -116,6 +124,14 @@ function parseOutputDir(value: string): string {
     )
   }
   return value
+}
+
+function parseLegs(value: string): number {
+  if (value === '') return 3
+  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 32) {
+    throw new ConfigError(Input.legs, `'${value}' is not a number of matrix legs from 1 to 32`)
+  }
+  return Number(value)
 }
 
 /** `512M`, `10G`, `1T` or a number of bytes. */
@@ -251,6 +267,8 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
       dir: value(Input.cacheDir) ? resolve(cwd, value(Input.cacheDir)) : null,
       maxBytes: parseSize(Input.cacheSizeLimit, value(Input.cacheSizeLimit), DEFAULT_CACHE_MAX_BYTES)
     },
+    phase: oneOf(Input.phase, value(Input.phase), PHASES, 'all'),
+    legs: parseLegs(value(Input.legs)),
     stallTimeoutMs: stallTimeout(env)
   }
 }

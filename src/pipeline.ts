@@ -17,6 +17,8 @@ import { image, saveKubeCross, type BuildImage } from './stages/image.js'
 import { output } from './stages/output.js'
 import { packageTarballs, type Packages } from './stages/package.js'
 import { prereqs, type Prereqs } from './stages/prereqs.js'
+import { downloadBinaries, uploadBinaries } from './stages/binaries.js'
+import { planLegs } from './stages/plan.js'
 import { publish } from './stages/publish.js'
 import { workspace, type Workspace } from './stages/workspace.js'
 
@@ -94,10 +96,42 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
       if (w?.buildCache) await saveBuildCache(w.buildCache.context, w.buildCache.use, w.buildCache.key)
     })
   }
+  /** The report and summary of whatever ran; throws the run's failure after the summary is written. */
+  const finish = async (): Promise<RunReport> => {
+    const report: RunReport = {
+      mode: config.mode,
+      workspace: config.workspace,
+      version: found?.version.version ?? null,
+      platforms: found?.platforms ?? [],
+      targets: describeTargets(config),
+      stages,
+      tarballs: packages?.tarballs ?? [],
+      releaseDir: packages?.dir ?? null,
+      artifacts,
+      caches: ctx.cache ? caches : null,
+      error: failure === undefined ? null : (failure as Error).message
+    }
+    await reporter
+      .summary(report)
+      .catch(err => log.warning(`writing the summary failed: ${(err as Error).message}`))
+    if (failure !== undefined) throw failure
+    return report
+  }
   try {
+    if (config.phase === 'plan') {
+      await stage('plan', () => planLegs(config, reporter, log))
+      return await finish()
+    }
     found = await stage('prereqs', () => prereqs(ctx))
     const p = found
     engine = p.engine
+    if (config.phase === 'package') {
+      const out = await stage('binaries', () => downloadBinaries(ctx, p, deps.artifacts))
+      const pkgs = await stage('package', () => packageTarballs(ctx, p, out))
+      packages = pkgs
+      artifacts = await stage('publish', () => publish(ctx, p, pkgs, reporter, deps.artifacts))
+      return await finish()
+    }
     img = await stage('image', () => image(ctx, p))
     const i = img
     caches.image = i.kubeCrossSource.from === 'cache' ? i.kubeCrossSource.key : null
@@ -110,6 +144,11 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
     const w = ws
     await stage('build', () => build(ctx, p, i, w))
     const out = await stage('output', () => output(ctx, p, i, w))
+    if (config.phase === 'build') {
+      artifacts = [await stage('publish', () => uploadBinaries(ctx, p, out, deps.artifacts))]
+      await saveCaches(true)
+      return await finish()
+    }
     const pkgs = await stage('package', () => packageTarballs(ctx, p, out))
     packages = pkgs
     artifacts = await stage('publish', () => publish(ctx, p, pkgs, reporter, deps.artifacts))
@@ -126,22 +165,5 @@ export async function runPipeline(config: Config, deps: PipelineDeps): Promise<R
       )
     }
   }
-  const report: RunReport = {
-    mode: config.mode,
-    workspace: config.workspace,
-    version: found?.version.version ?? null,
-    platforms: found?.platforms ?? [],
-    targets: describeTargets(config),
-    stages,
-    tarballs: packages?.tarballs ?? [],
-    releaseDir: packages?.dir ?? null,
-    artifacts,
-    caches: ctx.cache ? caches : null,
-    error: failure === undefined ? null : (failure as Error).message
-  }
-  await reporter
-    .summary(report)
-    .catch(err => log.warning(`writing the summary failed: ${(err as Error).message}`))
-  if (failure !== undefined) throw failure
-  return report
+  return finish()
 }

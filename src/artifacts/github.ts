@@ -36,6 +36,16 @@ export class GitHubArtifactStore implements ArtifactStore {
     return { name, id, location: this.url(id) }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    const { artifacts } = await this.client.listArtifacts({ latest: true })
+    return artifacts.map(a => a.name).filter(name => name.startsWith(prefix))
+  }
+
+  async download(name: string, dir: string): Promise<void> {
+    const { artifact } = await this.client.getArtifact(name)
+    await this.client.downloadArtifact(artifact.id, { path: dir, expectedHash: artifact.digest })
+  }
+
   async uploadFile(name: string, path: string, retentionDays?: number): Promise<UploadedArtifact> {
     const { id } = await this.client.uploadArtifact(name, [path], join(path, '..'), {
       skipArchive: true,

@@ -1,5 +1,5 @@
 // The CLI's artifacts: the same layouts as GitHub's, as files under a directory.
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import type { ArtifactStore, UploadedArtifact } from './store.js'
 
@@ -21,6 +21,15 @@ export class LocalArtifactStore implements ArtifactStore {
       await copyFile(join(rootDir, file), join(target, file))
     }
     return { name, location: target }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[])
+    return names.filter(name => name.startsWith(prefix)).sort()
+  }
+
+  async download(name: string, dir: string): Promise<void> {
+    await cp(join(this.dir, name), dir, { recursive: true })
   }
 
   /** `<dir>/<name>`: the file itself. */

@@ -21,4 +21,8 @@ export interface ArtifactStore {
   ): Promise<UploadedArtifact>
   /** One artifact that is the file itself, not an archive of it. */
   uploadFile(name: string, path: string, retentionDays?: number): Promise<UploadedArtifact>
+  /** Names of this run's artifacts that start with `prefix`. */
+  list(prefix: string): Promise<string[]>
+  /** Unpacks a bundle artifact into `dir`, its files at their relative paths. */
+  download(name: string, dir: string): Promise<void>
 }

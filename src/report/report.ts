@@ -14,7 +14,8 @@ export const Output = {
   imageCacheHit: 'image-cache-hit',
   imageCacheKey: 'image-cache-key',
   buildCacheHit: 'build-cache-hit',
-  buildCacheKey: 'build-cache-key'
+  buildCacheKey: 'build-cache-key',
+  matrix: 'matrix'
 } as const
 
 /** The cache keys this run restored from; null for a miss. */

@@ -2,6 +2,7 @@
 // are there already. Either way every binary the plan expects must exist.
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { BuildPlan } from '../kube/build-plan.js'
 import { localBinDir } from '../kube/layout.js'
 import { binaryFileName } from '../kube/targets.js'
 import type { RunContext } from './context.js'
@@ -24,6 +25,22 @@ const PULL_ARGS = [
   '--filter=+ */',
   '--filter=- /**'
 ]
+
+/** The binaries of the plan not found under `binDir`, as `<os>/<arch>/<file>`. */
+export async function missingBinaries(plan: BuildPlan, binDir: string): Promise<string[]> {
+  const missing: string[] = []
+  for (const [platform, groups] of plan.built) {
+    for (const binary of new Set([...groups.values()].flat())) {
+      const file = binaryFileName(binary, platform)
+      const found = await access(join(binDir, platform, file)).then(
+        () => true,
+        () => false
+      )
+      if (!found) missing.push(`${platform}/${file}`)
+    }
+  }
+  return missing
+}
 
 export interface BuildOutput {
   /** _output/dockerized/bin on the host. */
@@ -49,19 +66,7 @@ export async function output(
     }
   }
   const binDir = localBinDir(root)
-  const missing: string[] = []
-  for (const [platform, groups] of prereqs.plan.built) {
-    for (const binary of new Set([...groups.values()].flat())) {
-      const path = join(binDir, platform, binaryFileName(binary, platform))
-      if (
-        !(await access(path).then(
-          () => true,
-          () => false
-        ))
-      )
-        missing.push(`${platform}/${binaryFileName(binary, platform)}`)
-    }
-  }
+  const missing = await missingBinaries(prereqs.plan, binDir)
   if (missing.length > 0) {
     throw new OutputError(
       `the build did not produce ${missing.length} expected binaries: ${missing.join(', ')}`

@@ -1,12 +1,12 @@
 // The bundled action run the way the runner runs it: INPUT_* variables, GITHUB_OUTPUT, GITHUB_STATE,
 // GITHUB_STEP_SUMMARY, cwd = workspace; then the post step with the state main saved.
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { CLIENT_BINARIES } from './expected.js'
-import { REPO_ROOT, cleanTree, fixtureTree, managedObjects, runProcess, tarMembers } from './helpers.js'
+import { runAction, runPost } from './action-runner.js'
+import { cleanTree, fixtureTree, managedObjects, tarMembers } from './helpers.js'
 import { engineArch } from './release-check.js'
 
 let tree: string
@@ -14,61 +14,27 @@ afterAll(async () => {
   if (tree) await cleanTree(tree)
 })
 
-/** Parses the runner's file commands: `name<<DELIM` … `DELIM` blocks and `name=value` lines. */
-function fileCommands(text: string): Record<string, string> {
-  const values: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (heredoc) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
-      i = end
-    } else if (lines[i].includes('=')) {
-      values[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1)
-    }
-  }
-  return values
-}
-
 it('sets outputs, writes the summary and cleans up in post', async () => {
   tree = await fixtureTree('v1.31.0')
   // Make the tree dirty: the version must say so.
   await writeFile(join(tree, 'README.md'), 'patched\n')
-  const workspace = dirname(tree)
-  const files = await mkdtemp(join(tmpdir(), 'kube-release-runner-'))
-  const runnerFiles = {
-    GITHUB_OUTPUT: join(files, 'output'),
-    GITHUB_STATE: join(files, 'state'),
-    GITHUB_STEP_SUMMARY: join(files, 'summary')
-  }
-  for (const path of Object.values(runnerFiles)) await writeFile(path, '')
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: workspace,
-    GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
-    RUNNER_TEMP: files,
-    ...runnerFiles,
-    INPUT_MODE: 'quick-release',
-    INPUT_SOURCE: basename(tree),
-    INPUT_WORKSPACE: 'bind',
-    INPUT_TARGETS: 'kubectl, kubectl-convert',
-    'INPUT_RUN-TESTS': 'true',
-    INPUT_PLATFORMS: '',
-    'INPUT_KUBE-CROSS-IMAGE': '',
-    // Upstream's OUT_DIR breaks make release; here it only moves release-tars.
-    'INPUT_OUTPUT-DIR': 'out',
-    INPUT_VERBOSE: 'false'
-  }
-  const main = await runProcess([process.execPath, join(REPO_ROOT, 'dist/index.js')], env, workspace)
+  const main = await runAction(tree, {
+    inputs: {
+      mode: 'quick-release',
+      workspace: 'bind',
+      targets: 'kubectl, kubectl-convert',
+      'run-tests': 'true',
+      // Upstream's OUT_DIR breaks make release; here it only moves release-tars.
+      'output-dir': 'out',
+      verbose: 'false'
+    },
+    env: { GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '1' }
+  })
   expect(main.code, main.stdout.slice(-3000)).toBe(0)
   expect(main.stdout).toContain('::group::build')
   expect(main.stdout).toMatch(/running make test-integration/)
 
-  const outputs = fileCommands(await readFile(runnerFiles.GITHUB_OUTPUT, 'utf8'))
+  const { outputs, state } = main
   const describe = execFileSync('git', ['describe', '--tags'], { cwd: tree, encoding: 'utf8' }).trim()
   expect(outputs.version).toBe(`${describe}-dirty`)
   expect(outputs['release-dir']).toBe(join(tree, 'out/release-tars'))
@@ -80,14 +46,13 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
   const members = (await tarMembers(tarballs[0].path)).map(m => m.path).filter(p => !p.endsWith('/'))
   expect(members).toEqual(CLIENT_BINARIES.map(b => `kubernetes/client/bin/${b}`))
 
-  const summary = await readFile(runnerFiles.GITHUB_STEP_SUMMARY, 'utf8')
+  const { summary } = main
   expect(summary).toContain(outputs.version)
   for (const stage of ['prereqs', 'image', 'workspace', 'build', 'output', 'package', 'publish']) {
     expect(summary).toMatch(new RegExp(`\\| ${stage} \\| [0-9.]+ s \\| ok \\|`))
   }
   for (const t of tarballs) expect(summary).toContain(`| ${t.name} |`)
 
-  const state = fileCommands(await readFile(runnerFiles.GITHUB_STATE, 'utf8'))
   expect(state['run-id']).toMatch(/^4242-1-[0-9a-f]{8}$/)
   expect(managedObjects('containers', { tree })).toEqual([])
 
@@ -110,11 +75,7 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
   ])
   expect(managedObjects('containers', { run: state['run-id'] })).toHaveLength(1)
   // The post step sees the state as STATE_* variables.
-  const post = await runProcess(
-    [process.execPath, join(REPO_ROOT, 'dist/index.js')],
-    { ...env, STATE_isPost: state.isPost, 'STATE_run-id': state['run-id'] },
-    workspace
-  )
+  const post = await runPost(main)
   expect(post.code, post.stdout).toBe(0)
   expect(post.stdout).not.toContain('::error')
   expect(post.stdout).toContain('removed 1 container')

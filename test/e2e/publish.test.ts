@@ -3,13 +3,14 @@
 // copies the same layouts to a directory.
 import { DefaultArtifactClient } from '@actions/artifact'
 import { createHash } from 'node:crypto'
-import { appendFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inActionsEnv } from '../helpers/actions-env.js'
 import { startResultsService, type ResultsService } from '../helpers/results-service.js'
-import { REPO_ROOT, cleanTree, fixtureTree, runCli, runProcess } from './helpers.js'
+import { runAction } from './action-runner.js'
+import { cleanTree, fixtureTree, runCli } from './helpers.js'
 
 let service: ResultsService
 const trees: string[] = []
@@ -26,51 +27,12 @@ const sha256 = async (path: string): Promise<string> =>
     .update(await readFile(path))
     .digest('hex')
 
-/** `name<<DELIM` … `DELIM` blocks of a runner file command. */
-function fileCommands(text: string): Record<string, string> {
-  const values: Record<string, string> = {}
-  const lines = text.split('\n')
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (!heredoc) continue
-    const end = lines.indexOf(heredoc[2], i + 1)
-    values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
-    i = end
-  }
-  return values
-}
-
-/** Runs the bundled action's main step for `tree` like the runner, with the results service. */
-async function runAction(tree: string, inputs: Record<string, string>) {
-  const workspace = dirname(tree)
-  const files = await mkdtemp(join(tmpdir(), 'kube-release-publish-'))
-  const output = join(files, 'output')
-  const summary = join(files, 'summary')
-  await writeFile(output, '')
-  await writeFile(summary, '')
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    GITHUB_ACTIONS: 'true',
-    ...service.env(workspace, join(files, 'runner-temp')),
-    GITHUB_OUTPUT: output,
-    GITHUB_STATE: join(files, 'state'),
-    GITHUB_STEP_SUMMARY: summary,
-    INPUT_SOURCE: basename(tree),
-    INPUT_MODE: 'quick-release',
-    INPUT_WORKSPACE: 'bind',
-    'INPUT_SERVER-IMAGES': 'false',
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]))
-  }
-  await writeFile(env.GITHUB_STATE, '')
-  const result = await runProcess([process.execPath, join(REPO_ROOT, 'dist/index.js')], env, workspace)
-  return {
-    ...result,
-    outputs: fileCommands(await readFile(output, 'utf8')),
-    summary: await readFile(summary, 'utf8'),
-    workspace
-  }
-}
+/** The main step on a quick-release of `tree` with the results service and no server images. */
+const runPublishing = (tree: string, inputs: Record<string, string>) =>
+  runAction(tree, {
+    service,
+    inputs: { mode: 'quick-release', workspace: 'bind', 'server-images': 'false', ...inputs }
+  })
 
 async function tree(): Promise<string> {
   const dir = await fixtureTree()
@@ -81,9 +43,9 @@ async function tree(): Promise<string> {
 describe('artifacts', () => {
   it('uploads one bundle the real client downloads byte for byte; a second run does not collide', async () => {
     const dir = await tree()
-    const first = await runAction(dir, { targets: 'client', 'retention-days': '3' })
+    const first = await runPublishing(dir, { targets: 'client', 'retention-days': '3' })
     expect(first.code, first.stdout.slice(-3000)).toBe(0)
-    const second = await runAction(dir, { targets: 'client' })
+    const second = await runPublishing(dir, { targets: 'client' })
     expect(second.code, second.stdout.slice(-3000)).toBe(0)
     expect(second.outputs['artifact-name']).not.toBe(first.outputs['artifact-name'])
     expect(first.outputs['artifact-name']).toMatch(/^kubernetes-release-v1\.31\.0-linux-\w+-[0-9a-f]{8}$/)
@@ -114,7 +76,7 @@ describe('artifacts', () => {
 
   it('uploads each file as its own unzipped artifact with per-file', async () => {
     const dir = await tree()
-    const result = await runAction(dir, { targets: 'client', 'artifact-layout': 'per-file' })
+    const result = await runPublishing(dir, { targets: 'client', 'artifact-layout': 'per-file' })
     expect(result.code, result.stdout.slice(-3000)).toBe(0)
     const ids = JSON.parse(result.outputs['artifact-ids']) as Record<string, number>
     const releaseDir = result.outputs['release-dir']
@@ -132,7 +94,7 @@ describe('artifacts', () => {
   it('fails the run with a clear message when the upload fails, keeping the build', async () => {
     const dir = await tree()
     service.failNext('CreateArtifact', 400)
-    const result = await runAction(dir, { targets: 'kubectl' })
+    const result = await runPublishing(dir, { targets: 'kubectl' })
     expect(result.code).toBe(1)
     expect(result.stdout).toMatch(
       /::error::uploading the release to GitHub Actions artifacts failed: .*The tarballs are still in /
@@ -147,7 +109,7 @@ describe('annotations', () => {
     const file = join(dir, 'cmd/kubectl/kubectl.go')
     const lines = (await readFile(file, 'utf8')).split('\n').length
     await appendFile(file, '\nvar broken = undefinedName\n')
-    const result = await runAction(dir, { targets: 'kubectl' })
+    const result = await runPublishing(dir, { targets: 'kubectl' })
     expect(result.code).toBe(1)
     // appendFile added an empty line, then the broken one.
     const line = lines + 1

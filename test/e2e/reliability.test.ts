@@ -3,11 +3,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRegistry } from '../helpers/registry.js'
+import { actionEnv, fileCommands } from './action-runner.js'
 import {
   CLI_CACHE_HOME,
   REPO_ROOT,
@@ -61,26 +62,12 @@ const FOUR_PLATFORMS = 'linux/amd64,linux/arm64,darwin/arm64,windows/amd64'
 describe('cancellation', () => {
   it('on SIGINT stops the build, removes its containers within 5 s and exits non-zero; post succeeds', async () => {
     const dir = await tree()
-    const files = await mkdtemp(join(tmpdir(), 'kube-release-cancel-'))
-    const state = join(files, 'state')
-    await writeFile(state, '')
-    await writeFile(join(files, 'output'), '')
-    const env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_WORKSPACE: dirname(dir),
-      GITHUB_STATE: state,
-      GITHUB_OUTPUT: join(files, 'output'),
-      INPUT_SOURCE: basename(dir),
-      INPUT_MODE: 'release',
-      'INPUT_RUN-TESTS': 'false',
-      INPUT_PLATFORMS: FOUR_PLATFORMS,
-      'INPUT_SERVER-IMAGES': 'false'
-    }
+    const env = await actionEnv(dir, {
+      inputs: { mode: 'release', 'run-tests': 'false', platforms: FOUR_PLATFORMS, 'server-images': 'false' }
+    })
     const main = background([process.execPath, join(REPO_ROOT, 'dist/index.js')], env, dirname(dir))
     await waitFor('the build to start', () => main.output().includes('+++ running make cross'))
-    const runId = /run-id<<(\S+)\n(\S+)\n/.exec(await readFile(state, 'utf8'))![2]
+    const runId = fileCommands(await readFile(env.GITHUB_STATE!, 'utf8'))['run-id']
     await waitFor('the build container', () => managedObjects('containers', { run: runId }).length > 0)
 
     main.child.kill('SIGINT')

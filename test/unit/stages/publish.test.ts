@@ -88,7 +88,9 @@ function recordingStore(description = 'the test store') {
     uploadFile: async (name, path, retentionDays) => {
       files.push({ name, path, retentionDays })
       return answer(name)
-    }
+    },
+    list: async () => [],
+    download: async () => undefined
   }
   return { store, bundles, files }
 }
@@ -101,7 +103,9 @@ function failingStore(description: string, message: string): ArtifactStore {
     },
     uploadFile: async () => {
       throw new Error(message)
-    }
+    },
+    list: async () => [],
+    download: async () => undefined
   }
 }
 

@@ -1,0 +1,147 @@
+// A release split across a matrix: the plan job's legs, build legs uploading their binaries through
+// the real @actions/artifact, and a package job that writes exactly what one machine writes.
+import { createHash } from 'node:crypto'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startResultsService, type ResultsService } from '../helpers/results-service.js'
+import {
+  CLIENT_BINARIES,
+  NODE_BINARIES,
+  SERVER_BINARIES,
+  TEST_BINARIES,
+  TEST_SERVER_BINARIES
+} from './expected.js'
+import { runAction } from './action-runner.js'
+import { cleanTree, fixtureTree, runCli } from './helpers.js'
+
+const trees: string[] = []
+const services: ResultsService[] = []
+afterAll(async () => {
+  for (const service of services) await service.close()
+  for (const tree of trees) await cleanTree(tree)
+})
+async function tree(): Promise<string> {
+  const dir = await fixtureTree('v1.31.0')
+  trees.push(dir)
+  return dir
+}
+async function service(): Promise<ResultsService> {
+  const started = await startResultsService()
+  services.push(started)
+  return started
+}
+
+/** A release (no tests, no server images) by the bundled action, passing artifacts through `on`. */
+const action = (on: ResultsService, dir: string, inputs: Record<string, string>) =>
+  runAction(dir, {
+    service: on,
+    inputs: { mode: 'release', 'run-tests': 'false', 'server-images': 'false', ...inputs }
+  })
+
+async function digests(dir: string): Promise<Record<string, string>> {
+  const names = (await readdir(dir)).sort()
+  return Object.fromEntries(
+    await Promise.all(
+      names.map(async n => [
+        n,
+        createHash('sha256')
+          .update(await readFile(join(dir, n)))
+          .digest('hex')
+      ])
+    )
+  )
+}
+
+/** Binaries built on a platform, from the spec's lists (§4), as the plan's cost. */
+function cost(platform: string): number {
+  const [os] = platform.split('/')
+  const server = os === 'linux' && !['linux/386', 'linux/arm'].includes(platform)
+  const node = server || platform === 'windows/amd64'
+  const test = server || ['darwin/amd64', 'darwin/arm64', 'windows/amd64', 'windows/arm64'].includes(platform)
+  return new Set([
+    ...CLIENT_BINARIES,
+    ...(server ? [...SERVER_BINARIES, ...TEST_SERVER_BINARIES] : []),
+    ...(node ? NODE_BINARIES : []),
+    ...(test ? TEST_BINARIES : [])
+  ]).size
+}
+
+const FOUR = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64']
+
+describe('plan', () => {
+  it('splits every release platform into balanced, disjoint legs', async () => {
+    const result = await action(await service(), await tree(), { phase: 'plan', legs: '3' })
+    expect(result.code, result.stdout).toBe(0)
+    const legs = (JSON.parse(result.outputs.matrix) as { include: { platforms: string }[] }).include.map(l =>
+      l.platforms.split(',')
+    )
+    expect(legs).toHaveLength(3)
+    const all = legs.flat()
+    expect(new Set(all).size).toBe(all.length)
+    expect(all.sort()).toEqual(
+      [
+        ...['linux/amd64', 'linux/386', 'linux/arm', 'linux/arm64', 'linux/s390x', 'linux/ppc64le'],
+        ...['darwin/amd64', 'darwin/arm64', 'windows/amd64', 'windows/386', 'windows/arm64']
+      ].sort()
+    )
+    const loads = legs.map(leg => leg.reduce((sum, p) => sum + cost(p), 0))
+    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(Math.max(...all.map(cost)))
+  })
+})
+
+describe('build legs and a package job', () => {
+  it('write exactly the tarballs one machine writes', async () => {
+    const results = await service()
+    const legs = [['linux/amd64'], ['linux/arm64'], ['darwin/arm64', 'windows/amd64']]
+    for (const leg of legs) {
+      const built = await action(results, await tree(), { phase: 'build', platforms: leg.join(',') })
+      expect(built.code, built.stdout.slice(-3000)).toBe(0)
+    }
+    expect(results.artifacts.map(a => a.name).sort()).toEqual(
+      [
+        'kube-release-bin-darwin-arm64_windows-amd64',
+        'kube-release-bin-linux-amd64',
+        'kube-release-bin-linux-arm64'
+      ].sort()
+    )
+    const packaged = await action(results, await tree(), {
+      phase: 'package',
+      platforms: FOUR.join(','),
+      upload: 'false'
+    })
+    expect(packaged.code, packaged.stdout.slice(-3000)).toBe(0)
+
+    const single = await tree()
+    const one = await runCli([
+      '--source',
+      single,
+      '--mode',
+      'release',
+      '--run-tests',
+      'false',
+      '--server-images',
+      'false',
+      '--platforms',
+      FOUR.join(',')
+    ])
+    expect(one.code, one.stderr).toBe(0)
+    const fromMatrix = await digests(packaged.outputs['release-dir'])
+    expect(Object.keys(fromMatrix)).toContain('kubernetes-server-linux-arm64.tar.gz')
+    expect(fromMatrix).toEqual(await digests(join(single, '_output/release-tars')))
+  })
+
+  it('a package job missing a leg names the missing platforms', async () => {
+    const results = await service()
+    expect((await action(results, await tree(), { phase: 'build', platforms: 'linux/amd64' })).code).toBe(0)
+    const packaged = await action(results, await tree(), {
+      phase: 'package',
+      platforms: FOUR.join(','),
+      upload: 'false'
+    })
+    expect(packaged.code).toBe(1)
+    expect(packaged.stdout).toMatch(
+      /::error::the build legs did not deliver 3 platforms of the release: darwin\/arm64, linux\/arm64, windows\/amd64 \(found artifacts: kube-release-bin-linux-amd64\)/
+    )
+  })
+})
