@@ -55,6 +55,8 @@ export async function actionEnv(tree: string, options: ActionOptions = {}): Prom
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // The suite's temporary directory, removed at its end.
+    TMPDIR: process.env.TMPDIR,
     GITHUB_ACTIONS: 'true',
     GITHUB_WORKSPACE: workspace,
     RUNNER_TEMP: join(files, 'runner-temp'),
