@@ -20,6 +20,7 @@ import {
 
 // src/cli.ts
 import { parseArgs } from "node:util";
+import { rm as rm2, rmdir } from "node:fs/promises";
 import { join as join2 } from "node:path";
 
 // src/artifacts/local.ts
@@ -201,25 +202,30 @@ ${USAGE}
     const signal = cancelOnSignal(runId, log);
     const reporter = {
       setOutput: () => void 0,
-      summary: async (report2) => log.info(`
-${summaryText(report2)}`)
+      summary: async (report) => log.info(`
+${summaryText(report)}`)
     };
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null;
     const cache = chooseCache(config.cache, process.env, log, false);
-    const report = await runPipeline(config, {
-      log,
-      reporter,
-      env: process.env,
-      runId,
-      signal,
-      artifacts,
-      cache: cache.store,
-      // Per run: CLI runs may overlap, and a local cache does not care about the path.
-      cacheFiles: join2(cache.files, runId)
-    });
-    log.info(`
+    const cacheFiles = join2(cache.files, runId);
+    try {
+      const report = await runPipeline(config, {
+        log,
+        reporter,
+        env: process.env,
+        runId,
+        signal,
+        artifacts,
+        cache: cache.store,
+        cacheFiles
+      });
+      log.info(`
 tarballs are in ${report.releaseDir}`);
-    return 0;
+      return 0;
+    } finally {
+      await rm2(cacheFiles, { recursive: true, force: true });
+      await rmdir(cache.files).catch(() => void 0);
+    }
   } catch (err) {
     process.stderr.write(`kube-release: ${err.message}
 `);

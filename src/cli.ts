@@ -2,6 +2,7 @@
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
 import { parseArgs } from 'node:util'
 import { cancelOnSignal, removeTreeObjects } from './cleanup.js'
+import { rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LocalArtifactStore } from './artifacts/local.js'
 import { chooseCache } from './cache/select.js'
@@ -139,19 +140,26 @@ async function main(): Promise<number> {
     }
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null
     const cache = chooseCache(config.cache, process.env, log, false)
-    const report = await runPipeline(config, {
-      log,
-      reporter,
-      env: process.env,
-      runId,
-      signal,
-      artifacts,
-      cache: cache.store,
-      // Per run: CLI runs may overlap, and a local cache does not care about the path.
-      cacheFiles: join(cache.files, runId)
-    })
-    log.info(`\ntarballs are in ${report.releaseDir}`)
-    return 0
+    // Per run: CLI runs may overlap, and a local cache does not care about the path.
+    const cacheFiles = join(cache.files, runId)
+    try {
+      const report = await runPipeline(config, {
+        log,
+        reporter,
+        env: process.env,
+        runId,
+        signal,
+        artifacts,
+        cache: cache.store,
+        cacheFiles
+      })
+      log.info(`\ntarballs are in ${report.releaseDir}`)
+      return 0
+    } finally {
+      await rm(cacheFiles, { recursive: true, force: true })
+      // The shared parent goes too once no other run uses it.
+      await rmdir(cache.files).catch(() => undefined)
+    }
   } catch (err) {
     process.stderr.write(`kube-release: ${(err as Error).message}\n`)
     return err instanceof ConfigError || err instanceof EnvironmentError ? 2 : 1
