@@ -16,7 +16,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-4HS5YS35.js";
+} from "./chunks/chunk-NTFT2ANT.js";
 
 // src/cli.ts
 import { parseArgs } from "node:util";

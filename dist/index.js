@@ -71,7 +71,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-4HS5YS35.js";
+} from "./chunks/chunk-NTFT2ANT.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

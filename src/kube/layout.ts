@@ -9,11 +9,8 @@ export const REMOTE_ROOT = '/go/src/k8s.io/kubernetes'
 export const OUTPUT_SUBPATH = '_output/dockerized'
 export const VERSION_FILE_NAME = '.dockerized-kube-version-defs'
 
-export const localOutputRoot = (root: string): string => join(root, '_output')
 export const localBinDir = (root: string): string => join(root, OUTPUT_SUBPATH, 'bin')
 export const localGoPath = (root: string): string => join(root, OUTPUT_SUBPATH, 'go')
-export const releaseTarsDir = (root: string): string => join(localOutputRoot(root), 'release-tars')
-export const platformBinDir = (root: string, platform: string): string => join(localBinDir(root), platform)
 
 /**
  * Ten hex characters naming the tree, like upstream's KUBE_ROOT_HASH but from the resolved path
