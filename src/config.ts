@@ -1,13 +1,11 @@
 // The inputs of action.yml (and the CLI's flags) parsed once into a typed, readonly Config.
 // Every check here runs before the engine is contacted, so bad input never starts a container.
 import { resolve } from 'node:path'
-import { DEFAULT_CACHE_MAX_BYTES } from './cache/local.js'
-import { SAVE_POLICIES, type SavePolicy } from './cache/policy.js'
-import { DEFAULT_STALL_TIMEOUT_MS } from './docker/images.js'
-import { isReference, parseReference } from './docker/reference.js'
-import { PlatformError, parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
-import { TargetError, parseTargets, type Target } from './kube/targets.js'
-import { TreeError, readKubeTree, type KubeTree } from './kube/tree.js'
+import { InputError } from './errors.js'
+import { isReference, parseReference } from './kube/image-reference.js'
+import { parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
+import { parseTargets, type Target } from './kube/targets.js'
+import { readKubeTree, type KubeTree } from './kube/tree.js'
 
 /** Input names, spelled as in action.yml. */
 export const Input = {
@@ -46,6 +44,14 @@ export const PHASES = ['all', 'plan', 'build', 'package'] as const
 export type Phase = (typeof PHASES)[number]
 export const ARTIFACT_LAYOUTS = ['bundle', 'per-file'] as const
 export type ArtifactLayout = (typeof ARTIFACT_LAYOUTS)[number]
+/** When caches are saved; decided in the main step (post-if expressions cannot read inputs). */
+export const SAVE_POLICIES = ['on-success', 'always', 'never', 'default-branch'] as const
+export type SavePolicy = (typeof SAVE_POLICIES)[number]
+
+/** The local cache directory's size limit unless cache-size-limit says otherwise. */
+export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3
+/** A pull or image build that reports nothing for this long is taken as stalled. */
+export const DEFAULT_STALL_TIMEOUT_MS = 300_000
 
 export interface CacheConfig {
   readonly enabled: boolean
@@ -95,16 +101,12 @@ export interface Config {
   readonly baseImages: { readonly goRunnerImage?: string; readonly kubeProxyBaseImage?: string }
 }
 
-export class ConfigError extends Error {
-  constructor(input: InputName, message: string) {
-    super(`input '${input}': ${message}`)
-  }
-}
+const inputError = (input: InputName, problem: string): InputError => new InputError(problem, { input })
 
 function oneOf<T extends string>(input: InputName, value: string, allowed: readonly T[], fallback: T): T {
   if (value === '') return fallback
   if ((allowed as readonly string[]).includes(value)) return value as T
-  throw new ConfigError(input, `'${value}' is not one of ${allowed.join(', ')}`)
+  throw inputError(input, `'${value}' is not one of ${allowed.join(', ')}`)
 }
 
 function parseBoolean(input: InputName, value: string, fallback: boolean): boolean {
@@ -112,16 +114,13 @@ function parseBoolean(input: InputName, value: string, fallback: boolean): boole
   if (v === '') return fallback
   if (v === 'true') return true
   if (v === 'false') return false
-  throw new ConfigError(input, `'${value}' is not a boolean (true or false)`)
+  throw inputError(input, `'${value}' is not a boolean (true or false)`)
 }
 
 /** A path, relative to the tree or absolute, made of the characters paths are usually made of. */
 function parseOutputDir(value: string): string {
   if (!/^[\w./@+-]+$/.test(value) || value.length > 4096) {
-    throw new ConfigError(
-      Input.outputDir,
-      `'${value}' is not a plain path (letters, digits and . / _ - + @ only)`
-    )
+    throw inputError(Input.outputDir, `'${value}' is not a plain path (letters, digits and . / _ - + @ only)`)
   }
   return value
 }
@@ -129,7 +128,7 @@ function parseOutputDir(value: string): string {
 function parseLegs(value: string): number {
   if (value === '') return 3
   if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 32) {
-    throw new ConfigError(Input.legs, `'${value}' is not a number of matrix legs from 1 to 32`)
+    throw inputError(Input.legs, `'${value}' is not a number of matrix legs from 1 to 32`)
   }
   return Number(value)
 }
@@ -139,7 +138,7 @@ function parseSize(input: InputName, value: string, fallback: number): number {
   if (value === '') return fallback
   const match = /^([0-9]{1,15})([KMGT]?)i?B?$/i.exec(value)
   if (!match || Number(match[1]) === 0)
-    throw new ConfigError(input, `'${value}' is not a size like 512M, 10G or a number of bytes`)
+    throw inputError(input, `'${value}' is not a size like 512M, 10G or a number of bytes`)
   const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
     match[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
   ]
@@ -150,7 +149,7 @@ function parseSize(input: InputName, value: string, fallback: number): number {
 function parseArtifactName(value: string): string | null {
   if (value === '') return null
   if (/[":<>|*?\\/\r\n]/.test(value) || value.length > 256) {
-    throw new ConfigError(
+    throw inputError(
       Input.artifactName,
       `'${value}' holds a character artifact names may not (" : < > | * ? \\ / or a newline)`
     )
@@ -161,7 +160,7 @@ function parseArtifactName(value: string): string | null {
 function parseRetention(value: string): number | undefined {
   if (value === '') return undefined
   if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 90) {
-    throw new ConfigError(Input.retentionDays, `'${value}' is not a number of days from 1 to 90`)
+    throw inputError(Input.retentionDays, `'${value}' is not a number of days from 1 to 90`)
   }
   return Number(value)
 }
@@ -175,13 +174,12 @@ function parseVerbosity(value: string): number {
   if (v === '' || v === 'false') return 1
   if (v === 'true') return VERBOSE_LEVEL
   if (/^([0-9]|10)$/.test(v)) return Number(v)
-  throw new ConfigError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
+  throw inputError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
 }
 
 function parseImageReference(input: InputName, value: string): string | undefined {
   if (value === '') return undefined
-  if (!isReference(value))
-    throw new ConfigError(input, `'${value}' is not an image reference (repository[:tag])`)
+  if (!isReference(value)) throw inputError(input, `'${value}' is not an image reference (repository[:tag])`)
   return value
 }
 
@@ -189,39 +187,30 @@ function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string):
   const ref = value || env.KUBE_CROSS_IMAGE || DEFAULT_KUBE_CROSS_IMAGE
   const parsed = parseReference(ref)
   if (!parsed || parsed.digest) {
-    throw new ConfigError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`)
+    throw inputError(Input.kubeCrossImage, `'${ref}' is not an image reference (repository[:tag])`)
   }
   const tag = parsed.tag ?? (env.KUBE_CROSS_VERSION || treeTag)
   if (!isReference(`${parsed.repository}:${tag}`)) {
-    throw new ConfigError(
-      Input.kubeCrossImage,
-      `the tag '${tag}' (from KUBE_CROSS_VERSION) is not an image tag`
-    )
+    throw inputError(Input.kubeCrossImage, `the tag '${tag}' (from KUBE_CROSS_VERSION) is not an image tag`)
   }
   return { repository: parsed.repository, tag }
 }
-
-export class EnvironmentError extends Error {}
 
 function stallTimeout(env: NodeJS.ProcessEnv): number {
   const value = env.KUBE_RELEASE_STALL_TIMEOUT
   if (value === undefined || value === '') return DEFAULT_STALL_TIMEOUT_MS
   if (!/^[1-9][0-9]{0,5}$/.test(value)) {
-    throw new EnvironmentError(
-      `KUBE_RELEASE_STALL_TIMEOUT must be a number of seconds (1-999999), not '${value}'`
-    )
+    throw new InputError(`KUBE_RELEASE_STALL_TIMEOUT must be a number of seconds (1-999999), not '${value}'`)
   }
   return Number(value) * 1000
 }
 
-/** Errors of the kube/ parsers, which know the rules but not the input's name. */
-const INPUT_ERRORS = [PlatformError, TargetError, TreeError]
-
-async function forInput<T>(input: InputName, parse: () => T | Promise<T>): Promise<T> {
+/** Runs a kube/ parser, which knows the rules but not the input's name, and names the input in its errors. */
+export async function forInput<T>(input: InputName, parse: () => T | Promise<T>): Promise<T> {
   try {
     return await parse()
   } catch (err) {
-    if (INPUT_ERRORS.some(type => err instanceof type)) throw new ConfigError(input, (err as Error).message)
+    if (err instanceof InputError && err.input === undefined) throw inputError(input, err.message)
     throw err
   }
 }

@@ -1,8 +1,6 @@
-// When caches are saved. Decided in the main step (post-if expressions cannot read inputs).
+// Whether caches are saved at the end of a run, by the policy the inputs chose.
 import { readFileSync } from 'node:fs'
-
-export const SAVE_POLICIES = ['on-success', 'always', 'never', 'default-branch'] as const
-export type SavePolicy = (typeof SAVE_POLICIES)[number]
+import type { SavePolicy } from '../config.js'
 
 /** The repository's default branch, from the event payload the runner provides. */
 function defaultBranch(env: NodeJS.ProcessEnv): string | undefined {

@@ -1,7 +1,16 @@
 // What the build container runs and what it will produce, computed on the host so that packaging
 // reads exactly this run's binaries (never stale platform directories of earlier builds).
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError } from '../errors.js'
 import { intersect } from './platforms.js'
-import { TARGET_GROUPS, type Target, type TargetGroupName } from './targets.js'
+import { TARGET_GROUPS, binaryFileName, type Target, type TargetGroupName } from './targets.js'
+
+/** What KUBE_RELEASE_RUN_TESTS runs after the build, in the build container. */
+export const TEST_COMMANDS: readonly (readonly string[])[] = [
+  ['make', 'test'],
+  ['make', 'test-integration']
+]
 
 export interface BuildPlan {
   /** KUBE_BUILD_PLATFORMS for the container: the selected platforms. */
@@ -39,7 +48,7 @@ export function planBuild(platforms: readonly string[], targets: readonly Target
     }
   }
   if (built.size === 0) {
-    throw new Error(
+    throw new InputError(
       `nothing to build: none of the targets is built for ${platforms.join(', ')} ` +
         `(server and node targets are linux-only, node also windows/amd64)`
     )
@@ -64,4 +73,20 @@ function makeAllCommands(platformsOfTarget: Map<Target, Set<string>>): string[][
     `WHAT=${targets.map(x => x.path).join(' ')}`,
     `KUBE_BUILD_PLATFORMS=${platformList}`
   ])
+}
+
+/** The binaries of the plan not found under `binDir` (_output/dockerized/bin), as `<os>/<arch>/<file>`. */
+export async function missingBinaries(plan: BuildPlan, binDir: string): Promise<string[]> {
+  const missing: string[] = []
+  for (const [platform, groups] of plan.built) {
+    for (const binary of new Set([...groups.values()].flat())) {
+      const file = binaryFileName(binary, platform)
+      const present = await access(join(binDir, platform, file)).then(
+        () => true,
+        () => false
+      )
+      if (!present) missing.push(`${platform}/${file}`)
+    }
+  }
+  return missing
 }

@@ -1,4 +1,5 @@
 // Platform lists of hack/lib/golang.sh (upstream facts: kube-build-flow.md §4).
+import { InputError } from '../errors.js'
 
 export const SERVER_PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/s390x', 'linux/ppc64le'] as const
 
@@ -29,8 +30,16 @@ export const TEST_PLATFORMS = [
   'windows/arm64'
 ] as const
 
-/** Every platform some target group builds: the client list is the superset. */
-export const ALL_PLATFORMS: readonly string[] = CLIENT_PLATFORMS
+/** Go's architecture names for Node's (`process.arch`), for `host` where no engine is asked. */
+const GO_ARCH: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  s390x: 's390x',
+  ppc64: 'ppc64le'
+}
+
+/** This machine's architecture as Go names it; amd64 when Go has no build of Kubernetes for it. */
+export const hostGoArch = (nodeArch: string = process.arch): string => GO_ARCH[nodeArch] ?? 'amd64'
 
 /** Architectures that `KUBE_FASTBUILD` maps the build host to; anything else falls back to amd64. */
 const FASTBUILD_ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x']
@@ -38,8 +47,6 @@ const FASTBUILD_ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x']
 /** What the user asked for, before the engine's architecture is known. */
 export type PlatformSelection =
   { kind: 'mode-default' } | { kind: 'all' } | { kind: 'host' } | { kind: 'list'; platforms: string[] }
-
-export class PlatformError extends Error {}
 
 /**
  * Parses the `platforms` input: `os/arch` separated by commas or white space, or `all`, or `host`.
@@ -49,13 +56,14 @@ export function parsePlatformSelection(text: string): PlatformSelection {
   const words = splitList(text)
   if (words.length === 0) return { kind: 'mode-default' }
   if (words.length === 1 && (words[0] === 'all' || words[0] === 'host')) return { kind: words[0] }
-  const unknown = words.filter(w => !ALL_PLATFORMS.includes(w))
+  // The client list is the superset: every platform some target group builds.
+  const unknown = words.filter(w => !(CLIENT_PLATFORMS as readonly string[]).includes(w))
   if (unknown.length > 0) {
     const malformed = unknown.filter(w => !/^[a-z0-9]+\/[a-z0-9]+$/.test(w))
     const what = malformed.length > 0 ? 'malformed' : 'unsupported'
-    throw new PlatformError(
+    throw new InputError(
       `${what} platform${unknown.length > 1 ? 's' : ''} ${quoteSome(unknown)}; ` +
-        `use os/arch from: ${ALL_PLATFORMS.join(', ')} (or 'all', or 'host')`
+        `use os/arch from: ${CLIENT_PLATFORMS.join(', ')} (or 'all', or 'host')`
     )
   }
   return { kind: 'list', platforms: unique(words) }
@@ -79,11 +87,11 @@ export function resolvePlatforms(
     case 'list':
       return selection.platforms
     case 'all':
-      return [...ALL_PLATFORMS]
+      return [...CLIENT_PLATFORMS]
     case 'host':
       return [hostPlatform(engineArch)]
     case 'mode-default':
-      return mode === 'release' ? [...ALL_PLATFORMS] : [hostPlatform(engineArch)]
+      return mode === 'release' ? [...CLIENT_PLATFORMS] : [hostPlatform(engineArch)]
   }
 }
 

@@ -1,6 +1,7 @@
 // The server images of create_docker_images_for_server (kube-build-flow.md §3.5): which binaries,
 // where each goes in its image, on which base, under which tags. Legacy defaults (common@72d3584).
-import { isReference } from '../docker/reference.js'
+import { InputError, ReleaseError } from '../errors.js'
+import { isReference } from './image-reference.js'
 
 export const SERVER_IMAGE_BINARIES = [
   'kube-apiserver',
@@ -46,8 +47,6 @@ export interface ServerImageSpec {
   readonly entrypoint?: readonly string[]
 }
 
-export class ServerImageError extends Error {}
-
 /** What the server/<name>/Dockerfile of each binary adds on top of its base image. */
 function placement(binary: ServerImageBinary): Omit<ServerImageSpec, 'binary' | 'baseImage'> {
   switch (binary) {
@@ -92,13 +91,13 @@ export function serverImageSpecs(env: NodeJS.ProcessEnv, options: BaseImageOptio
 
 /** The version as a Docker tag: the first `+` (semver build metadata) is not allowed in tags. */
 export function dockerTag(version: string): string {
-  if (version === '') throw new ServerImageError('git version information missing; cannot create Docker tag')
+  if (version === '') throw new ReleaseError('git version information missing; cannot create Docker tag')
   return version.replace('+', '_')
 }
 
 function checkedReference(repository: string, tag: string, origin: string): string {
   if (!isReference(`${repository}:${tag}`)) {
-    throw new ServerImageError(`invalid image reference '${repository}:${tag}' (${origin})`)
+    throw new InputError(`invalid image reference '${repository}:${tag}' (${origin})`)
   }
   return `${repository}:${tag}`
 }
@@ -125,9 +124,8 @@ export function serverImageTags(
   const registry = env.KUBE_DOCKER_REGISTRY ?? UPSTREAM_REGISTRY
   const extraTag = env.KUBE_DOCKER_IMAGE_TAG ?? tag
   if (registry === '')
-    throw new ServerImageError('KUBE_DOCKER_REGISTRY is set but empty; unset it or name a registry')
-  if (extraTag === '')
-    throw new ServerImageError('KUBE_DOCKER_IMAGE_TAG is set but empty; unset it or give a tag')
+    throw new InputError('KUBE_DOCKER_REGISTRY is set but empty; unset it or name a registry')
+  if (extraTag === '') throw new InputError('KUBE_DOCKER_IMAGE_TAG is set but empty; unset it or give a tag')
   const extra = checkedReference(
     `${registry}/${name}`,
     extraTag,

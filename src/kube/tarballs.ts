@@ -1,5 +1,6 @@
 // Which release tarballs a build yields and their members (kube-build-flow.md §3.5 and §5).
 // Everything is rooted at kubernetes/ except the clean-tree src tarball, which git archive writes.
+import { ReleaseError } from '../errors.js'
 import { posix } from 'node:path'
 import type { TarMember } from '../archive/tar.js'
 import type { BuildPlan } from './build-plan.js'
@@ -12,6 +13,14 @@ export const PORTABLE_TARBALL = 'kubernetes-test-portable.tar.gz'
 export const FINAL_TARBALL = 'kubernetes.tar.gz'
 
 const ROOT = 'kubernetes'
+
+/** A release tarball as written: what the outputs and the summary list. */
+export interface ReleaseTarball {
+  readonly name: string
+  readonly path: string
+  readonly bytes: number
+  readonly sha256: string
+}
 
 export interface TarballPlan {
   readonly name: string
@@ -95,8 +104,6 @@ const BINARIES_MOVED = 'Run cluster/get-kube-binaries.sh to download client and 
 const CLIENT_README = `Client binaries are no longer included in the Kubernetes final tarball.\n\n${BINARIES_MOVED}`
 const SERVER_README = `Server binary tarballs are no longer included in the Kubernetes final tarball.\n\n${BINARIES_MOVED}`
 
-export class ReleasePlanError extends Error {}
-
 /** Adds every parent directory of the members and sorts by path: a stable, complete member list. */
 export function withDirectories(members: readonly TarMember[]): TarMember[] {
   const byPath = new Map<string, TarMember>()
@@ -129,7 +136,7 @@ function copyTree(sources: ReleaseSources, from: string, to: string): TarMember[
 
 function requireEntry(sources: ReleaseSources, path: string, tarball: string): void {
   if (!sources.tree.some(e => e.path === path)) {
-    throw new ReleasePlanError(`${tarball} needs ${path}, which the tree does not have`)
+    throw new ReleaseError(`${tarball} needs ${path}, which the tree does not have`)
   }
 }
 
@@ -231,7 +238,7 @@ export function planTestPortable(sources: ReleaseSources): TarballPlan {
 }
 
 /** kubernetes.tar.gz: cluster scripts, manifests, docs, licenses and the version. */
-export function planFinal(sources: ReleaseSources): TarballPlan {
+export function planFinalTarball(sources: ReleaseSources): TarballPlan {
   for (const path of ['cluster', 'hack/lib', 'docs', 'README.md', 'LICENSES'])
     requireEntry(sources, path, FINAL_TARBALL)
   const members: TarMember[] = [

@@ -1,4 +1,5 @@
 // Target groups of hack/lib/golang.sh and hack/make-rules/cross.sh (kube-build-flow.md §4).
+import { InputError } from '../errors.js'
 import {
   CLIENT_PLATFORMS,
   NODE_PLATFORMS,
@@ -65,10 +66,6 @@ export const TARGET_GROUPS: readonly TargetGroup[] = [
   }
 ]
 
-export function targetGroup(name: TargetGroupName): TargetGroup {
-  return TARGET_GROUPS.find(g => g.name === name) as TargetGroup
-}
-
 /** Every known target once, in group order. */
 export const ALL_TARGETS: readonly Target[] = unique(TARGET_GROUPS.flatMap(g => g.targets))
 
@@ -79,8 +76,6 @@ const GROUP_WORDS: Record<string, TargetGroupName[]> = {
   client: ['client'],
   test: ['test', 'test-server']
 }
-
-export class TargetError extends Error {}
 
 /**
  * Parses the `targets` input: group names, Go package paths (`cmd/kubectl`, `vendor/` prefix
@@ -94,7 +89,7 @@ export function parseTargets(text: string): Target[] | null {
   for (const word of words) {
     const groups = GROUP_WORDS[word]
     if (groups) {
-      chosen.push(...groups.flatMap(g => targetGroup(g).targets))
+      chosen.push(...TARGET_GROUPS.filter(g => groups.includes(g.name)).flatMap(g => g.targets))
       continue
     }
     const bare = word.replace(/^vendor\//, '').replace(/^\.\//, '')
@@ -104,7 +99,7 @@ export function parseTargets(text: string): Target[] | null {
     else unknown.push(word)
   }
   if (unknown.length > 0) {
-    throw new TargetError(
+    throw new InputError(
       `unknown target${unknown.length > 1 ? 's' : ''} ${quoteSome(unknown)}; ` +
         `use a group (${Object.keys(GROUP_WORDS).join(', ')}), a package path ` +
         `(${ALL_TARGETS.map(x => x.path).join(', ')}) or a binary name`

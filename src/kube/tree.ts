@@ -1,4 +1,5 @@
 // What the pipeline reads from a Kubernetes checkout before anything starts.
+import { InputError } from '../errors.js'
 import { access, readFile, realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -14,8 +15,6 @@ export interface KubeTree {
   /** .go-version, when present. */
   readonly goVersion: string | null
 }
-
-export class TreeError extends Error {}
 
 const CROSS_VERSION = 'build/build-image/cross/VERSION'
 const DOCKER_TAG = /^[\w][\w.-]{0,127}$/
@@ -36,7 +35,7 @@ export async function readKubeTree(source: string): Promise<KubeTree> {
     root = await realpath(source)
     if (!(await stat(root)).isDirectory()) throw new Error('not a directory')
   } catch {
-    throw new TreeError(`'${source}' does not exist or is not a directory`)
+    throw new InputError(`'${source}' does not exist or is not a directory`)
   }
   const crossTag = await readOptional(join(root, CROSS_VERSION))
   const hasMakefile = await access(join(root, 'Makefile')).then(
@@ -44,7 +43,7 @@ export async function readKubeTree(source: string): Promise<KubeTree> {
     () => false
   )
   if (!crossTag || !hasMakefile) {
-    throw new TreeError(
+    throw new InputError(
       `'${source}' is not a Kubernetes tree: ${!crossTag ? `${CROSS_VERSION} is missing or empty` : 'Makefile is missing'} ` +
         `(point 'source' at the root of a kubernetes/kubernetes checkout)`
     )
@@ -55,14 +54,14 @@ export async function readKubeTree(source: string): Promise<KubeTree> {
   )
   const buildImageVersionBase = await readOptional(join(root, BUILD_IMAGE_VERSION))
   if (hasDockerfile && !buildImageVersionBase) {
-    throw new TreeError(`'${source}' has ${BUILD_IMAGE_DOCKERFILE} but no ${BUILD_IMAGE_VERSION}`)
+    throw new InputError(`'${source}' has ${BUILD_IMAGE_DOCKERFILE} but no ${BUILD_IMAGE_VERSION}`)
   }
   // Both end up in image tags and volume names.
   if (!DOCKER_TAG.test(crossTag)) {
-    throw new TreeError(`'${source}': ${CROSS_VERSION} holds '${crossTag}', which is not an image tag`)
+    throw new InputError(`'${source}': ${CROSS_VERSION} holds '${crossTag}', which is not an image tag`)
   }
   if (buildImageVersionBase !== null && !DOCKER_TAG.test(buildImageVersionBase)) {
-    throw new TreeError(
+    throw new InputError(
       `'${source}': ${BUILD_IMAGE_VERSION} holds '${buildImageVersionBase}', which is not a version`
     )
   }

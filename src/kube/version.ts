@@ -1,4 +1,5 @@
 // The version computation of hack/lib/version.sh (kube-build-flow.md §3.3.6), done on the host.
+import { InputError } from '../errors.js'
 import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
@@ -15,8 +16,6 @@ export interface KubeVersion {
 }
 
 const SEMVER = /^v([0-9]+)\.([0-9]+)(\.[0-9]+)?(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/
-
-export class VersionError extends Error {}
 
 /**
  * Turns `git describe --tags --abbrev=14` output into semver: `-N-g<hash>` after a pre-release
@@ -39,7 +38,7 @@ export function majorMinor(version: string): { major: string; minor: string } {
 
 export function assertSemver(version: string): void {
   if (!SEMVER.test(version)) {
-    throw new VersionError(`KUBE_GIT_VERSION should be a valid Semantic Version. Current value: ${version}`)
+    throw new InputError(`KUBE_GIT_VERSION should be a valid Semantic Version. Current value: ${version}`)
   }
 }
 
@@ -99,9 +98,9 @@ export async function computeVersion(root: string, env: NodeJS.ProcessEnv): Prom
       (await git(root, ['describe', '--tags', '--match=v*', '--abbrev=14', `${commit}^{commit}`]))
     return fromParts(commit, treeState, describeToSemver(describe, treeState === 'dirty'))
   } catch (err) {
-    if (err instanceof VersionError) throw err
+    if (err instanceof InputError) throw err
     const detail = (err as { stderr?: string }).stderr?.trim() || (err as Error).message
-    throw new VersionError(
+    throw new InputError(
       `cannot compute the version of ${root} from git (${detail}); the tree needs git history with a ` +
         `v* tag, or set KUBE_GIT_VERSION (and KUBE_GIT_COMMIT) or KUBE_GIT_VERSION_FILE`
     )
@@ -115,7 +114,7 @@ export async function computeVersion(root: string, env: NodeJS.ProcessEnv): Prom
 export async function sourceDateEpoch(root: string, env: NodeJS.ProcessEnv): Promise<number> {
   if (env.SOURCE_DATE_EPOCH !== undefined && env.SOURCE_DATE_EPOCH !== '') {
     if (!/^[0-9]+$/.test(env.SOURCE_DATE_EPOCH)) {
-      throw new VersionError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${env.SOURCE_DATE_EPOCH}'`)
+      throw new InputError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${env.SOURCE_DATE_EPOCH}'`)
     }
     return Number(env.SOURCE_DATE_EPOCH)
   }
@@ -129,7 +128,7 @@ export async function sourceDateEpoch(root: string, env: NodeJS.ProcessEnv): Pro
 function fromParts(commit: string, treeState: string, version: string): KubeVersion {
   assertSemver(version)
   if (treeState !== 'clean' && treeState !== 'dirty' && treeState !== 'archive') {
-    throw new VersionError(`KUBE_GIT_TREE_STATE must be clean, dirty or archive, not '${treeState}'`)
+    throw new InputError(`KUBE_GIT_TREE_STATE must be clean, dirty or archive, not '${treeState}'`)
   }
   return { commit, treeState, version, ...majorMinor(version) }
 }

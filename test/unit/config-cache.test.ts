@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig, type RawInputs } from '../../src/config.js'
+import { loadConfig, type RawInputs } from '../../src/config.js'
+import { InputError } from '../../src/errors.js'
 
 const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
 const KIB = 1024
@@ -32,14 +33,14 @@ afterEach(async () => {
 
 const cacheConfig = async (raw: RawInputs) => (await loadConfig({ source, ...raw }, {}, cwd)).cache
 
-/** loadConfig's ConfigError, failing if it resolves or throws anything else. */
-async function configError(raw: RawInputs): Promise<ConfigError> {
+/** loadConfig's InputError, failing if it resolves or throws anything else. */
+async function configError(raw: RawInputs): Promise<InputError> {
   const result = await loadConfig({ source, ...raw }, {}, cwd).then(
     () => new Error('loadConfig resolved'),
     (err: unknown) => err
   )
-  expect(result).toBeInstanceOf(ConfigError)
-  return result as ConfigError
+  expect(result).toBeInstanceOf(InputError)
+  return result as InputError
 }
 
 describe('loadConfig: cache defaults', () => {
@@ -76,7 +77,7 @@ describe('loadConfig: cache', () => {
     expect((await cacheConfig({ cache: value })).enabled).toBe(enabled)
   })
 
-  it.each(['yes', 'no', 'off', '1', '0', 'disabled'])('%j is not a boolean: ConfigError', async value => {
+  it.each(['yes', 'no', 'off', '1', '0', 'disabled'])('%j is not a boolean: InputError', async value => {
     const err = await configError({ cache: value })
     expect(err.message).toMatch(/^input 'cache': /)
     expect(err.message).toContain(`'${value}'`)
@@ -96,7 +97,7 @@ describe('loadConfig: cache-save', () => {
   })
 
   it.each(['sometimes', 'on_success', 'success', 'main', 'true', 'always,never'])(
-    '%j: ConfigError naming the input and listing the policies',
+    '%j: InputError naming the input and listing the policies',
     async value => {
       const err = await configError({ 'cache-save': value })
       expect(err.message).toMatch(/^input 'cache-save': /)
@@ -156,7 +157,7 @@ describe('loadConfig: cache-size-limit', () => {
   })
 
   it.each(['0', '0G', '-1', '-1G', '10X', 'ten', 'G', '10 G', '1.5G', '10GG', '0x10'])(
-    '%j: ConfigError naming the input and the value',
+    '%j: InputError naming the input and the value',
     async value => {
       const err = await configError({ 'cache-size-limit': value })
       expect(err.message).toMatch(/^input 'cache-size-limit': /)

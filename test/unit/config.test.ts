@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError, EnvironmentError, VERBOSE_LEVEL, loadConfig, type RawInputs } from '../../src/config.js'
+import { VERBOSE_LEVEL, loadConfig, type RawInputs } from '../../src/config.js'
+import { InputError } from '../../src/errors.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
 const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
@@ -42,17 +43,17 @@ async function makeTree(spec: TreeSpec = {}, name = 'kubernetes'): Promise<strin
   return root
 }
 
-/** Runs loadConfig and returns its ConfigError, failing if it resolves or throws anything else. */
-async function configError(raw: RawInputs, env: NodeJS.ProcessEnv = {}, cwd = tmp): Promise<ConfigError> {
+/** Runs loadConfig and returns its InputError, failing if it resolves or throws anything else. */
+async function configError(raw: RawInputs, env: NodeJS.ProcessEnv = {}, cwd = tmp): Promise<InputError> {
   const result = await loadConfig(raw, env, cwd).then(
     () => new Error('loadConfig resolved'),
     (err: unknown) => err
   )
-  expect(result).toBeInstanceOf(ConfigError)
-  return result as ConfigError
+  expect(result).toBeInstanceOf(InputError)
+  return result as InputError
 }
 
-describe('loadConfig: invalid inputs give one ConfigError naming the input and the accepted values', () => {
+describe('loadConfig: invalid inputs give one InputError naming the input and the accepted values', () => {
   it.each([
     ['mode', { mode: 'fast' }, ["'fast'", 'release', 'quick-release']],
     ['mode', { mode: 'Release' }, ["'Release'", 'release', 'quick-release']],
@@ -533,13 +534,13 @@ describe('loadConfig: KUBE_RELEASE_STALL_TIMEOUT', () => {
     expect((await loadConfig({ source }, env, tmp)).stallTimeoutMs).toBe(expected)
   })
 
-  it.each(['soon', '0', '-1', '1.5', '5s'])('%j is an EnvironmentError naming the variable', async value => {
+  it.each(['soon', '0', '-1', '1.5', '5s'])('%j is an InputError naming the variable', async value => {
     const source = await makeTree()
     const result = await loadConfig({ source }, { KUBE_RELEASE_STALL_TIMEOUT: value }, tmp).then(
       () => new Error('loadConfig resolved'),
       (err: unknown) => err
     )
-    expect(result).toBeInstanceOf(EnvironmentError)
+    expect(result).toBeInstanceOf(InputError)
     expect((result as Error).message).toContain('KUBE_RELEASE_STALL_TIMEOUT')
     expect((result as Error).message).toContain(`'${value}'`)
   })
@@ -556,7 +557,7 @@ describe('loadConfig: verbose and VERBOSE_LEVEL', () => {
 // The tree's VERSION files end up in image tags and volume names: anything else is refused before any work.
 describe('loadConfig: the tree’s VERSION files must be tags', () => {
   it.each(['v1 $(id)', 'v1;id', 'v1.0\nextra', '$(id)', 'v1/x'])(
-    'build/build-image/cross/VERSION %j → a ConfigError for source',
+    'build/build-image/cross/VERSION %j → a InputError for source',
     async crossVersion => {
       const source = await makeTree({ crossVersion })
       const err = await configError({ source })
@@ -566,7 +567,7 @@ describe('loadConfig: the tree’s VERSION files must be tags', () => {
   )
 
   it.each(['5;6', '5 6', '$(id)', '5\n6'])(
-    'build/build-image/VERSION %j → a ConfigError for source',
+    'build/build-image/VERSION %j → a InputError for source',
     async buildImageVersion => {
       const source = await makeTree({ dockerfile: true, buildImageVersion })
       const err = await configError({ source })

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { SAVE_POLICIES, saveDecision, type SavePolicy } from '../../../src/cache/policy.js'
+import { saveDecision } from '../../../src/cache/policy.js'
+import { SAVE_POLICIES, type SavePolicy } from '../../../src/config.js'
 
 let tmp: string
 beforeEach(async () => {

@@ -6,13 +6,13 @@ import {
   DEFAULT_GORUNNER_IMAGE,
   DEFAULT_KUBE_PROXY_BASE_IMAGE,
   SERVER_IMAGE_BINARIES,
-  ServerImageError,
   baseImage,
   dockerTag,
   serverImageSpecs,
   serverImageTags,
   type ServerImageBinary
 } from '../../../src/kube/server-images.js'
+import { ReleaseError } from '../../../src/errors.js'
 
 const GO_RUNNER_BINARIES: ServerImageBinary[] = [
   'kube-apiserver',
@@ -35,7 +35,7 @@ describe('dockerTag', () => {
 
   it('refuses an empty version with upstream`s message', () => {
     expect(() => dockerTag('')).toThrow(
-      new ServerImageError('git version information missing; cannot create Docker tag')
+      new ReleaseError('git version information missing; cannot create Docker tag')
     )
   })
 })

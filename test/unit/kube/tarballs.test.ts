@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { TarMember } from '../../../src/archive/tar.js'
 import {
-  ReleasePlanError,
   planBinaryTarballs,
   planDirtySrc,
-  planFinal,
+  planFinalTarball,
   planManifests,
   planTestPortable,
   withDirectories,
@@ -21,6 +20,7 @@ import {
 } from '../../../src/kube/tarballs.js'
 import type { TargetGroupName } from '../../../src/kube/targets.js'
 import { listTree, type TreeEntry } from '../../../src/kube/tree-files.js'
+import { ReleaseError } from '../../../src/errors.js'
 
 const FIXTURE = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/kube-tree')
 const FIXTURE_TREE: readonly TreeEntry[] = await listTree(FIXTURE)
@@ -528,10 +528,10 @@ describe('planManifests', () => {
     'cluster/gce/gci/configure-helper.sh',
     'cluster/gce/gci/configure-kubeapiserver.sh',
     'cluster/gce/gci/health-monitor.sh'
-  ])('without %s: a ReleasePlanError naming it', missing => {
+  ])('without %s: a ReleaseError naming it', missing => {
     const tree = FIXTURE_TREE.filter(e => e.path !== missing)
     expect(tree).toHaveLength(FIXTURE_TREE.length - 1)
-    expect(() => planManifests(sources(['linux/amd64'], { tree }))).toThrow(ReleasePlanError)
+    expect(() => planManifests(sources(['linux/amd64'], { tree }))).toThrow(ReleaseError)
     expect(() => planManifests(sources(['linux/amd64'], { tree }))).toThrow(missing)
   })
 })
@@ -578,17 +578,17 @@ describe('planTestPortable', () => {
   })
 
   it.each(['test/images', 'hack/get-build.sh', 'hack/lib', 'test/kubemark'])(
-    'without %s: a ReleasePlanError naming it',
+    'without %s: a ReleaseError naming it',
     missing => {
       const tree = FIXTURE_TREE.filter(e => e.path !== missing && !e.path.startsWith(`${missing}/`))
-      expect(() => planTestPortable(sources(['linux/amd64'], { tree }))).toThrow(ReleasePlanError)
+      expect(() => planTestPortable(sources(['linux/amd64'], { tree }))).toThrow(ReleaseError)
       expect(() => planTestPortable(sources(['linux/amd64'], { tree }))).toThrow(missing)
     }
   )
 })
 
-describe('planFinal', () => {
-  const plan = planFinal(sources(['linux/amd64']))
+describe('planFinalTarball', () => {
+  const plan = planFinalTarball(sources(['linux/amd64']))
   const f = (path: string): string => `kubernetes/${path} <- ${FIXTURE}/${path}`
   const data = (path: string): string => {
     const m = plan.members.find(x => x.path === path)
@@ -648,11 +648,11 @@ describe('planFinal', () => {
   })
 
   it.each(['cluster', 'hack/lib', 'docs', 'README.md', 'LICENSES'])(
-    'without %s: a ReleasePlanError naming it',
+    'without %s: a ReleaseError naming it',
     missing => {
       const tree = FIXTURE_TREE.filter(e => e.path !== missing && !e.path.startsWith(`${missing}/`))
-      expect(() => planFinal(sources(['linux/amd64'], { tree }))).toThrow(ReleasePlanError)
-      expect(() => planFinal(sources(['linux/amd64'], { tree }))).toThrow(missing)
+      expect(() => planFinalTarball(sources(['linux/amd64'], { tree }))).toThrow(ReleaseError)
+      expect(() => planFinalTarball(sources(['linux/amd64'], { tree }))).toThrow(missing)
     }
   )
 })

@@ -3,12 +3,11 @@ import { describe, expect, it } from 'vitest'
 import {
   ALL_TARGETS,
   TARGET_GROUPS,
-  TargetError,
   binaryFileName,
   parseTargets,
-  targetGroup,
   type TargetGroupName
 } from '../../../src/kube/targets.js'
+import { InputError } from '../../../src/errors.js'
 
 const LOG_RUNNER = 'staging/src/k8s.io/component-base/logs/kube-log-runner'
 
@@ -95,7 +94,7 @@ describe('target groups (§4, cross.sh order)', () => {
   })
 
   it.each(GROUP_ORDER)('%s: package paths, binaries and platforms', name => {
-    const group = targetGroup(name)
+    const group = TARGET_GROUPS.find(g => g.name === name)!
     expect(group.name).toBe(name)
     expect(group.targets.map(x => x.path)).toEqual(SPEC_GROUPS[name].paths)
     expect(group.targets.map(x => x.binary)).toEqual(SPEC_GROUPS[name].binaries)
@@ -192,7 +191,7 @@ describe('parseTargets', () => {
     } catch (err) {
       error = err
     }
-    expect(error).toBeInstanceOf(TargetError)
+    expect(error).toBeInstanceOf(InputError)
     const message = (error as Error).message
     for (const word of bad) expect(message).toContain(`'${word}'`)
     for (const group of ['server', 'node', 'client', 'test']) expect(message).toContain(group)

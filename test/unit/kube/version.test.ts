@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  VersionError,
   assertSemver,
   computeVersion,
   describeToSemver,
@@ -16,6 +15,7 @@ import {
   versionFileContent,
   type KubeVersion
 } from '../../../src/kube/version.js'
+import { InputError } from '../../../src/errors.js'
 
 describe('describeToSemver', () => {
   it.each([
@@ -96,7 +96,7 @@ describe('assertSemver', () => {
     'v1.2.3-a_b',
     'main'
   ])('rejects %j with upstream’s message', version => {
-    expect(() => assertSemver(version)).toThrow(VersionError)
+    expect(() => assertSemver(version)).toThrow(InputError)
     expect(() => assertSemver(version)).toThrow(
       `KUBE_GIT_VERSION should be a valid Semantic Version. Current value: ${version}`
     )
@@ -326,7 +326,7 @@ describe('computeVersion', () => {
 
   it('rejects a KUBE_GIT_TREE_STATE other than clean, dirty or archive', async () => {
     await taggedRepo()
-    await expect(computeVersion(dir, { KUBE_GIT_TREE_STATE: 'weird' })).rejects.toThrow(VersionError)
+    await expect(computeVersion(dir, { KUBE_GIT_TREE_STATE: 'weird' })).rejects.toThrow(InputError)
   })
 
   it('KUBE_GIT_VERSION_FILE wins over git and the other variables', async () => {
@@ -370,20 +370,20 @@ describe('computeVersion', () => {
     await expect(computeVersion(dir, { KUBE_GIT_VERSION_FILE: join(dir, 'nope') })).rejects.toThrow()
   })
 
-  it('no git repository: VersionError mentioning KUBE_GIT_VERSION', async () => {
+  it('no git repository: InputError mentioning KUBE_GIT_VERSION', async () => {
     const err = await computeVersion(dir, {}).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(VersionError)
+    expect(err).toBeInstanceOf(InputError)
     expect((err as Error).message).toContain('KUBE_GIT_VERSION')
     expect((err as Error).message).toContain(dir)
   })
 
-  it('a repository without any v* tag: VersionError', async () => {
+  it('a repository without any v* tag: InputError', async () => {
     git(dir, 'init', '-q')
     await writeFile(join(dir, 'Makefile'), 'all:\n')
     git(dir, 'add', '.')
     git(dir, 'commit', '-q', '-m', 'one')
     git(dir, 'tag', 'release-1')
-    await expect(computeVersion(dir, {})).rejects.toThrow(VersionError)
+    await expect(computeVersion(dir, {})).rejects.toThrow(InputError)
   })
 
   it('no git repository, but all three variables set: no git needed', async () => {
@@ -459,10 +459,10 @@ describe('sourceDateEpoch', () => {
   })
 
   it.each(['yesterday', '-5', '1.5', '17e8', ' 12', '0x10', '12abc'])(
-    'SOURCE_DATE_EPOCH=%j is not a number of seconds: VersionError naming it',
+    'SOURCE_DATE_EPOCH=%j is not a number of seconds: InputError naming it',
     async value => {
       const err = await sourceDateEpoch(dir, { SOURCE_DATE_EPOCH: value }).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(VersionError)
+      expect(err).toBeInstanceOf(InputError)
       expect((err as Error).message).toContain('SOURCE_DATE_EPOCH')
       expect((err as Error).message).toContain(value)
     }

@@ -1,7 +1,7 @@
 // Image references as Docker's distribution/reference grammar defines them: [domain[:port]/]path[:tag][@digest],
 // path components lower case, tags [\w][\w.-]{0,127}, digests sha256:<64 lower-case hex>.
 import { describe, expect, it } from 'vitest'
-import { isReference, parseReference } from '../../../src/docker/reference.js'
+import { isReference, parseReference } from '../../../src/kube/image-reference.js'
 
 const HEX = '0123456789abcdef'.repeat(4)
 const DIGEST = `sha256:${HEX}`
