@@ -1,171 +1,113 @@
-// The Go build cache and GOPATH of the build (_output/dockerized/go, in the data volume or the
-// bind-mounted tree) between runs. Restored into an empty workspace before the build; saved after it
-// holding only what the build used or added (Go refreshes the mtime of an entry it uses when that
-// mtime is over an hour old, so restored entries are dated two hours back first), which keeps the
-// cache bounded to the working set instead of growing run after run.
+// The Go build cache between runs (kube/go-cache.ts says what is kept and why): restored into an
+// empty workspace before the build, saved after it holding only what the build used or added.
+// Problems are warnings: the build goes on cold, and a run never fails for its cache.
 import { createReadStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import type Dockerode from 'dockerode'
-import type { ContainerClient, ContainerSpec } from '../docker/containers.js'
-import { OUTPUT_SUBPATH, REMOTE_ROOT } from '../kube/layout.js'
+import { basename, dirname } from 'node:path'
+import type { WorkspaceShell } from '../docker/workspace-shell.js'
+import { errorMessage } from '../errors.js'
+import {
+  BACKDATE_SCRIPT,
+  BACKDATE_SECONDS,
+  CREATE_SCRIPT,
+  EXPORT_SCRIPT,
+  FORGET_SCRIPT,
+  GO_DIR,
+  goCacheCount
+} from '../kube/go-cache.js'
 import type { Logger } from '../logger.js'
 import type { CacheStore } from './store.js'
 
-const GO_DIR = `${REMOTE_ROOT}/${OUTPUT_SUBPATH}/go`
-/** Where the export container writes the archive: the host directory of `file`. */
-const OUT_DIR = '/kube-release-cache'
-const AGE_SECONDS = 2 * 60 * 60
+/** Where the export container writes the archive: the host directory of `archive`, mounted. */
+const EXPORT_DIR = '/kube-release-cache'
 
-// Fixed scripts; the only values they get are positional arguments, never spliced into the text.
-const PREPARE = `set -eu
-mkdir -p "$1/cache/build"
-chown -R "$2" "$1"
-find "$1/cache/build" -type f -exec touch -h -d "@$3" {} +
-echo "kube-release-cache entries=$(find "$1/cache/build" -type f | wc -l)"`
-const EXPORT = `set -eu
-cd "$1"
-mkdir -p cache/build
-total=$(find cache/build -type f | wc -l)
-{ find . -path ./cache/build -prune -o -type f -print0; find cache/build -type f -newermt "@$2" -print0; } |
-  tar --null --no-recursion -cf "$3" -T -
-echo "kube-release-cache entries=$total fresh=$(find cache/build -type f -newermt "@$2" | wc -l)"`
-
-export interface BuildCacheContext {
-  readonly containers: ContainerClient
-  readonly log: Logger
+export interface BuildCacheTarget {
+  readonly shell: WorkspaceShell
   readonly store: CacheStore
-  /** The build image: it has sh, find, tar. */
-  readonly image: string
-  readonly labels: Record<string, string>
-  readonly name: string
-  readonly binds: readonly string[]
-  readonly mounts: readonly Dockerode.MountSettings[]
+  readonly log: Logger
   /** uid:gid of the build; 0:0 on rootless engines. */
   readonly owner: string
   /** The archive on the host: a stable path (the GitHub cache's version includes it). */
-  readonly file: string
+  readonly archive: string
 }
 
 export interface BuildCacheUse {
-  readonly restoredKey?: string
+  /** This run's key, and the prefix its restore matched by. */
+  readonly key: string
+  readonly restoredKey: string | null
   /** Entries in the Go build cache when the build starts. */
   readonly entries: number
   /** Entries older than this (epoch seconds) were not used by this build. */
   readonly since: number
 }
 
-function stat(lines: string[], name: string): number {
-  const line = lines.find(l => l.startsWith('kube-release-cache '))
-  return Number(new RegExp(`${name}=(\\d+)`).exec(line ?? '')?.[1] ?? 0)
-}
-
-async function runScript(
-  ctx: BuildCacheContext,
-  script: string,
-  args: string[],
-  spec: Partial<ContainerSpec>
-): Promise<string[]> {
-  const lines: string[] = []
-  const { exitCode } = await ctx.containers.run(
-    {
-      name: ctx.name,
-      image: ctx.image,
-      cmd: ['sh', '-c', script, 'sh', ...args],
-      labels: ctx.labels,
-      binds: ctx.binds,
-      mounts: ctx.mounts,
-      ...spec
-    },
-    line => lines.push(line)
-  )
-  if (exitCode !== 0) throw new Error(`exit code ${exitCode}: ${lines.slice(-5).join(' | ')}`)
-  return lines
-}
-
-/** Puts the archive into the workspace through a container that is never started. */
-async function unpack(ctx: BuildCacheContext): Promise<void> {
-  const container = await ctx.containers.create({
-    name: ctx.name,
-    image: ctx.image,
-    cmd: ['true'],
-    labels: ctx.labels,
-    binds: ctx.binds,
-    mounts: ctx.mounts,
-    user: '0:0'
-  })
+async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<string | null> {
+  const { shell, log, archive } = target
   try {
-    await ctx.containers.putArchive(container.id, GO_DIR, createReadStream(ctx.file))
+    await mkdir(dirname(archive), { recursive: true })
+    const restoredKey = await target.store.restore(archive, key, [prefix])
+    if (!restoredKey) {
+      log.info(`build cache: no entry starting with ${prefix}`)
+      return null
+    }
+    await shell.run(CREATE_SCRIPT, [GO_DIR], { user: '0:0' })
+    await shell.put(GO_DIR, createReadStream(archive))
+    log.info(`build cache: restored ${restoredKey}`)
+    return restoredKey
+  } catch (err) {
+    log.warning(`build cache: could not restore (${errorMessage(err)}); building without it`)
+    await shell.run(FORGET_SCRIPT, [GO_DIR], { user: '0:0' }).catch(() => undefined)
+    return null
   } finally {
-    await ctx.containers.remove(container.id)
+    await rm(archive, { force: true })
   }
 }
 
 /**
- * Restores the newest matching entry when `empty` (a fresh volume or tree), then dates the cache's
- * entries back; returns what the save needs. Problems are warnings: the build goes on cold.
+ * Restores the newest entry starting with `prefix` into a workspace that has no cache yet (`empty`),
+ * then dates the cache's entries back; returns what the save needs.
  */
 export async function prepareBuildCache(
-  ctx: BuildCacheContext,
-  keys: { key: string; prefix: string },
-  restore: boolean
+  target: BuildCacheTarget,
+  keys: { readonly key: string; readonly prefix: string },
+  empty: boolean
 ): Promise<BuildCacheUse> {
-  let restoredKey: string | undefined
-  if (restore) {
-    try {
-      await mkdir(dirname(ctx.file), { recursive: true })
-      restoredKey = await ctx.store.restore(ctx.file, keys.key, [keys.prefix])
-      if (restoredKey) {
-        await runScript(ctx, 'mkdir -p "$1"', [GO_DIR], { user: '0:0' })
-        await unpack(ctx)
-        ctx.log.info(`build cache: restored ${restoredKey}`)
-      } else {
-        ctx.log.info(`build cache: no entry starting with ${keys.prefix}`)
-      }
-    } catch (err) {
-      ctx.log.warning(`build cache: could not restore (${(err as Error).message}); building without it`)
-      restoredKey = undefined
-      await runScript(ctx, 'rm -rf "$1/cache"', [GO_DIR], { user: '0:0' }).catch(() => undefined)
-    } finally {
-      await rm(ctx.file, { force: true })
-    }
-  }
+  const restoredKey = empty ? await restore(target, keys.key, keys.prefix) : null
   const now = Math.floor(Date.now() / 1000)
-  const lines = await runScript(ctx, PREPARE, [GO_DIR, ctx.owner, String(now - AGE_SECONDS)], { user: '0:0' })
-  return { restoredKey, entries: stat(lines, 'entries'), since: now }
+  const lines = await target.shell.run(
+    BACKDATE_SCRIPT,
+    [GO_DIR, target.owner, String(now - BACKDATE_SECONDS)],
+    {
+      user: '0:0'
+    }
+  )
+  return { key: keys.key, restoredKey, entries: goCacheCount(lines, 'entries'), since: now }
 }
 
-/** Saves what the build used or added under `key`; problems are warnings. */
-export async function saveBuildCache(
-  ctx: BuildCacheContext,
-  use: BuildCacheUse,
-  key: string
-): Promise<boolean> {
+/** Saves what the build used or added under the run's key; returns whether an entry was saved. */
+export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<boolean> {
+  const { log, archive } = target
   try {
-    await mkdir(dirname(ctx.file), { recursive: true })
-    const lines = await runScript(
-      ctx,
-      EXPORT,
-      [GO_DIR, String(use.since), `${OUT_DIR}/${ctx.file.split('/').pop()}`],
-      {
-        user: ctx.owner,
-        binds: [...ctx.binds, `${dirname(ctx.file)}:${OUT_DIR}`]
-      }
+    await mkdir(dirname(archive), { recursive: true })
+    const lines = await target.shell.run(
+      EXPORT_SCRIPT,
+      [GO_DIR, String(use.since), `${EXPORT_DIR}/${basename(archive)}`],
+      { user: target.owner, extraMounts: [{ kind: 'bind', source: dirname(archive), target: EXPORT_DIR }] }
     )
-    const total = stat(lines, 'entries')
-    const fresh = stat(lines, 'fresh')
+    const total = goCacheCount(lines, 'entries')
+    const fresh = goCacheCount(lines, 'fresh')
     const added = Math.max(0, total - use.entries)
-    ctx.log.info(
+    log.info(
       `build cache: ${use.entries} entries at the start, ${fresh - added} reused and ${added} added by the ` +
         `build, ${total - fresh} unused left out`
     )
-    const saved = await ctx.store.save(ctx.file, key)
-    ctx.log.info(saved ? `build cache: saved ${key}` : `build cache: ${key} exists already`)
+    const saved = await target.store.save(archive, use.key)
+    log.info(saved ? `build cache: saved ${use.key}` : `build cache: ${use.key} exists already`)
     return saved
   } catch (err) {
-    ctx.log.warning(`build cache: could not save: ${(err as Error).message}`)
+    log.warning(`build cache: could not save: ${errorMessage(err)}`)
     return false
   } finally {
-    await rm(ctx.file, { force: true })
+    await rm(archive, { force: true })
   }
 }

@@ -3,8 +3,12 @@
 import { mkdir, rm, statfs } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ImageClient } from '../docker/images.js'
+import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { CacheStore } from './store.js'
+
+/** The archive's file name in the run's cache archive directory. */
+export const KUBE_CROSS_ARCHIVE = 'kube-cross.tar'
 
 /** Free space wanted beyond the image itself before an archive of it is written. */
 const DISK_MARGIN_BYTES = 1024 ** 3
@@ -32,9 +36,7 @@ export class ImageCache {
       this.log.info(`image cache: loaded ${ref} from ${this.store.description}`)
       return matched
     } catch (err) {
-      this.log.warning(
-        `image cache: could not restore ${ref} (${(err as Error).message}); pulling it instead`
-      )
+      this.log.warning(`image cache: could not restore ${ref} (${errorMessage(err)}); pulling it instead`)
       return undefined
     } finally {
       await rm(this.file, { force: true })
@@ -44,7 +46,7 @@ export class ImageCache {
   /** Saves the image under `key` when the disk has room for its archive; problems are warnings. */
   async save(ref: string, key: string): Promise<boolean> {
     try {
-      const size = (await this.images.inspect(ref))?.Size ?? 0
+      const size = (await this.images.inspect(ref))?.bytes ?? 0
       await mkdir(dirname(this.file), { recursive: true })
       const { bavail, bsize } = await statfs(dirname(this.file))
       if (bavail * bsize < size + DISK_MARGIN_BYTES) {
@@ -56,7 +58,7 @@ export class ImageCache {
       this.log.info(saved ? `image cache: saved ${ref} as ${key}` : `image cache: ${key} exists already`)
       return saved
     } catch (err) {
-      this.log.warning(`image cache: could not save ${ref}: ${(err as Error).message}`)
+      this.log.warning(`image cache: could not save ${ref}: ${errorMessage(err)}`)
       return false
     } finally {
       await rm(this.file, { force: true })

@@ -22,7 +22,6 @@ import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { CacheError, type CacheStore } from './store.js'
 
-export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3
 /** A temp file or a data file without metadata this old is left over from a crash, not a save in progress. */
 const ABANDONED_MS = 3600_000
 
@@ -48,7 +47,7 @@ export class LocalCacheStore implements CacheStore {
   private readonly dir: string
   private readonly maxBytes: number
 
-  constructor(dir: string, { maxBytes = DEFAULT_CACHE_MAX_BYTES }: { maxBytes?: number } = {}) {
+  constructor(dir: string, { maxBytes }: { readonly maxBytes: number }) {
     this.dir = resolve(dir)
     this.maxBytes = maxBytes
     this.description = `the cache directory ${this.dir}`

@@ -10,7 +10,7 @@ import type { CacheStore } from './store.js'
 export interface CacheChoice {
   readonly store: CacheStore | null
   /** Archives are written here; a stable path, because the GitHub cache's version includes it. */
-  readonly files: string
+  readonly archiveDir: string
 }
 
 /**
@@ -24,17 +24,17 @@ export function chooseCache(
   inWorkflow: boolean
 ): CacheChoice {
   // Not RUNNER_TEMP: the GitHub cache's version hashes this path, and it must match across runners.
-  const files = join(tmpdir(), 'kube-release-cache')
-  if (!config.enabled) return { store: null, files }
+  const archiveDir = join(tmpdir(), 'kube-release-cache')
+  if (!config.enabled) return { store: null, archiveDir }
   if (config.dir || !inWorkflow) {
     return {
       store: new LocalCacheStore(config.dir ?? defaultCacheDir(env), { maxBytes: config.maxBytes }),
-      files
+      archiveDir
     }
   }
-  if (GitHubCacheStore.available(env)) return { store: new GitHubCacheStore(), files }
+  if (GitHubCacheStore.available(env)) return { store: new GitHubCacheStore(), archiveDir }
   log.warning(
     'caching is off: this step has no access to the cache service (set cache-dir to use a directory)'
   )
-  return { store: null, files }
+  return { store: null, archiveDir }
 }

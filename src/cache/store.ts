@@ -1,6 +1,7 @@
 // Caches kept between runs (the kube-cross image archive, a tar of the Go build cache): the GitHub
 // Actions cache service in a workflow, a directory on the CLI and on self-hosted runners. An entry is
 // one file under a key; the same key is never saved twice, so keys must name their content.
+import { ReleaseError } from '../errors.js'
 
 export interface CacheStore {
   /** Describes the store for logs and errors. */
@@ -17,10 +18,9 @@ export interface CacheStore {
 }
 
 /** A cache that could not be read or written. Callers log it as a warning: a cache never fails a build. */
-export class CacheError extends Error {
+export class CacheError extends ReleaseError {
   constructor(store: CacheStore, action: 'restore' | 'save', key: string, reason: unknown) {
     const detail = reason instanceof Error ? reason.message : String(reason)
     super(`cannot ${action} the cache entry ${key} in ${store.description}: ${detail}`, { cause: reason })
-    this.name = 'CacheError'
   }
 }

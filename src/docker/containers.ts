@@ -1,9 +1,14 @@
-// Containers through the Engine API: create, run attached with live output, remove by label.
-import type Dockerode from 'dockerode'
+// Containers through the Engine API: create, run attached with live output, copy files in and out,
+// remove by label.
 import { PassThrough } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Logger } from '../logger.js'
-import { CancelledError, operationFailed, statusCode, withTimeout } from './errors.js'
+import { get, statusCode, type EngineCalls } from './calls.js'
+
+/** What a container mounts; the engine's own mount settings stay inside src/docker. */
+export type Mount =
+  | { readonly kind: 'volume'; readonly volume: string; readonly target: string }
+  | { readonly kind: 'bind'; readonly source: string; readonly target: string; readonly readOnly?: boolean }
 
 export interface ContainerSpec {
   readonly name: string
@@ -14,8 +19,7 @@ export interface ContainerSpec {
   readonly env?: readonly string[]
   readonly workingDir?: string
   readonly hostname?: string
-  readonly binds?: readonly string[]
-  readonly mounts?: readonly Dockerode.MountSettings[]
+  readonly mounts?: readonly Mount[]
   /** Container port (e.g. 8730/tcp) published on 127.0.0.1 at a port the engine picks. */
   readonly publishOnLoopback?: string
 }
@@ -28,44 +32,65 @@ export interface ExitStatus {
   readonly oomKilled: boolean
 }
 
+export interface ContainerState {
+  readonly running: boolean
+  readonly exitCode: number
+  readonly oomKilled: boolean
+  /** Container port → the host address it is published at (`127.0.0.1:<port>`). */
+  readonly published: Readonly<Record<string, string>>
+  /** The container's address on each network it is attached to. */
+  readonly addresses: readonly string[]
+}
+
 const shortId = (id: string): string => id.slice(0, 12)
 
+function engineMounts(
+  mounts: readonly Mount[]
+): { Type: 'volume' | 'bind'; Source: string; Target: string; ReadOnly?: boolean }[] {
+  return mounts.map(m =>
+    m.kind === 'volume'
+      ? { Type: 'volume', Source: m.volume, Target: m.target }
+      : { Type: 'bind', Source: m.source, Target: m.target, ReadOnly: m.readOnly }
+  )
+}
+
 export class ContainerClient {
-  /** @param signal once aborted (the run is cancelled), no container is created any more */
   constructor(
-    private readonly docker: Dockerode,
-    private readonly log: Logger,
-    private readonly signal?: AbortSignal
+    private readonly calls: EngineCalls,
+    private readonly log: Logger
   ) {}
 
-  async create(spec: ContainerSpec): Promise<Dockerode.Container> {
-    if (this.signal?.aborted) throw new CancelledError(`cancelled before creating container ${spec.name}`)
+  private container(id: string) {
+    return this.calls.docker.getContainer(id)
+  }
+
+  /** Creates a container; returns its id. Refused once the run is cancelled. */
+  async create(spec: ContainerSpec): Promise<string> {
     const port = spec.publishOnLoopback
     this.log.debug(`creating container ${spec.name} from ${spec.image}: ${JSON.stringify(spec.cmd)}`)
-    try {
-      const create = this.docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Cmd: [...spec.cmd],
-        Labels: spec.labels,
-        User: spec.user,
-        Env: spec.env ? [...spec.env] : undefined,
-        WorkingDir: spec.workingDir,
-        Hostname: spec.hostname,
-        Tty: false,
-        ExposedPorts: port ? { [port]: {} } : undefined,
-        HostConfig: {
-          Binds: spec.binds ? [...spec.binds] : undefined,
-          Mounts: spec.mounts ? [...spec.mounts] : undefined,
-          PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined
-        }
-      })
-      const container = await withTimeout(`creating container ${spec.name}`, create)
-      this.log.debug(`created container ${spec.name} (${shortId(container.id)})`)
-      return container
-    } catch (err) {
-      throw operationFailed(`creating container ${spec.name} from ${spec.image}`, err)
-    }
+    const container = await this.calls.call(
+      `creating container ${spec.name} from ${spec.image}`,
+      abortSignal =>
+        this.calls.docker.createContainer({
+          name: spec.name,
+          Image: spec.image,
+          Cmd: [...spec.cmd],
+          Labels: spec.labels,
+          User: spec.user,
+          Env: spec.env ? [...spec.env] : undefined,
+          WorkingDir: spec.workingDir,
+          Hostname: spec.hostname,
+          Tty: false,
+          ExposedPorts: port ? { [port]: {} } : undefined,
+          HostConfig: {
+            Mounts: spec.mounts ? engineMounts(spec.mounts) : undefined,
+            PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined
+          },
+          abortSignal
+        })
+    )
+    this.log.debug(`created container ${spec.name} (${shortId(container.id)})`)
+    return container.id
   }
 
   /**
@@ -73,22 +98,27 @@ export class ContainerClient {
    * removes it.
    */
   async run(spec: ContainerSpec, onLine: OutputLine): Promise<ExitStatus> {
-    const container = await this.create(spec)
+    const id = await this.create(spec)
     try {
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true })
-      const done = this.demuxLines(stream, onLine)
-      await container.start()
-      const { StatusCode } = (await container.wait()) as { StatusCode: number }
-      await done
-      const { State } = await this.inspect(container.id)
-      this.log.debug(
-        `container ${spec.name} exited with ${StatusCode}${State.OOMKilled ? ' (OOM killed)' : ''}`
+      const container = this.container(id)
+      // Attached for as long as it runs: no timeout, but the run's cancel ends it.
+      const exitCode = await this.calls.call(
+        `running container ${spec.name}`,
+        async abortSignal => {
+          const stream = await container.attach({ stream: true, stdout: true, stderr: true, abortSignal })
+          const done = this.demuxLines(stream, onLine)
+          await container.start({ abortSignal })
+          const { StatusCode } = (await container.wait({ abortSignal })) as { StatusCode: number }
+          await done
+          return StatusCode
+        },
+        { timeoutMs: null }
       )
-      return { exitCode: StatusCode, oomKilled: State.OOMKilled }
-    } catch (err) {
-      throw operationFailed(`running container ${spec.name}`, err)
+      const { oomKilled } = await this.state(id)
+      this.log.debug(`container ${spec.name} exited with ${exitCode}${oomKilled ? ' (OOM killed)' : ''}`)
+      return { exitCode, oomKilled }
     } finally {
-      await this.remove(container.id)
+      await this.remove(id)
     }
   }
 
@@ -102,82 +132,88 @@ export class ContainerClient {
       })
       return { pass, closed }
     })
-    this.docker.modem.demuxStream(stream, outputs[0].pass, outputs[1].pass)
+    this.calls.docker.modem.demuxStream(stream, outputs[0].pass, outputs[1].pass)
     const end = (): void => outputs.forEach(o => o.pass.end())
     stream.on('end', end).on('close', end).on('error', end)
     return Promise.all(outputs.map(o => o.closed)).then(() => undefined)
   }
 
-  async inspect(id: string): Promise<Dockerode.ContainerInspectInfo> {
-    try {
-      return await withTimeout(`inspecting container ${shortId(id)}`, this.docker.getContainer(id).inspect())
-    } catch (err) {
-      throw operationFailed(`inspecting container ${shortId(id)}`, err)
+  async state(id: string): Promise<ContainerState> {
+    const info = await this.calls.call(`inspecting container ${shortId(id)}`, abortSignal =>
+      this.container(id).inspect({ abortSignal })
+    )
+    const published: Record<string, string> = {}
+    for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const hostPort = bindings?.[0]?.HostPort
+      if (hostPort) published[port] = `${bindings[0].HostIp || '127.0.0.1'}:${hostPort}`
+    }
+    return {
+      running: info.State.Running,
+      exitCode: info.State.ExitCode,
+      oomKilled: info.State.OOMKilled,
+      published,
+      addresses: Object.values(info.NetworkSettings.Networks ?? {})
+        .map(network => network.IPAddress)
+        .filter(ip => ip)
     }
   }
 
   /** Adds files to a container: a tar (buffer or stream) extracted at `path`, inside the container's view. */
   async putArchive(id: string, path: string, tar: Buffer | NodeJS.ReadableStream): Promise<void> {
-    const operation = `copying files into container ${shortId(id)}`
-    try {
-      const put = this.docker.getContainer(id).putArchive(tar, { path })
-      // A stream may be large: it takes as long as it takes.
-      await (Buffer.isBuffer(tar) ? withTimeout(operation, put) : put)
-    } catch (err) {
-      throw operationFailed(operation, err)
-    }
-  }
-
-  /** A tar stream of `path` in the container (`docker cp` out), the directory itself as its top entry. */
-  async getArchive(id: string, path: string): Promise<NodeJS.ReadableStream> {
-    try {
-      return await this.docker.getContainer(id).getArchive({ path })
-    } catch (err) {
-      throw operationFailed(`reading ${path} from container ${shortId(id)}`, err)
-    }
+    // A stream may be large: it takes as long as it takes.
+    await this.calls.call(
+      `copying files into container ${shortId(id)}`,
+      abortSignal => this.container(id).putArchive(tar, { path, abortSignal }),
+      Buffer.isBuffer(tar) ? {} : { timeoutMs: null }
+    )
   }
 
   async start(id: string): Promise<void> {
-    try {
-      await withTimeout(`starting container ${shortId(id)}`, this.docker.getContainer(id).start())
-    } catch (err) {
-      throw operationFailed(`starting container ${shortId(id)}`, err)
-    }
+    await this.calls.call(`starting container ${shortId(id)}`, abortSignal =>
+      this.container(id).start({ abortSignal })
+    )
   }
 
-  /** Force-removes a container; one that is already gone is not an error. */
+  /** Force-removes a container; one that is already gone is not an error. Runs after a cancel too. */
   async remove(id: string): Promise<void> {
-    try {
-      await withTimeout(
-        `removing container ${shortId(id)}`,
-        this.docker.getContainer(id).remove({ force: true })
-      )
-      this.log.debug(`removed container ${shortId(id)}`)
-    } catch (err) {
-      if (statusCode(err) === 404 || statusCode(err) === 409) return
-      throw operationFailed(`removing container ${shortId(id)}`, err)
-    }
+    await this.calls.call(
+      `removing container ${shortId(id)}`,
+      async abortSignal => {
+        try {
+          await this.container(id).remove({ force: true, abortSignal })
+          this.log.debug(`removed container ${shortId(id)}`)
+        } catch (err) {
+          if (statusCode(err) !== 404 && statusCode(err) !== 409) throw err
+        }
+      },
+      { cancellable: false }
+    )
   }
 
   /** The gateway address of the default bridge network, where the host's connections come from. */
   async defaultBridgeGateway(): Promise<string | null> {
-    try {
-      const network = await withTimeout(
-        'inspecting the bridge network',
-        this.docker.getNetwork('bridge').inspect()
-      )
-      return (network as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway ?? null
-    } catch (err) {
-      if (statusCode(err) === 404) return null
-      throw operationFailed('inspecting the bridge network', err)
-    }
+    return this.calls.call('inspecting the bridge network', async abortSignal => {
+      try {
+        const network = await get<{ IPAM?: { Config?: { Gateway?: string }[] } }>(
+          this.calls.docker,
+          '/networks/bridge',
+          abortSignal
+        )
+        return network.IPAM?.Config?.[0]?.Gateway ?? null
+      } catch (err) {
+        if (statusCode(err) === 404) return null
+        throw err
+      }
+    })
   }
 
-  /** Removes every container matching the label filter; returns how many there were. */
-  async removeByLabel(filter: { label: string[] }): Promise<number> {
-    const found = await withTimeout(
+  /** Removes every container carrying all of `labels`; returns how many there were. Runs after a cancel too. */
+  async removeLabelled(labels: readonly string[]): Promise<number> {
+    const found = await this.calls.call(
       'listing containers',
-      this.docker.listContainers({ all: true, filters: filter })
+      abortSignal =>
+        this.calls.docker.listContainers({ all: true, filters: { label: [...labels] }, abortSignal }),
+      { cancellable: false }
     )
     await Promise.all(found.map(c => this.remove(c.Id)))
     return found.length

@@ -1,17 +1,25 @@
-// One connection to the Docker engine per process: DOCKER_HOST or the local socket, with the API
-// version negotiated down to what the engine speaks (20.10 engines answer 1.41 at most).
+// The run's one connection to the Docker engine, and the clients built on it: DOCKER_HOST or the
+// local socket, with the API version negotiated down to what the engine speaks (20.10 engines
+// answer 1.41 at most). Every client shares the same calls: one timeout, one cancel, one error style.
 import Dockerode from 'dockerode'
+import { setInterval } from 'node:timers/promises'
+import { ReleaseError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { withTimeout } from './errors.js'
+import { EngineCalls, withAbortSignal } from './calls.js'
+import { ContainerClient } from './containers.js'
+import { ImageClient } from './images.js'
+import { runLabels, treeLabels } from './labels.js'
+import { VolumeClient } from './volumes.js'
 
 /** An engine that does not answer a version request this soon is not going to. */
 const CONNECT_TIMEOUT_MS = 20_000
+/** How often a failed build asks whether the engine is still there. */
+const PING_INTERVAL_MS = 250
 
 /** The newest Engine API version this code is written against. */
 const CLIENT_API_VERSION = '1.47'
 
-export interface Engine {
-  readonly docker: Dockerode
+export interface EngineInfo {
   /** Where the engine was reached, for messages. */
   readonly endpoint: string
   readonly apiVersion: string
@@ -25,16 +33,29 @@ export interface Engine {
   readonly local: boolean
 }
 
-export class EngineError extends Error {}
+export interface EngineOptions {
+  /** The run's cancel: aborting it ends every request under way and refuses new ones (cleanup excepted). */
+  readonly cancel: AbortSignal
+  /** A pull, load or image build silent for this long fails. */
+  readonly stallTimeoutMs: number
+}
+
+export interface Engine {
+  readonly info: EngineInfo
+  readonly containers: ContainerClient
+  readonly images: ImageClient
+  readonly volumes: VolumeClient
+  /**
+   * Whether the engine stops answering within `ms`: a build container killed by a stopping dockerd
+   * looks like any killed container until the engine is asked.
+   */
+  goneWithin(ms: number): Promise<boolean>
+}
 
 function compareApiVersions(a: string, b: string): number {
   const [aMajor, aMinor] = a.split('.').map(Number)
   const [bMajor, bMinor] = b.split('.').map(Number)
   return aMajor - bMajor || aMinor - bMinor
-}
-
-function describeEndpoint(): string {
-  return process.env.DOCKER_HOST || 'the local socket (/var/run/docker.sock)'
 }
 
 /** The likely causes of a failed connection, by the system error it failed with. */
@@ -61,56 +82,102 @@ function connectionHint(err: unknown): string {
   }
 }
 
-/**
- * Whether the engine stops answering within `ms`: a build container killed by a stopping dockerd
- * looks like any killed container until the engine is asked.
- */
-export async function engineGoneWithin(docker: Dockerode, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    try {
-      await withTimeout('a ping', docker.ping(), 1000)
-    } catch {
-      return true
-    }
-    await new Promise(resolve => setTimeout(resolve, 250))
-  }
-  return false
-}
-
-export async function connectEngine(log: Logger): Promise<Engine> {
-  const endpoint = describeEndpoint()
-  let docker: Dockerode
+async function negotiate(
+  docker: Dockerode,
+  endpoint: string
+): Promise<{ apiVersion: string; version: Dockerode.DockerVersion }> {
   let version: Dockerode.DockerVersion
   try {
-    docker = new Dockerode()
     // Unversioned requests are answered by any engine; the version is pinned right after.
-    version = await withTimeout(`a version request at ${endpoint}`, docker.version(), CONNECT_TIMEOUT_MS)
+    version = await withAbortSignal<Dockerode.DockerVersion>(
+      docker.version,
+      docker
+    )({
+      abortSignal: AbortSignal.timeout(CONNECT_TIMEOUT_MS)
+    })
   } catch (err) {
-    throw new EngineError(
-      `cannot reach the Docker engine at ${endpoint}: ${(err as Error).message}. ${connectionHint(err)}`
-    )
+    const reason =
+      (err as Error).name === 'AbortError'
+        ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+        : errorMessage(err)
+    throw new ReleaseError(`cannot reach the Docker engine at ${endpoint}: ${reason}`, {
+      fix: connectionHint(err)
+    })
   }
   const apiVersion =
     compareApiVersions(version.ApiVersion, CLIENT_API_VERSION) < 0 ? version.ApiVersion : CLIENT_API_VERSION
   if (version.MinAPIVersion && compareApiVersions(apiVersion, version.MinAPIVersion) < 0) {
-    throw new EngineError(`the engine at ${endpoint} needs API ${version.MinAPIVersion} or newer`)
+    throw new ReleaseError(`the engine at ${endpoint} needs API ${version.MinAPIVersion} or newer`, {
+      fix: 'Update this action, or use an older engine'
+    })
   }
+  return { apiVersion, version }
+}
+
+/** Connects to the engine and builds the run's clients: the one place they are made. */
+export async function connectEngine(log: Logger, options: EngineOptions): Promise<Engine> {
+  const endpoint = process.env.DOCKER_HOST || 'the local socket (/var/run/docker.sock)'
+  const docker = new Dockerode()
+  const { apiVersion, version } = await negotiate(docker, endpoint)
   ;(docker.modem as { version?: string }).version = `v${apiVersion}`
-  const info = await withTimeout('an info request', docker.info())
-  const securityOptions: string[] = info.SecurityOptions ?? []
-  const engine: Engine = {
-    docker,
+  const calls = new EngineCalls(docker, options.cancel)
+  const { SecurityOptions } = await calls.call('an info request', abortSignal =>
+    withAbortSignal<{ SecurityOptions?: string[] }>(docker.info, docker)({ abortSignal })
+  )
+  const info: EngineInfo = {
     endpoint,
     apiVersion,
     serverVersion: version.Version,
     os: version.Os,
     arch: version.Arch,
-    rootless: securityOptions.some(o => o.includes('name=rootless')),
+    rootless: (SecurityOptions ?? []).some(o => o.includes('name=rootless')),
     local: !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')
   }
   log.debug(
-    `engine ${engine.serverVersion} at ${endpoint}: API ${apiVersion} (engine max ${version.ApiVersion})`
+    `engine ${info.serverVersion} at ${endpoint}: API ${apiVersion} (engine max ${version.ApiVersion})`
   )
-  return engine
+  return {
+    info,
+    containers: new ContainerClient(calls, log),
+    images: new ImageClient(calls, log, options.stallTimeoutMs),
+    volumes: new VolumeClient(calls, log),
+    async goneWithin(ms) {
+      try {
+        for await (const _ of setInterval(PING_INTERVAL_MS, null, { signal: AbortSignal.timeout(ms) })) {
+          const answered = await withAbortSignal(
+            docker.ping,
+            docker
+          )({ abortSignal: AbortSignal.timeout(1000) }).then(
+            () => true,
+            () => false
+          )
+          if (!answered) return true
+        }
+      } catch {
+        // The time is up and the engine answered every ping.
+      }
+      return false
+    }
+  }
+}
+
+/** Removes the containers of one run. Runs after a cancel: that is what cancelling starts. */
+export function removeRunContainers(engine: Engine, runId: string): Promise<number> {
+  return engine.containers.removeLabelled(runLabels(runId))
+}
+
+/**
+ * Everything kept for a tree between runs (data volumes, kube-build images) and any container left
+ * from its runs.
+ */
+export async function removeTreeObjects(
+  engine: Engine,
+  treeHash: string
+): Promise<{ containers: number; volumes: number; images: number }> {
+  const labels = treeLabels(treeHash)
+  const containers = await engine.containers.removeLabelled(labels)
+  const volumes = await engine.volumes.listLabelled(labels)
+  for (const name of volumes) await engine.volumes.remove(name)
+  const images = await engine.images.removeLabelled(labels)
+  return { containers, volumes: volumes.length, images }
 }

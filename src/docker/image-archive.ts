@@ -2,7 +2,6 @@
 // holding the binary, written as a docker-archive that `docker load` accepts. Nothing runs for the
 // target architecture, so no emulation and no BuildKit are needed; the same inputs give the same
 // bytes, so the archives are reproducible.
-import type Dockerode from 'dockerode'
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, open, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises'
@@ -13,8 +12,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
 import type { Logger } from '../logger.js'
-import { operationFailed } from './errors.js'
-import { ImageClient } from './images.js'
+import type { ImageClient, ImageFacts } from './images.js'
 
 export class ImageArchiveError extends Error {}
 
@@ -89,12 +87,11 @@ async function imageForPlatform(
   platform: string
 ): Promise<string> {
   const arch = linuxArch(platform)
-  const forPlatform = (info: Dockerode.ImageInspectInfo | null): boolean =>
-    info?.Os === 'linux' && info.Architecture === arch
+  const forPlatform = (info: ImageFacts | null): boolean => info?.os === 'linux' && info.architecture === arch
   const local = await images.inspect(ref)
   if (local && forPlatform(local)) {
-    log.debug(`using ${ref} (${shortId(local.Id)}) from the engine for ${platform}`)
-    return local.Id
+    log.debug(`using ${ref} (${shortId(local.id)}) from the engine for ${platform}`)
+    return local.id
   }
   log.info(`pulling ${ref} for ${platform}`)
   try {
@@ -104,10 +101,10 @@ async function imageForPlatform(
   }
   const pulled = await images.inspect(ref)
   if (!pulled || !forPlatform(pulled)) {
-    const got = pulled ? `${pulled.Os}/${pulled.Architecture}` : 'nothing'
+    const got = pulled ? `${pulled.os}/${pulled.architecture}` : 'nothing'
     throw baseUnavailable(ref, platform, `the pull gave ${got}`)
   }
-  return pulled.Id
+  return pulled.id
 }
 
 /** The path of an archive member inside `dir`; members that would land outside are refused. */
@@ -151,12 +148,8 @@ function extractExport(stream: NodeJS.ReadableStream, dir: string): Promise<void
 }
 
 /** GET /images/{id}/get, streamed into `dir`. */
-async function exportImage(docker: Dockerode, id: string, dir: string): Promise<void> {
-  try {
-    await extractExport(await docker.getImage(id).get(), dir)
-  } catch (err) {
-    throw operationFailed(`exporting image ${shortId(id)}`, err)
-  }
+async function exportImage(images: ImageClient, id: string, dir: string): Promise<void> {
+  await extractExport(await images.export(id), dir)
 }
 
 /** A file the export's manifest names, resolved through symlinks and kept inside `dir`. */
@@ -329,11 +322,10 @@ export class BaseImageCache {
   private readonly dirs: string[] = []
 
   constructor(
-    private readonly docker: Dockerode,
+    private readonly imageClient: ImageClient,
     private readonly log: Logger,
     /** Where exports and new layers are unpacked: base images can be large, /tmp may be small. */
-    readonly tempRoot: string = tmpdir(),
-    private readonly imageClient = new ImageClient(docker, log)
+    readonly tempRoot: string = tmpdir()
   ) {}
 
   get(ref: string, platform: string): Promise<BaseImage> {
@@ -367,7 +359,7 @@ export class BaseImageCache {
     // Real, so that the members' real paths can be checked against it.
     const dir = await realpath(await mkdtemp(join(this.tempRoot, 'kube-release-base-')))
     this.dirs.push(dir)
-    await exportImage(this.docker, id, dir)
+    await exportImage(this.imageClient, id, dir)
     const { config, layers } = await readExport(dir, ref)
     this.log.debug(`exported ${ref} (${shortId(id)}) for ${platform}: ${layers.length} layers`)
     return { ref, id, platform, config, layers, rootfs: await mergedRootfs(layers) }

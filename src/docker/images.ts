@@ -1,10 +1,11 @@
-// Images through the Engine API: presence, pull with condensed progress, classic builds.
-import type Dockerode from 'dockerode'
+// Images through the Engine API: presence, pull with condensed progress, classic builds, save and load.
 import { createReadStream, createWriteStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { operationFailed, statusCode, withTimeout } from './errors.js'
+import type Dockerode from 'dockerode'
+import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
 
 interface ProgressEvent {
   status?: string
@@ -12,29 +13,33 @@ interface ProgressEvent {
   stream?: string
   error?: string
   errorDetail?: { message?: string }
-  aux?: { ID?: string }
+}
+
+/** What the rest of the code needs to know of an image on the engine. */
+export interface ImageFacts {
+  readonly id: string
+  readonly os: string
+  readonly architecture: string
+  readonly bytes: number
 }
 
 /** How often pull progress is summarised in the log. */
 const PROGRESS_INTERVAL_MS = 10_000
-/** A pull or build that reports nothing for this long is taken as stalled. */
-export const DEFAULT_STALL_TIMEOUT_MS = 300_000
 
 export class ImageClient {
   constructor(
-    private readonly docker: Dockerode,
+    private readonly calls: EngineCalls,
     private readonly log: Logger,
-    private readonly stallTimeoutMs = DEFAULT_STALL_TIMEOUT_MS
+    /** A pull, load or build that reports nothing for this long is taken as stalled. */
+    private readonly stallTimeoutMs: number
   ) {}
 
-  /** The image's inspect data, or null when the engine has no such image. */
-  async inspect(ref: string): Promise<Dockerode.ImageInspectInfo | null> {
-    try {
-      return await withTimeout(`inspecting image ${ref}`, this.docker.getImage(ref).inspect())
-    } catch (err) {
-      if (statusCode(err) === 404) return null
-      throw operationFailed(`inspecting image ${ref}`, err)
-    }
+  /** The image's facts, or null when the engine has no such image. */
+  async inspect(ref: string): Promise<ImageFacts | null> {
+    const info = await this.calls.call(`inspecting image ${ref}`, abortSignal =>
+      unlessMissing(get<Dockerode.ImageInspectInfo>(this.calls.docker, `/images/${ref}/json`, abortSignal))
+    )
+    return info && { id: info.Id, os: info.Os, architecture: info.Architecture, bytes: info.Size }
   }
 
   async exists(ref: string): Promise<boolean> {
@@ -46,74 +51,76 @@ export class ImageClient {
    * image); the log gets a summary line at most every few seconds, not every layer tick.
    */
   async pull(ref: string, platform?: string): Promise<void> {
-    let stream: Readable
-    try {
-      stream = (await this.docker.pull(ref, platform ? { platform } : {})) as Readable
-    } catch (err) {
-      throw operationFailed(`pulling ${ref}`, err)
-    }
     const layers = new Map<string, string>()
     let lastReport = 0
-    await this.follow(stream, `pulling ${ref}`, event => {
-      if (event.id && event.status && !event.status.startsWith('Pulling from')) {
-        layers.set(event.id, event.status)
-        const now = Date.now()
-        if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-          lastReport = now
-          const complete = [...layers.values()].filter(
-            s => s === 'Pull complete' || s === 'Already exists'
-          ).length
-          this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`)
+    await this.follow(
+      `pulling ${ref}`,
+      abortSignal => this.calls.docker.pull(ref, { ...(platform ? { platform } : {}), abortSignal }),
+      event => {
+        if (event.id && event.status && !event.status.startsWith('Pulling from')) {
+          layers.set(event.id, event.status)
+          const now = Date.now()
+          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
+            lastReport = now
+            const complete = [...layers.values()].filter(
+              s => s === 'Pull complete' || s === 'Already exists'
+            ).length
+            this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`)
+          }
+        } else if (event.status) {
+          this.log.info(`  ${event.status}`)
         }
-      } else if (event.status) {
-        this.log.info(`  ${event.status}`)
       }
-    })
+    )
   }
 
   /** Points `ref` (repository:tag) at the image `source` names. */
   async tag(source: string, ref: string): Promise<void> {
     const colon = ref.lastIndexOf(':')
-    try {
-      await withTimeout(
-        `tagging ${ref}`,
-        this.docker.getImage(source).tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1) })
-      )
-    } catch (err) {
-      throw operationFailed(`tagging ${source} as ${ref}`, err)
-    }
+    await this.calls.call(`tagging ${source} as ${ref}`, abortSignal =>
+      this.calls.docker
+        .getImage(source)
+        .tag({ repo: ref.slice(0, colon), tag: ref.slice(colon + 1), abortSignal })
+    )
   }
 
   /** Removes a tag; the image goes with its last tag. A tag already gone is not an error. */
   async untag(ref: string): Promise<void> {
-    try {
-      await withTimeout(`removing ${ref}`, this.docker.getImage(ref).remove())
-    } catch (err) {
-      if (statusCode(err) !== 404) throw operationFailed(`removing ${ref}`, err)
-    }
+    await this.calls.call(`removing ${ref}`, abortSignal =>
+      unlessMissing(this.calls.docker.getImage(ref).remove({ abortSignal }))
+    )
+  }
+
+  /** A docker-archive of the image (`docker save`) as a stream; it takes as long as it takes. */
+  async export(ref: string): Promise<NodeJS.ReadableStream> {
+    return this.calls.call(
+      `exporting image ${ref}`,
+      abortSignal =>
+        get<NodeJS.ReadableStream>(this.calls.docker, `/images/${ref}/get`, abortSignal, { isStream: true }),
+      { timeoutMs: null }
+    )
   }
 
   /** Writes the image as a docker-archive (`docker save`), streamed to the file. */
   async save(ref: string, file: string): Promise<void> {
+    const archive = await this.export(ref)
     try {
-      await pipeline(await this.docker.getImage(ref).get(), createWriteStream(file))
+      await pipeline(archive, createWriteStream(file))
     } catch (err) {
-      throw operationFailed(`saving ${ref}`, err)
+      throw this.calls.failure(`saving ${ref}`, err)
     }
   }
 
   /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. */
   async load(file: string): Promise<void> {
-    let stream: Readable
-    try {
-      stream = (await this.docker.loadImage(createReadStream(file))) as Readable
-    } catch (err) {
-      throw operationFailed(`loading ${file}`, err)
-    }
-    await this.follow(stream, `loading ${file}`, event => {
-      const text = event.stream?.trimEnd()
-      if (text) this.log.debug(text)
-    })
+    await this.follow(
+      `loading ${file}`,
+      abortSignal => this.calls.docker.loadImage(createReadStream(file), { abortSignal }),
+      event => {
+        const text = event.stream?.trimEnd()
+        if (text) this.log.debug(text)
+      }
+    )
   }
 
   /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
@@ -121,61 +128,95 @@ export class ImageClient {
     context: Readable,
     options: { tag: string; buildArgs: Record<string, string>; labels: Record<string, string> }
   ): Promise<void> {
-    let stream: Readable
-    try {
-      stream = (await this.docker.buildImage(context, {
-        t: options.tag,
-        buildargs: options.buildArgs,
-        labels: options.labels,
-        rm: true,
-        forcerm: true
-      })) as Readable
-    } catch (err) {
-      throw operationFailed(`building ${options.tag}`, err)
-    }
-    await this.follow(stream, `building ${options.tag}`, event => {
-      const text = event.stream?.trimEnd()
-      if (text) this.log.info(`  ${text}`)
-    })
+    await this.follow(
+      `building ${options.tag}`,
+      abortSignal =>
+        this.calls.docker.buildImage(context, {
+          t: options.tag,
+          buildargs: options.buildArgs,
+          labels: options.labels,
+          rm: true,
+          forcerm: true,
+          abortSignal
+        }),
+      event => {
+        const text = event.stream?.trimEnd()
+        if (text) this.log.info(`  ${text}`)
+      }
+    )
   }
 
-  /** Reads a JSON progress stream to its end; an error event fails the operation. */
-  private follow(
-    stream: Readable,
+  /** Every image carrying all of `labels`, removed; returns how many. Runs after a cancel too. */
+  async removeLabelled(labels: readonly string[]): Promise<number> {
+    const found = await this.calls.call(
+      'listing images',
+      abortSignal => this.calls.docker.listImages({ filters: { label: [...labels] }, abortSignal }),
+      { cancellable: false }
+    )
+    for (const image of found) {
+      await this.calls.call(
+        `removing image ${image.Id}`,
+        async abortSignal => {
+          try {
+            await this.calls.docker.getImage(image.Id).remove({ force: true, abortSignal })
+          } catch (err) {
+            if (statusCode(err) !== 404) throw err
+          }
+        },
+        { cancellable: false }
+      )
+    }
+    return found.length
+  }
+
+  /**
+   * Starts a request answered with a JSON progress stream and reads it to its end: an error event
+   * fails it, and so does silence for the stall timeout, which aborts the request on the engine too.
+   */
+  private async follow(
     operation: string,
+    start: (abortSignal: AbortSignal) => Promise<NodeJS.ReadableStream>,
     onEvent: (event: ProgressEvent) => void
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let watchdog: NodeJS.Timeout | undefined
-      const rearm = (): void => {
-        clearTimeout(watchdog)
-        watchdog = setTimeout(() => {
-          stream.destroy()
-          reject(
-            new Error(
-              `${operation} stalled: the engine reported no progress for ${this.stallTimeoutMs / 1000} s`
-            )
-          )
-        }, this.stallTimeoutMs)
-      }
-      rearm()
-      this.docker.modem.followProgress(
-        stream,
-        (err: Error | null) => {
-          clearTimeout(watchdog)
-          if (err) reject(operationFailed(operation, err))
-          else resolve()
-        },
-        (event: ProgressEvent) => {
-          rearm()
-          if (event.error) {
-            stream.destroy()
-            reject(new Error(`${operation} failed: ${event.errorDetail?.message ?? event.error}`))
-            return
+    const stalled = new AbortController()
+    await this.calls.call(
+      operation,
+      async abortSignal => {
+        const signal = AbortSignal.any([abortSignal, stalled.signal])
+        const stream = (await start(signal)) as Readable
+        await new Promise<void>((resolve, reject) => {
+          let watchdog: NodeJS.Timeout | undefined
+          const rearm = (): void => {
+            clearTimeout(watchdog)
+            watchdog = setTimeout(() => {
+              const silence = `the engine reported no progress for ${this.stallTimeoutMs / 1000} s`
+              stalled.abort()
+              stream.destroy()
+              reject(new ReleaseError(`${operation} stalled: ${silence}`))
+            }, this.stallTimeoutMs)
           }
-          onEvent(event)
-        }
-      )
-    })
+          rearm()
+          this.calls.docker.modem.followProgress(
+            stream,
+            (err: Error | null) => {
+              clearTimeout(watchdog)
+              if (err) reject(err)
+              else resolve()
+            },
+            (event: ProgressEvent) => {
+              rearm()
+              if (event.error) {
+                clearTimeout(watchdog)
+                stream.destroy()
+                reject(new ReleaseError(`${operation} failed: ${event.errorDetail?.message ?? event.error}`))
+                return
+              }
+              onEvent(event)
+            }
+          )
+        })
+      },
+      { timeoutMs: null }
+    )
   }
 }

@@ -1,4 +1,5 @@
 // Labels record what this action created, so cleanup never touches anything else on the engine.
+// Objects are selected by every label that names them, never by the first match.
 
 export const LABEL_PREFIX = 'io.kube-release-action'
 export const Label = {
@@ -24,7 +25,12 @@ export function createLabels(owner: Ownership, role: Role): Record<string, strin
   }
 }
 
-/** Engine list filter for the objects of one run. */
-export function runFilter(runId: string): { label: string[] } {
-  return { label: [`${Label.managed}=true`, `${Label.run}=${runId}`] }
-}
+/** The label filter of one run's objects. */
+export const runLabels = (runId: string): string[] => [`${Label.managed}=true`, `${Label.run}=${runId}`]
+
+/** The label filter of one tree's objects, or of one role among them. */
+export const treeLabels = (treeHash: string, role?: Role): string[] => [
+  `${Label.managed}=true`,
+  `${Label.tree}=${treeHash}`,
+  ...(role ? [`${Label.role}=${role}`] : [])
+]

@@ -3,8 +3,9 @@
 // each daemon and handed to it through the API (never in an image, an env var or a log).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import pRetry, { AbortError } from 'p-retry'
 import { tarBuffer } from '../archive/tar.js'
+import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { ContainerClient } from './containers.js'
 
@@ -13,6 +14,8 @@ const CONFIG_DIR = 'kube-release-rsyncd'
 const MODULE = 'k8s'
 const RSYNC_IO_TIMEOUT_SECONDS = 300
 const USER = 'k8s'
+/** A new daemon answers within a second or two; this many tries, 100 ms apart, per address. */
+const CONNECT_ATTEMPTS = 50
 
 export interface RsyncDaemonOptions {
   readonly name: string
@@ -23,15 +26,15 @@ export interface RsyncDaemonOptions {
   /** uid:gid the daemon runs as; null on rootless engines (container root is the caller). */
   readonly user: { uid: number; gid: number } | null
   readonly labels: Record<string, string>
+  /** rsync filter rules of the module itself: what neither direction ever transfers. */
+  readonly moduleFilter: string
   /** KUBE_VERBOSE: 6 and up itemises every transferred file. */
   readonly verbosity: number
   /** Aborting it kills a transfer under way. */
   readonly signal?: AbortSignal
 }
 
-export class RsyncError extends Error {}
-
-function daemonConfig(path: string, asRoot: boolean, allowed: string | null): string {
+function daemonConfig(options: RsyncDaemonOptions, asRoot: boolean, allowed: string | null): string {
   return [
     `pid file = /tmp/${CONFIG_DIR}/rsyncd.pid`,
     'use chroot = no',
@@ -39,7 +42,7 @@ function daemonConfig(path: string, asRoot: boolean, allowed: string | null): st
     'munge symlinks = no',
     'port = 8730',
     `[${MODULE}]`,
-    `  path = ${path}`,
+    `  path = ${options.path}`,
     '  read only = false',
     '  numeric ids = true',
     // A root daemon would otherwise write as nobody.
@@ -48,7 +51,7 @@ function daemonConfig(path: string, asRoot: boolean, allowed: string | null): st
     ...(allowed ? [`  hosts allow = ${allowed} 127.0.0.1`, '  hosts deny = *'] : []),
     `  auth users = ${USER}`,
     `  secrets file = /tmp/${CONFIG_DIR}/rsyncd.secrets`,
-    '  filter = - /_tmp/',
+    `  filter = ${options.moduleFilter}`,
     ''
   ].join('\n')
 }
@@ -71,13 +74,13 @@ export class RsyncDaemon {
     const password = randomBytes(24).toString('base64url')
     log.mask(password)
     const asRoot = options.user === null || options.user.uid === 0
-    const container = await containers.create({
+    const containerId = await containers.create({
       name: options.name,
       image: options.image,
       cmd: ['rsync', '--daemon', '--no-detach', `--config=/tmp/${CONFIG_DIR}/rsyncd.conf`],
       labels: options.labels,
       user: options.user ? `${options.user.uid}:${options.user.gid}` : undefined,
-      mounts: [{ Type: 'volume', Source: options.volume, Target: options.path }],
+      mounts: [{ kind: 'volume', volume: options.volume, target: options.path }],
       publishOnLoopback: DAEMON_PORT
     })
     try {
@@ -88,48 +91,57 @@ export class RsyncDaemon {
           {
             kind: 'data',
             path: `${CONFIG_DIR}/rsyncd.conf`,
-            data: daemonConfig(options.path, asRoot, await containers.defaultBridgeGateway()),
+            data: daemonConfig(options, asRoot, await containers.defaultBridgeGateway()),
             mode: 0o644
           },
           { kind: 'data', path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}\n`, mode: 0o600 }
         ],
         { owner }
       )
-      await containers.putArchive(container.id, '/tmp', files)
-      await containers.start(container.id)
-      const address = await RsyncDaemon.reachableAddress(containers, container.id)
+      await containers.putArchive(containerId, '/tmp', files)
+      await containers.start(containerId)
+      const address = await RsyncDaemon.reachableAddress(containers, containerId, options.signal)
       log.debug(`rsync daemon ${options.name} listening at ${address}`)
-      return new RsyncDaemon(containers, container.id, address, password, options, log)
+      return new RsyncDaemon(containers, containerId, address, password, options, log)
     } catch (err) {
-      await containers.remove(container.id)
+      await containers.remove(containerId)
       throw err
     }
   }
 
   /** The published loopback port first; the container's own address for runs inside a container. */
-  private static async reachableAddress(containers: ContainerClient, id: string): Promise<string> {
-    const info = await containers.inspect(id)
-    const hostPort = info.NetworkSettings.Ports?.[DAEMON_PORT]?.[0]?.HostPort
+  private static async reachableAddress(
+    containers: ContainerClient,
+    id: string,
+    signal: AbortSignal | undefined
+  ): Promise<string> {
+    const state = await containers.state(id)
     const candidates = [
-      ...(hostPort ? [`127.0.0.1:${hostPort}`] : []),
-      ...Object.values(info.NetworkSettings.Networks ?? {})
-        .map(network => network.IPAddress)
-        .filter(ip => ip)
-        .map(ip => `${ip}:8730`)
+      ...(state.published[DAEMON_PORT] ? [state.published[DAEMON_PORT]] : []),
+      ...state.addresses.map(ip => `${ip}:8730`)
     ]
     for (const address of candidates) {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        if (await listModules(address)) return address
-        const state = await containers.inspect(id)
-        if (!state.State.Running) {
-          throw new RsyncError(
-            `the rsync daemon container exited with code ${state.State.ExitCode} before it answered`
-          )
-        }
-        await sleep(100)
-      }
+      const answered = await pRetry(
+        async () => {
+          if (await listModules(address)) return true
+          const now = await containers.state(id)
+          if (!now.running) {
+            throw new AbortError(
+              new ReleaseError(
+                `the rsync daemon container exited with code ${now.exitCode} before it answered`
+              )
+            )
+          }
+          throw new Error(`no answer at ${address}`)
+        },
+        { retries: CONNECT_ATTEMPTS - 1, minTimeout: 100, factor: 1, signal }
+      ).catch(err => {
+        if (err instanceof ReleaseError) throw err
+        return false
+      })
+      if (answered) return address
     }
-    throw new RsyncError(
+    throw new ReleaseError(
       `could not connect to the rsync daemon container (tried ${candidates.join(', ') || 'no address'})`
     )
   }
@@ -172,14 +184,14 @@ export class RsyncDaemon {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       child.on('error', err =>
         reject(
-          new RsyncError(`cannot run rsync on this host (${err.message}); the volume workspace needs it`)
+          new ReleaseError(`cannot run rsync on this host (${err.message}); the volume workspace needs it`)
         )
       )
       child.on('close', code =>
         code === 0
           ? resolve()
           : reject(
-              new RsyncError(`rsync exited with ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`)
+              new ReleaseError(`rsync exited with ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`)
             )
       )
     })

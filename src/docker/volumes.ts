@@ -1,45 +1,46 @@
 // Named volumes through the Engine API.
-import type Dockerode from 'dockerode'
 import type { Logger } from '../logger.js'
-import { operationFailed, statusCode } from './errors.js'
+import { unlessMissing, type EngineCalls } from './calls.js'
 
 export class VolumeClient {
   constructor(
-    private readonly docker: Dockerode,
+    private readonly calls: EngineCalls,
     private readonly log: Logger
   ) {}
 
   /** Creates the volume unless it exists; returns whether it was created. */
   async ensure(name: string, labels: Record<string, string>): Promise<boolean> {
-    try {
-      await this.docker.getVolume(name).inspect()
+    const existing = await this.calls.call(`inspecting volume ${name}`, abortSignal =>
+      unlessMissing(this.calls.docker.getVolume(name).inspect({ abortSignal }))
+    )
+    if (existing) {
       this.log.debug(`reusing volume ${name}`)
       return false
-    } catch (err) {
-      if (statusCode(err) !== 404) throw operationFailed(`inspecting volume ${name}`, err)
     }
-    try {
-      await this.docker.createVolume({ Name: name, Labels: labels })
-      this.log.debug(`created volume ${name}`)
-      return true
-    } catch (err) {
-      throw operationFailed(`creating volume ${name}`, err)
-    }
+    await this.calls.call(`creating volume ${name}`, abortSignal =>
+      this.calls.docker.createVolume({ Name: name, Labels: labels, abortSignal })
+    )
+    this.log.debug(`created volume ${name}`)
+    return true
   }
 
-  async list(filter: { label: string[] }): Promise<string[]> {
-    const { Volumes } = await this.docker.listVolumes({ filters: filter })
+  /** The names of the volumes carrying all of `labels`. */
+  async listLabelled(labels: readonly string[]): Promise<string[]> {
+    const { Volumes } = await this.calls.call(
+      'listing volumes',
+      abortSignal => this.calls.docker.listVolumes({ filters: { label: [...labels] }, abortSignal }),
+      { cancellable: false }
+    )
     return (Volumes ?? []).map(v => v.Name)
   }
 
   /** Removes a volume; one already gone is not an error. */
   async remove(name: string): Promise<void> {
-    try {
-      await this.docker.getVolume(name).remove()
-      this.log.debug(`removed volume ${name}`)
-    } catch (err) {
-      if (statusCode(err) === 404) return
-      throw operationFailed(`removing volume ${name}`, err)
-    }
+    await this.calls.call(
+      `removing volume ${name}`,
+      abortSignal => unlessMissing(this.calls.docker.getVolume(name).remove({ abortSignal })),
+      { cancellable: false }
+    )
+    this.log.debug(`removed volume ${name}`)
   }
 }

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ImageCache } from '../../src/cache/image-cache.js'
 import { LocalCacheStore } from '../../src/cache/local.js'
 import { connectEngine } from '../../src/docker/engine.js'
-import { ImageClient } from '../../src/docker/images.js'
+import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../../src/config.js'
 import { ConsoleLogger } from '../../src/logger.js'
 import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import { runAction, type ActionRun } from './action-runner.js'
@@ -101,6 +101,8 @@ describe('build cache in a directory (CLI)', () => {
   })
 })
 
+const ENGINE_OPTIONS = { cancel: new AbortController().signal, stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS }
+
 describe('kube-cross image cache', () => {
   const ref = `kube-release-test/kube-cross:cached-${process.pid}`
   const log = new ConsoleLogger(false)
@@ -117,10 +119,9 @@ describe('kube-cross image cache', () => {
       'reference=*/*/kube-cross'
     ])
     await run('docker', ['tag', standIn.split('\n')[0], ref])
-    const { docker } = await connectEngine(log)
-    const images = new ImageClient(docker, log)
+    const { images } = await connectEngine(log, ENGINE_OPTIONS)
     const work = await mkdtemp(join(tmpdir(), 'kube-release-image-cache-'))
-    const store = new LocalCacheStore(join(work, 'store'))
+    const store = new LocalCacheStore(join(work, 'store'), { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     const cache = new ImageCache(store, images, log, join(work, 'files', 'kube-cross.tar'))
     expect(await cache.save(ref, 'image-key')).toBe(true)
     await run('docker', ['rmi', ref])
@@ -133,13 +134,12 @@ describe('kube-cross image cache', () => {
 
   it('a run whose kube-cross is only in the cache loads it and builds', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
-    const { docker } = await connectEngine(log)
-    const engine = await connectEngine(log)
-    const images = new ImageClient(docker, log)
+    const { images, info } = await connectEngine(log, ENGINE_OPTIONS)
     const files = await mkdtemp(join(tmpdir(), 'kube-release-image-files-'))
-    const key = `kube-release-image-v1-${engine.os}-${engine.arch}-${ref}`
+    const key = `kube-release-image-v1-${info.os}-${info.arch}-${ref}`
     if (!(await images.exists(ref))) throw new Error(`${ref} should exist after the previous test`)
-    await new ImageCache(new LocalCacheStore(cacheDir), images, log, join(files, 'x.tar')).save(ref, key)
+    const store = new LocalCacheStore(cacheDir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
+    await new ImageCache(store, images, log, join(files, 'x.tar')).save(ref, key)
     await run('docker', ['rmi', ref])
     const result = await quick(await tree(), cacheDir, ['--kube-cross-image', ref])
     expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0)

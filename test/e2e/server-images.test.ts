@@ -176,7 +176,7 @@ describe('server image archives', () => {
   const hello = (arch: string): string => join(work, 'bin', `hello-${arch}`)
 
   function newCache(): BaseImageCache {
-    const cache = new BaseImageCache(engine.docker, log, work)
+    const cache = new BaseImageCache(engine.images, log, work)
     caches.push(cache)
     return cache
   }
@@ -227,7 +227,7 @@ describe('server image archives', () => {
   }
 
   beforeAll(async () => {
-    engine = await connectEngine(log)
+    engine = await connectEngine(log, { cancel: new AbortController().signal, stallTimeoutMs: 300_000 })
     work = await mkdtemp(join(tmpdir(), 'kube-release-images-e2e-'))
     const program = 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello") }\n'
     await run('docker', [

@@ -4,7 +4,7 @@
 // in keys and limits them to 512 characters.
 import { describe, expect, it } from 'vitest'
 import { buildCacheKeys, imageCacheKey } from '../../../src/cache/keys.js'
-import { ALL_PLATFORMS, SERVER_PLATFORMS } from '../../../src/kube/platforms.js'
+import { CLIENT_PLATFORMS, SERVER_PLATFORMS } from '../../../src/kube/platforms.js'
 
 const CROSS_REF = 'registry.k8s.io/build-image/kube-cross:v1.36.0-go1.26.2-bullseye.0'
 const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
@@ -102,8 +102,8 @@ describe('buildCacheKeys', () => {
     ]) {
       expect(keys({ platforms }).prefix, platforms.join(' ')).toBe(sorted)
     }
-    expect(keys({ platforms: [...ALL_PLATFORMS].reverse() }).prefix).toBe(
-      keys({ platforms: [...ALL_PLATFORMS] }).prefix
+    expect(keys({ platforms: [...CLIENT_PLATFORMS].reverse() }).prefix).toBe(
+      keys({ platforms: [...CLIENT_PLATFORMS] }).prefix
     )
   })
 
@@ -118,7 +118,7 @@ describe('buildCacheKeys', () => {
     ['a platform more', { platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] }],
     ['other platforms', { platforms: ['darwin/amd64', 'darwin/arm64'] }],
     ['every server platform', { platforms: [...SERVER_PLATFORMS] }],
-    ['every platform', { platforms: [...ALL_PLATFORMS] }],
+    ['every platform', { platforms: [...CLIENT_PLATFORMS] }],
     ['another kube-cross tag (Go patch release)', { tag: 'v1.36.0-go1.26.3-bullseye.0' }],
     ['another kube-cross tag (image build)', { tag: 'v1.36.0-go1.26.2-bullseye.1' }],
     ['another kube-cross tag (suffixed)', { tag: `${CROSS_TAG}-rc.1` }],
@@ -137,7 +137,7 @@ describe('buildCacheKeys', () => {
     const sets = [
       ['linux/amd64'],
       [...SERVER_PLATFORMS],
-      [...ALL_PLATFORMS],
+      [...CLIENT_PLATFORMS],
       ['windows/amd64', 'darwin/arm64']
     ]
     for (const tag of tags)

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from '
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_CACHE_MAX_BYTES } from '../../../src/config.js'
 import { defaultCacheDir, LocalCacheStore } from '../../../src/cache/local.js'
 import { CacheError } from '../../../src/cache/store.js'
 
@@ -56,7 +57,7 @@ async function entries(): Promise<Record<string, number>> {
 
 describe('LocalCacheStore', () => {
   it('restores an exact key, creating the parent directory', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     expect(store.description).toBe(`the cache directory ${dir}`)
     expect(await saved(store, 'image-v1')).toBe(true)
     expect(await store.restore(out(), 'image-v1', ['image-'])).toBe('image-v1')
@@ -65,7 +66,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('falls back to the newest entry whose key starts with a restore key', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     for (const key of ['go-b', 'go-a', 'other-c']) expect(await saved(store, key)).toBe(true)
     expect(await store.restore(out(), 'go-z', ['go-'])).toBe('go-a') // newest, not the last by name
     expect(await content(out())).toBe(expected('go-a'))
@@ -73,7 +74,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('tries the restore keys in order, after the exact key', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     await saved(store, 'a-1')
     await saved(store, 'b-1')
     expect(await store.restore(out(), 'x', ['a-', 'b-'])).toBe('a-1')
@@ -83,7 +84,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('misses, removing what was at the path, in an empty or absent directory', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     expect(await store.restore(out(), 'k', ['k-'])).toBeUndefined()
     await saved(store, 'k-1')
     await mkdir(join(tmp, 'out'))
@@ -93,7 +94,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('keeps the first entry when a key is saved again', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     expect(await saved(store, 'k')).toBe(true)
     await writeFile(join(tmp, 'other'), 'other content')
     expect(await store.save(join(tmp, 'other'), 'k')).toBe(false)
@@ -128,14 +129,14 @@ describe('LocalCacheStore', () => {
   })
 
   it('reports a missing source as a CacheError naming the key', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     await expect(store.save(join(tmp, 'nothing'), 'k')).rejects.toThrow(
       /^cannot save the cache entry k in the cache directory .*: ENOENT/
     )
   })
 
   it('stays consistent under concurrent saves of different keys, with and without eviction', async () => {
-    const roomy = new LocalCacheStore(dir)
+    const roomy = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     const keys = Array.from({ length: 10 }, (_, i) => `key-${i}`)
     const sources = await Promise.all(keys.map((key, i) => source(key, 1000 + i)))
     expect(await Promise.all(keys.map((key, i) => roomy.save(sources[i], key)))).toEqual(keys.map(() => true))
@@ -154,7 +155,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('saves a key once when several runs save it at the same time', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     const sizes = Array.from({ length: 10 }, (_, i) => 1000 + i)
     const sources = await Promise.all(sizes.map(bytes => source(`same-${bytes}`, bytes)))
     const results = await Promise.all(sources.map(file => store.save(file, 'same')))
@@ -166,7 +167,7 @@ describe('LocalCacheStore', () => {
   })
 
   it('misses when an eviction removed the data after the metadata was read', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     await saved(store, 'k-1')
     await saved(store, 'k-2')
     await rm(join(dir, 'entries', `${hash('k-2')}.data`))
@@ -179,14 +180,14 @@ describe('LocalCacheStore', () => {
   })
 
   it('misses when the data no longer has the recorded size', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     await saved(store, 'k')
     await writeFile(join(dir, 'entries', `${hash('k')}.data`), 'replaced')
     expect(await store.restore(out(), 'k')).toBeUndefined()
   })
 
   it('clears what crashed saves left behind, once it is old', async () => {
-    const store = new LocalCacheStore(dir)
+    const store = new LocalCacheStore(dir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
     await saved(store, 'a')
     const orphan = join(dir, 'entries', `${hash('crashed')}.data`)
     const part = join(dir, 'tmp', 'half-copied.data')

@@ -183,7 +183,7 @@ describe('chooseCache: files', () => {
   ]
 
   it.each(cases)('%s: an absolute path under the system temp dir', (_what, c, env, inWorkflow) => {
-    const { files } = chooseCache(c, env, recordingLogger(), inWorkflow)
+    const { archiveDir: files } = chooseCache(c, env, recordingLogger(), inWorkflow)
     expect(isAbsolute(files)).toBe(true)
     const rel = relative(tmpdir(), files)
     expect(rel === '' || rel.startsWith('..') || isAbsolute(rel), `${files} under ${tmpdir()}`).toBe(false)
@@ -193,16 +193,16 @@ describe('chooseCache: files', () => {
     const runner = { RUNNER_TEMP: join(tmp, 'runner', '_temp'), GITHUB_RUN_ID: '1', RUNNER_NAME: 'a' }
     const other = { RUNNER_TEMP: join(tmp, 'elsewhere', '_temp'), GITHUB_RUN_ID: '2', RUNNER_NAME: 'b' }
     const paths = new Set([
-      ...cases.map(([, c, env, w]) => chooseCache(c, env, recordingLogger(), w).files),
-      chooseCache(config(), { ...SERVICE_V2, ...runner }, recordingLogger(), true).files,
-      chooseCache(config(), { ...SERVICE_V2, ...other }, recordingLogger(), true).files
+      ...cases.map(([, c, env, w]) => chooseCache(c, env, recordingLogger(), w).archiveDir),
+      chooseCache(config(), { ...SERVICE_V2, ...runner }, recordingLogger(), true).archiveDir,
+      chooseCache(config(), { ...SERVICE_V2, ...other }, recordingLogger(), true).archiveDir
     ])
     expect(paths.size).toBe(1)
   })
 
   it('is not under RUNNER_TEMP (its path differs from runner to runner)', () => {
     const runnerTemp = join(tmp, 'runner', '_temp')
-    const { files } = chooseCache(
+    const { archiveDir: files } = chooseCache(
       config(),
       { ...SERVICE_V2, RUNNER_TEMP: runnerTemp },
       recordingLogger(),
