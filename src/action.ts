@@ -1,13 +1,14 @@
 // The GitHub Action's main and post phases.
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
-import { removeRunContainers, cancelOnSignal } from './cleanup.js'
+import { cancelOnSignal, removeRunLeftovers } from './cleanup.js'
 import { GitHubArtifactStore } from './artifacts/github.js'
 import { chooseCache } from './cache/select.js'
 import type { ArtifactStore } from './artifacts/store.js'
 import { Input, VERBOSE_LEVEL, loadConfig, type Config, type RawInputs } from './config.js'
 import type { Annotation, Logger } from './logger.js'
-import { newRunId, runPipeline } from './pipeline.js'
+import { errorMessage } from './errors.js'
+import { newRunId, runPipeline } from './run/pipeline.js'
 import { summaryMarkdown, type Reporter } from './report/report.js'
 import { readRunId, saveRunId } from './state-helper.js'
 
@@ -76,10 +77,10 @@ export async function runMain(): Promise<void> {
       signal,
       artifacts,
       cache: cache.store,
-      cacheFiles: cache.files
+      cacheArchiveDir: cache.archiveDir
     })
   } catch (err) {
-    core.setFailed((err as Error).message)
+    core.setFailed(errorMessage(err))
   }
   // Open engine sockets must not keep the step alive.
   process.exit(process.exitCode ?? 0)
@@ -90,9 +91,9 @@ export async function runPost(): Promise<void> {
   const runId = readRunId()
   if (runId) {
     try {
-      await removeRunContainers(runId, new ActionLogger())
+      await removeRunLeftovers(runId, new ActionLogger())
     } catch (err) {
-      core.warning(`post-run cleanup failed: ${(err as Error).message}`)
+      core.warning(`post-run cleanup failed: ${errorMessage(err)}`)
     }
   }
   process.exit(0)

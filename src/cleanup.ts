@@ -1,22 +1,28 @@
-// Removal of what a run started, by label: from the pipeline's finally, from a signal handler and
-// from the action's post step alike. Containers only: the data volume and the kube-build image are
-// caches meant to outlive the run.
-import { ContainerClient } from './docker/containers.js'
-import { connectEngine, type Engine } from './docker/engine.js'
-import { Label, runFilter } from './docker/labels.js'
-import { VolumeClient } from './docker/volumes.js'
+// Removal of what a run left, outside the run's own end: on SIGINT/SIGTERM, in the action's post step
+// and for `kube-release clean`. Each connects its own engine, which nothing cancels: it runs because
+// the run was cancelled or is gone.
+import { DEFAULT_STALL_TIMEOUT_MS } from './config.js'
+import { connectEngine, removeRunContainers, removeTreeObjects, type Engine } from './docker/engine.js'
+import { errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 
-export async function removeRunContainers(runId: string, log: Logger, engine?: Engine): Promise<number> {
-  const { docker } = engine ?? (await connectEngine(log))
-  const removed = await new ContainerClient(docker, log).removeByLabel(runFilter(runId))
+function cleanupEngine(log: Logger): Promise<Engine> {
+  return connectEngine(log, {
+    cancel: new AbortController().signal,
+    stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS
+  })
+}
+
+/** The containers of a run, which a killed or cancelled main step may have left. */
+export async function removeRunLeftovers(runId: string, log: Logger): Promise<number> {
+  const removed = await removeRunContainers(await cleanupEngine(log), runId)
   if (removed > 0) log.info(`removed ${removed} container${removed > 1 ? 's' : ''} of run ${runId}`)
   return removed
 }
 
 /**
- * On SIGINT/SIGTERM (the runner's cancel: SIGINT, then SIGTERM 7.5 s later): stop starting
- * anything, remove the run's containers (which stops the build), then exit non-zero.
+ * On SIGINT/SIGTERM (the runner's cancel: SIGINT, then SIGTERM 7.5 s later): abort the run (requests
+ * under way end, nothing new starts), remove its containers (which stops the build), then exit non-zero.
  */
 export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
   const controller = new AbortController()
@@ -24,8 +30,8 @@ export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
     if (controller.signal.aborted) return
     controller.abort()
     log.warning(`${signal}: stopping the build and removing its containers`)
-    removeRunContainers(runId, log)
-      .catch(err => log.warning(`cleanup after ${signal} failed: ${(err as Error).message}`))
+    removeRunLeftovers(runId, log)
+      .catch(err => log.warning(`cleanup after ${signal} failed: ${errorMessage(err)}`))
       .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
   }
   process.on('SIGINT', onSignal)
@@ -37,17 +43,9 @@ export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
  * Everything this action keeps for a tree between runs (data volumes, kube-build images) and any
  * container left from its runs: what upstream's `make clean` removes for its own build.
  */
-export async function removeTreeObjects(
-  hash: string,
+export async function removeTreeLeftovers(
+  treeHash: string,
   log: Logger
 ): Promise<{ containers: number; volumes: number; images: number }> {
-  const { docker } = await connectEngine(log)
-  const filter = { label: [`${Label.managed}=true`, `${Label.tree}=${hash}`] }
-  const containers = await new ContainerClient(docker, log).removeByLabel(filter)
-  const volumeClient = new VolumeClient(docker, log)
-  const volumes = await volumeClient.list(filter)
-  for (const name of volumes) await volumeClient.remove(name)
-  const images = await docker.listImages({ filters: filter })
-  for (const image of images) await docker.getImage(image.Id).remove({ force: true })
-  return { containers, volumes: volumes.length, images: images.length }
+  return removeTreeObjects(await cleanupEngine(log), treeHash)
 }

@@ -1,26 +1,27 @@
 #!/usr/bin/env node
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
-import { parseArgs } from 'node:util'
-import { cancelOnSignal, removeTreeObjects } from './cleanup.js'
 import { rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import { LocalArtifactStore } from './artifacts/local.js'
 import { chooseCache } from './cache/select.js'
+import { cancelOnSignal, removeTreeLeftovers } from './cleanup.js'
 import {
-  ConfigError,
-  EnvironmentError,
   Input,
   MODES,
   VERBOSE_LEVEL,
   WORKSPACES,
+  forInput,
   loadConfig,
+  type Config,
   type RawInputs
 } from './config.js'
+import { InputError, errorMessage } from './errors.js'
 import { treeHash } from './kube/layout.js'
 import { readKubeTree } from './kube/tree.js'
 import { ConsoleLogger } from './logger.js'
-import { newRunId, runPipeline } from './pipeline.js'
-import { summaryText, type Reporter } from './report/report.js'
+import { summaryText, type Reporter, type RunReport } from './report/report.js'
+import { newRunId, runPipeline } from './run/pipeline.js'
 
 const USAGE = `usage: kube-release [build] [options]
        kube-release clean [--source DIR]
@@ -108,6 +109,18 @@ function normaliseVerbose(argv: string[]): string[] {
   )
 }
 
+/** The last line of a run: where what it made went, by phase. */
+function whereResultsAre(config: Config, report: RunReport, artifactsDir: string | undefined): string {
+  switch (config.phase) {
+    case 'plan':
+      return 'the matrix is above: one leg per line'
+    case 'build':
+      return `this leg's binaries are in ${artifactsDir}, for the package phase to collect`
+    default:
+      return `tarballs are in ${report.releaseDir}`
+  }
+}
+
 async function main(): Promise<number> {
   let parsed
   try {
@@ -123,8 +136,8 @@ async function main(): Promise<number> {
   let log = new ConsoleLogger(false)
   try {
     if (parsed.command === 'clean') {
-      const tree = await readKubeTree(parsed.raw.source ?? '.')
-      const removed = await removeTreeObjects(treeHash(tree.root), log)
+      const tree = await forInput(Input.source, () => readKubeTree(parsed.raw.source ?? '.'))
+      const removed = await removeTreeLeftovers(treeHash(tree.root), log)
       log.info(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
       )
@@ -141,7 +154,7 @@ async function main(): Promise<number> {
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null
     const cache = chooseCache(config.cache, process.env, log, false)
     // Per run: CLI runs may overlap, and a local cache does not care about the path.
-    const cacheFiles = join(cache.files, runId)
+    const cacheArchiveDir = join(cache.archiveDir, runId)
     try {
       const report = await runPipeline(config, {
         log,
@@ -151,18 +164,18 @@ async function main(): Promise<number> {
         signal,
         artifacts,
         cache: cache.store,
-        cacheFiles
+        cacheArchiveDir
       })
-      log.info(`\ntarballs are in ${report.releaseDir}`)
+      log.info(`\n${whereResultsAre(config, report, parsed.artifactsDir)}`)
       return 0
     } finally {
-      await rm(cacheFiles, { recursive: true, force: true })
+      await rm(cacheArchiveDir, { recursive: true, force: true })
       // The shared parent goes too once no other run uses it.
-      await rmdir(cache.files).catch(() => undefined)
+      await rmdir(cache.archiveDir).catch(() => undefined)
     }
   } catch (err) {
-    process.stderr.write(`kube-release: ${(err as Error).message}\n`)
-    return err instanceof ConfigError || err instanceof EnvironmentError ? 2 : 1
+    process.stderr.write(`kube-release: ${errorMessage(err)}\n`)
+    return err instanceof InputError ? 2 : 1
   }
 }
 

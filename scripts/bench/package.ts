@@ -14,7 +14,7 @@ import { writeGitArchive } from '../../src/kube/src-archive.js'
 import {
   SRC_TARBALL,
   planBinaryTarballs,
-  planFinal,
+  planFinalTarball,
   planManifests,
   planTestPortable,
   type ReleaseSources,
@@ -74,7 +74,7 @@ async function actionPackaging(): Promise<number> {
   await writeGitArchive(tree, join(releaseTars, SRC_TARBALL))
   const manifests = planManifests(sources)
   await writer.write(join(releaseTars, manifests.name), manifests.members)
-  const rest = [...planBinaryTarballs(sources), planTestPortable(sources), planFinal(sources)]
+  const rest = [...planBinaryTarballs(sources), planTestPortable(sources), planFinalTarball(sources)]
   await Promise.all(rest.map(plan => writer.write(join(releaseTars, plan.name), plan.members)))
   await writer.dispose()
   return (performance.now() - started) / 1000
@@ -102,7 +102,7 @@ async function upstreamPackaging(): Promise<number> {
     planManifests(sources),
     ...planBinaryTarballs(sources),
     planTestPortable(sources),
-    planFinal(sources)
+    planFinalTarball(sources)
   ]
   for (const plan of plans) await stage(plan, join(stageRoot, plan.name))
   const started = performance.now()

@@ -1,6 +1,6 @@
 // What a run reports: outputs for later steps, and a summary for people.
 import type { UploadedArtifact } from '../artifacts/store.js'
-import type { Tarball } from '../stages/package.js'
+import type { ReleaseTarball } from '../kube/tarballs.js'
 
 /** Output names, spelled as in action.yml. */
 export const Output = {
@@ -38,7 +38,7 @@ export interface RunReport {
   readonly platforms: readonly string[]
   readonly targets: string
   readonly stages: readonly StageTiming[]
-  readonly tarballs: readonly Tarball[]
+  readonly tarballs: readonly ReleaseTarball[]
   readonly releaseDir: string | null
   readonly artifacts: readonly UploadedArtifact[]
   /** null when caching is off. */

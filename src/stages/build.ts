@@ -3,25 +3,20 @@
 import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join, relative } from 'node:path'
-import { ContainerClient, type ExitStatus } from '../docker/containers.js'
-import { engineGoneWithin } from '../docker/engine.js'
-import { EngineLostError } from '../docker/errors.js'
+import type { ExitStatus } from '../docker/containers.js'
 import { createLabels } from '../docker/labels.js'
+import { EngineLostError, ReleaseError } from '../errors.js'
 import { buildEnv } from '../kube/build-env.js'
+import { TEST_COMMANDS } from '../kube/build-plan.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
 import { parseGoDiagnostic } from '../report/annotations.js'
-import { containerName, type RunContext } from './context.js'
-import type { BuildImage } from './image.js'
-import type { Prereqs } from './prereqs.js'
-import type { Workspace } from './workspace.js'
+import type { RunContext } from '../run/context.js'
+import type { Stage } from '../run/stage.js'
+import { containerName, userSpec } from '../run/stage-helpers.js'
+import type { BuildContainerImage, BuildWorkspace, Prerequisites } from '../run/state.js'
 
 /** Lines of output kept for the error message of a failed command. */
 const TAIL_LINES = 30
-
-const TEST_COMMANDS = [
-  ['make', 'test'],
-  ['make', 'test-integration']
-]
 
 /**
  * How long a failed build waits to see whether the engine is shutting down: a stopping dockerd
@@ -30,36 +25,35 @@ const TEST_COMMANDS = [
 const ENGINE_SHUTDOWN_GRACE_MS = 2000
 
 /** Exit code of a process ended by SIGKILL: the OOM killer, or `docker kill`. */
-const KILLED = 137
-
-export class BuildError extends Error {
-  constructor(
-    readonly command: string,
-    readonly status: ExitStatus,
-    readonly tail: readonly string[]
-  ) {
-    super(`${BuildError.reason(command, status)}; its last lines:\n${tail.join('\n')}`)
-  }
-
-  private static reason(command: string, { exitCode, oomKilled }: ExitStatus): string {
-    if (oomKilled) {
-      return (
-        `'${command}' was killed for want of memory (exit code ${exitCode}, OOM killer): linking Kubernetes ` +
-        `binaries needs several GiB per platform; give the engine more memory or build fewer platforms at once`
-      )
-    }
-    if (exitCode === KILLED) {
-      return (
-        `'${command}' was killed (exit code ${exitCode}, SIGKILL): by something outside the build, or by ` +
-        `the kernel for want of memory; check the engine's memory and whether anything stops containers`
-      )
-    }
-    return `'${command}' failed with exit code ${exitCode}`
-  }
-}
+const SIGKILL_EXIT_CODE = 137
 
 /** Compiler messages annotated at most: a broken vendor tree must not flood the run. */
 const MAX_ANNOTATIONS = 50
+
+/** What a failed command tells the user: why it likely failed, and its last lines. */
+function commandFailed(
+  command: string,
+  { exitCode, oomKilled }: ExitStatus,
+  tail: readonly string[]
+): ReleaseError {
+  const lastLines = `its last lines:\n${tail.join('\n')}`
+  if (oomKilled) {
+    return new ReleaseError(
+      `'${command}' was killed for want of memory (exit code ${exitCode}, OOM killer); ${lastLines}`,
+      {
+        fix: 'Linking Kubernetes binaries needs several GiB per platform: give the engine more memory or build fewer platforms at once'
+      }
+    )
+  }
+  if (exitCode === SIGKILL_EXIT_CODE) {
+    return new ReleaseError(
+      `'${command}' was killed (exit code ${exitCode}, SIGKILL): by something outside the build, or by the kernel ` +
+        `for want of memory; ${lastLines}`,
+      { fix: "Check the engine's memory and whether anything stops containers" }
+    )
+  }
+  return new ReleaseError(`'${command}' failed with exit code ${exitCode}; ${lastLines}`)
+}
 
 /** Turns Go diagnostics in the output into annotations on files of the checkout, up to a cap. */
 function goAnnotations(ctx: RunContext): { line(text: string): void; finish(): void } {
@@ -95,64 +89,54 @@ function goAnnotations(ctx: RunContext): { line(text: string): void; finish(): v
   }
 }
 
-export interface BuildResult {
-  readonly commands: readonly string[]
-}
-
-export async function build(
-  ctx: RunContext,
-  prereqs: Prereqs,
-  image: BuildImage,
-  ws: Workspace
-): Promise<BuildResult> {
-  const { config, log } = ctx
-  const containers = new ContainerClient(prereqs.engine.docker, log, ctx.signal)
-  const env = buildEnv(
-    {
-      fastBuild: config.mode === 'quick-release',
-      verbosity: config.verbosity,
-      platforms: prereqs.platforms,
-      sourceDateEpoch: prereqs.sourceDateEpoch
-    },
-    ctx.env
-  )
-  const commands = [...prereqs.plan.commands, ...(config.runTests ? TEST_COMMANDS : [])]
-  const { user } = prereqs
-  for (const cmd of commands) {
-    const command = cmd.join(' ')
-    log.info(`+++ running ${command}`)
-    const tail: string[] = []
-    const annotations = goAnnotations(ctx)
-    const status = await containers.run(
+export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, object> = {
+  name: 'build',
+  async run(ctx, state) {
+    const { config, log } = ctx
+    const env = buildEnv(
       {
-        name: containerName(ctx, 'build'),
-        image: image.ref,
-        cmd,
-        user: user ? `${user.uid}:${user.gid}` : undefined,
-        env,
-        workingDir: REMOTE_ROOT,
-        hostname: hostname(),
-        labels: createLabels(ctx.owner, 'build'),
-        binds: ws.binds,
-        mounts: ws.mounts
+        fastBuild: config.mode === 'quick-release',
+        verbosity: config.verbosity,
+        platforms: state.platforms,
+        sourceDateEpoch: state.sourceDateEpoch
       },
-      line => {
-        log.info(line)
-        annotations.line(line)
-        tail.push(line)
-        if (tail.length > TAIL_LINES) tail.shift()
-      }
+      ctx.env
     )
-    annotations.finish()
-    if (status.exitCode !== 0) {
-      if (await engineGoneWithin(prereqs.engine.docker, ENGINE_SHUTDOWN_GRACE_MS)) {
+    const commands = [...state.plan.commands, ...(config.runTests ? TEST_COMMANDS : [])]
+    for (const argv of commands) {
+      const command = argv.join(' ')
+      log.info(`+++ running ${command}`)
+      const tail: string[] = []
+      const annotations = goAnnotations(ctx)
+      const status = await state.engine.containers.run(
+        {
+          name: containerName(ctx, 'build'),
+          image: state.buildImage.ref,
+          cmd: argv,
+          user: userSpec(state.buildUser),
+          env,
+          workingDir: REMOTE_ROOT,
+          hostname: hostname(),
+          labels: createLabels(ctx.owner, 'build'),
+          mounts: state.workspace.mounts
+        },
+        line => {
+          log.info(line)
+          annotations.line(line)
+          tail.push(line)
+          if (tail.length > TAIL_LINES) tail.shift()
+        }
+      )
+      annotations.finish()
+      if (status.exitCode === 0) continue
+      if (await state.engine.goneWithin(ENGINE_SHUTDOWN_GRACE_MS)) {
         throw new EngineLostError(
-          `the Docker engine went away while running '${command}' (its container ended with exit code ` +
-            `${status.exitCode}): was dockerd stopped or restarted?`
+          `the Docker engine went away while running '${command}' (its container ended with exit code ${status.exitCode})`,
+          { fix: 'Was dockerd stopped or restarted?' }
         )
       }
-      throw new BuildError(command, status, tail)
+      throw commandFailed(command, status, tail)
     }
+    return {}
   }
-  return { commands: commands.map(c => c.join(' ')) }
 }

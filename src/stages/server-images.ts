@@ -1,69 +1,66 @@
-// Part of stage 6 (create_docker_images_for_server): the image archives of the linux server
-// platforms, each its base image for that platform plus one layer with the binary — no buildx, no
-// emulation. Written to <output>/release-images/<arch>/<bin>.tar, which the server tarballs embed.
+// Stage 6a (create_docker_images_for_server): the image archives of the linux server platforms, each
+// its base image for that platform plus one layer with the binary — no buildx, no emulation. Written to
+// <output>/release-images/<arch>/<bin>.tar, which the server tarballs embed.
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BaseImageCache, writeServerImage } from '../docker/image-archive.js'
-import { ImageClient } from '../docker/images.js'
 import { dockerTag, serverImageSpecs, serverImageTags } from '../kube/server-images.js'
 import type { ServerImageFile } from '../kube/tarballs.js'
-import type { RunContext } from './context.js'
-import type { BuildOutput } from './output.js'
-import type { Prereqs } from './prereqs.js'
+import type { Stage } from '../run/stage.js'
+import type { Binaries, Prerequisites, ServerImages } from '../run/state.js'
 
-export async function makeServerImages(
-  ctx: RunContext,
-  prereqs: Prereqs,
-  out: BuildOutput,
-  imagesDir: string,
-  created: Date
-): Promise<Map<string, ServerImageFile[]>> {
-  const images = new Map<string, ServerImageFile[]>()
-  const platforms = [...prereqs.plan.built].filter(
-    ([p, groups]) => p.startsWith('linux/') && groups.has('server')
-  )
-  await rm(imagesDir, { recursive: true, force: true })
-  if (platforms.length === 0) return images
-  const version = prereqs.version.version
-  const specs = serverImageSpecs(ctx.env, ctx.config.baseImages)
-  const { docker } = prereqs.engine
-  const bases = new BaseImageCache(
-    docker,
-    ctx.log,
-    ctx.config.outputDir,
-    new ImageClient(docker, ctx.log, ctx.config.stallTimeoutMs)
-  )
-  try {
-    const jobs = platforms.flatMap(([platform, groups]) => {
-      const built = new Set([...groups.values()].flat())
-      const arch = platform.split('/')[1]
-      return specs
-        .filter(spec => built.has(spec.binary))
-        .map(async spec => {
-          const dir = join(imagesDir, arch)
-          await mkdir(dir, { recursive: true })
-          const archive = join(dir, `${spec.binary}.tar`)
-          await writeServerImage({
-            bases,
-            log: ctx.log,
-            baseRef: spec.baseImage,
-            platform,
-            binaryPath: join(out.binDir, platform, spec.binary),
-            imagePath: spec.imagePath,
-            capabilities: spec.capabilities,
-            entrypoint: spec.entrypoint,
-            tags: serverImageTags(spec.binary, arch, version, ctx.env),
-            created,
-            output: archive
-          })
-          return { platform, file: { binary: spec.binary, archive, dockerTag: dockerTag(version) } }
-        })
-    })
-    for (const { platform, file } of await Promise.all(jobs)) {
-      images.set(platform, [...(images.get(platform) ?? []), file])
+export const serverImages: Stage<Prerequisites & Binaries, ServerImages> = {
+  name: 'server-images',
+  async run(ctx, state) {
+    const { config } = ctx
+    const imagesDir = join(config.outputDir, 'release-images')
+    const images = new Map<string, ServerImageFile[]>()
+    await rm(imagesDir, { recursive: true, force: true })
+    const platforms = [...state.plan.built].filter(
+      ([p, groups]) => p.startsWith('linux/') && groups.has('server')
+    )
+    if (!config.serverImages || platforms.length === 0) {
+      ctx.log.info(
+        config.serverImages ? 'no linux server platform: no server images' : 'server images are off'
+      )
+      return { serverImages: images }
     }
-  } finally {
-    await bases.dispose()
+    const version = state.version.version
+    const created = new Date(state.sourceDateEpoch * 1000)
+    const specs = serverImageSpecs(ctx.env, config.baseImages)
+    const bases = new BaseImageCache(state.engine.images, ctx.log, config.outputDir)
+    try {
+      const jobs = platforms.flatMap(([platform, groups]) => {
+        const built = new Set([...groups.values()].flat())
+        const arch = platform.split('/')[1]
+        return specs
+          .filter(spec => built.has(spec.binary))
+          .map(async spec => {
+            const dir = join(imagesDir, arch)
+            await mkdir(dir, { recursive: true })
+            const archive = join(dir, `${spec.binary}.tar`)
+            await writeServerImage({
+              bases,
+              log: ctx.log,
+              baseRef: spec.baseImage,
+              platform,
+              binaryPath: join(state.binDir, platform, spec.binary),
+              imagePath: spec.imagePath,
+              capabilities: spec.capabilities,
+              entrypoint: spec.entrypoint,
+              tags: serverImageTags(spec.binary, arch, version, ctx.env),
+              created,
+              output: archive
+            })
+            return { platform, file: { binary: spec.binary, archive, dockerTag: dockerTag(version) } }
+          })
+      })
+      for (const { platform, file } of await Promise.all(jobs)) {
+        images.set(platform, [...(images.get(platform) ?? []), file])
+      }
+    } finally {
+      await bases.dispose()
+    }
+    return { serverImages: images }
   }
-  return images
 }

@@ -5,10 +5,10 @@ import type { ArtifactStore, UploadedArtifact } from '../../../src/artifacts/sto
 import type { ArtifactConfig, Config } from '../../../src/config.js'
 import type { Logger } from '../../../src/logger.js'
 import type { OutputName, Reporter } from '../../../src/report/report.js'
-import type { RunContext } from '../../../src/stages/context.js'
-import type { Packages } from '../../../src/stages/package.js'
-import type { Prereqs } from '../../../src/stages/prereqs.js'
-import { PublishError, publish } from '../../../src/stages/publish.js'
+import { ReleaseError } from '../../../src/errors.js'
+import type { RunContext } from '../../../src/run/context.js'
+import type { Prerequisites, Release } from '../../../src/run/state.js'
+import { publish } from '../../../src/stages/publish.js'
 
 const RELEASE_DIR = '/tree/_output/release-tars'
 const TARBALLS = [
@@ -17,12 +17,26 @@ const TARBALLS = [
 ].map(t => ({ ...t, path: `${RELEASE_DIR}/${t.name}` }))
 const FILES = [...TARBALLS.map(t => t.name), 'SHA256SUMS', 'SHA512SUMS']
 
+type Packages = Release['release']
+
 function packages(): Packages {
   return { dir: RELEASE_DIR, tarballs: TARBALLS, files: FILES }
 }
 
-function prereqs(platforms: string[] = ['linux/amd64'], version = 'v1.31.0'): Prereqs {
-  return { platforms, version: { version } } as unknown as Prereqs
+function prereqs(platforms: string[] = ['linux/amd64'], version = 'v1.31.0'): Prerequisites {
+  return { platforms, version: { version } } as unknown as Prerequisites
+}
+
+/** Runs the stage with the reporter and the store in its context; returns the artifacts it adds. */
+async function publishWith(
+  ctx: RunContext,
+  state: Prerequisites,
+  release: Packages,
+  reporter: Reporter,
+  artifacts: ArtifactStore | null
+): Promise<readonly UploadedArtifact[]> {
+  const added = await publish.run({ ...ctx, reporter, artifacts }, { ...state, release })
+  return added.artifacts
 }
 
 const quietLog: Logger = {
@@ -112,7 +126,7 @@ function failingStore(description: string, message: string): ArtifactStore {
 describe('publish: outputs every run sets', () => {
   it('version, tarballs (JSON of name, path, bytes, sha256) and release-dir', async () => {
     const { reporter, outputs } = recordingReporter()
-    await publish(
+    await publishWith(
       context({ upload: false }),
       prereqs(['linux/amd64'], 'v1.31.0-3+0123456789abcd'),
       packages(),
@@ -130,7 +144,7 @@ describe('publish: outputs every run sets', () => {
   it('tarball entries hold exactly name, path, bytes and sha256', async () => {
     const { reporter, outputs } = recordingReporter()
     const withExtra = { ...packages(), tarballs: TARBALLS.map(t => ({ ...t, members: ['x'] })) }
-    await publish(context(), prereqs(), withExtra, reporter, null)
+    await publishWith(context(), prereqs(), withExtra, reporter, null)
     for (const entry of JSON.parse(outputs().tarballs)) {
       expect(Object.keys(entry).sort()).toEqual(['bytes', 'name', 'path', 'sha256'])
     }
@@ -138,7 +152,7 @@ describe('publish: outputs every run sets', () => {
 
   it('without a store: nothing uploaded, no artifact outputs, no artifacts returned', async () => {
     const { reporter, outputs } = recordingReporter()
-    const result = await publish(context(), prereqs(), packages(), reporter, null)
+    const result = await publishWith(context(), prereqs(), packages(), reporter, null)
     expect(result).toEqual([])
     expect(Object.keys(outputs()).sort()).toEqual(['release-dir', 'tarballs', 'version'])
   })
@@ -146,7 +160,7 @@ describe('publish: outputs every run sets', () => {
   it('upload false: the store is not called, no artifact outputs', async () => {
     const { reporter, outputs } = recordingReporter()
     const { store, bundles, files } = recordingStore()
-    const result = await publish(context({ upload: false }), prereqs(), packages(), reporter, store)
+    const result = await publishWith(context({ upload: false }), prereqs(), packages(), reporter, store)
     expect(result).toEqual([])
     expect(bundles).toEqual([])
     expect(files).toEqual([])
@@ -158,7 +172,7 @@ describe('publish: bundle layout', () => {
   it('one uploadBundle of every file of the release dir; outputs artifact-name, -id and -url', async () => {
     const { reporter, outputs } = recordingReporter()
     const { store, bundles, files } = recordingStore()
-    const result = await publish(context({ name: 'my-release' }), prereqs(), packages(), reporter, store)
+    const result = await publishWith(context({ name: 'my-release' }), prereqs(), packages(), reporter, store)
     expect(files).toEqual([])
     expect(bundles).toHaveLength(1)
     expect(bundles[0].name).toBe('my-release')
@@ -175,7 +189,7 @@ describe('publish: bundle layout', () => {
   it('passes retention-days on', async () => {
     const { reporter } = recordingReporter()
     const { store, bundles } = recordingStore()
-    await publish(context({ retentionDays: 7 }), prereqs(), packages(), reporter, store)
+    await publishWith(context({ retentionDays: 7 }), prereqs(), packages(), reporter, store)
     expect(bundles[0].retentionDays).toBe(7)
   })
 
@@ -201,7 +215,7 @@ describe('publish: bundle layout', () => {
   ])('default name for %j, run %s: %s', async (platforms, runId, expected) => {
     const { reporter, outputs } = recordingReporter()
     const { store, bundles } = recordingStore()
-    await publish(context({}, runId), prereqs(platforms), packages(), reporter, store)
+    await publishWith(context({}, runId), prereqs(platforms), packages(), reporter, store)
     expect(bundles[0].name).toBe(expected)
     expect(outputs()['artifact-name']).toBe(expected)
   })
@@ -210,7 +224,7 @@ describe('publish: bundle layout', () => {
     const { reporter } = recordingReporter()
     const { store, bundles } = recordingStore()
     const version = 'v1.31.0-3+0123456789abcd-dirty'
-    await publish(context(), prereqs(['linux/amd64'], version), packages(), reporter, store)
+    await publishWith(context(), prereqs(['linux/amd64'], version), packages(), reporter, store)
     expect(bundles[0].name).toContain(version)
     expect(bundles[0].name).not.toMatch(/[":<>|*?\\/\r\n]/)
   })
@@ -220,7 +234,7 @@ describe('publish: bundle layout', () => {
     for (const runId of ['1-1-aaaaaaaa', '1-1-bbbbbbbb']) {
       const { reporter } = recordingReporter()
       const { store, bundles } = recordingStore()
-      await publish(context({}, runId), prereqs(), packages(), reporter, store)
+      await publishWith(context({}, runId), prereqs(), packages(), reporter, store)
       names.push(bundles[0].name)
     }
     expect(new Set(names).size).toBe(2)
@@ -231,7 +245,7 @@ describe('publish: per-file layout', () => {
   it('one uploadFile per file, named by the file; artifact-ids maps names to ids', async () => {
     const { reporter, outputs } = recordingReporter()
     const { store, bundles, files } = recordingStore()
-    const result = await publish(context({ layout: 'per-file' }), prereqs(), packages(), reporter, store)
+    const result = await publishWith(context({ layout: 'per-file' }), prereqs(), packages(), reporter, store)
     expect(bundles).toEqual([])
     expect(files.map(f => f.name).sort()).toEqual([...FILES].sort())
     for (const f of files) expect(f.path).toBe(`${RELEASE_DIR}/${f.name}`)
@@ -245,7 +259,7 @@ describe('publish: per-file layout', () => {
   it('with artifact-name: each artifact is <name>-<file>', async () => {
     const { reporter, outputs } = recordingReporter()
     const { store, files } = recordingStore()
-    await publish(context({ layout: 'per-file', name: 'pr-42' }), prereqs(), packages(), reporter, store)
+    await publishWith(context({ layout: 'per-file', name: 'pr-42' }), prereqs(), packages(), reporter, store)
     expect(files.map(f => f.name).sort()).toEqual(FILES.map(f => `pr-42-${f}`).sort())
     for (const f of files) expect(f.path).toBe(`${RELEASE_DIR}/${f.name.slice('pr-42-'.length)}`)
     expect(Object.keys(JSON.parse(outputs()['artifact-ids'])).sort()).toEqual(
@@ -256,14 +270,14 @@ describe('publish: per-file layout', () => {
   it('passes retention-days on to every file', async () => {
     const { reporter } = recordingReporter()
     const { store, files } = recordingStore()
-    await publish(context({ layout: 'per-file', retentionDays: 90 }), prereqs(), packages(), reporter, store)
+    await publishWith(context({ layout: 'per-file', retentionDays: 90 }), prereqs(), packages(), reporter, store)
     expect(files.map(f => f.retentionDays)).toEqual(FILES.map(() => 90))
   })
 
   it('sets none of the bundle outputs', async () => {
     const { reporter, outputs } = recordingReporter()
     const { store } = recordingStore()
-    await publish(context({ layout: 'per-file' }), prereqs(), packages(), reporter, store)
+    await publishWith(context({ layout: 'per-file' }), prereqs(), packages(), reporter, store)
     const out = outputs()
     for (const name of ['artifact-name', 'artifact-id', 'artifact-url'])
       expect(out[name], name).toBeUndefined()
@@ -272,15 +286,15 @@ describe('publish: per-file layout', () => {
 
 describe('publish: a failing store', () => {
   it.each(['bundle', 'per-file'] as const)(
-    '%s: a PublishError naming the store and saying the tarballs are still in the release dir',
+    '%s: a ReleaseError naming the store and saying the tarballs are still in the release dir',
     async layout => {
       const { reporter, outputs } = recordingReporter()
       const store = failingStore('GitHub Actions artifacts', 'HTTP 503 from the results service')
-      const result = await publish(context({ layout }), prereqs(), packages(), reporter, store).then(
+      const result = await publishWith(context({ layout }), prereqs(), packages(), reporter, store).then(
         () => new Error('publish resolved'),
         (err: unknown) => err
       )
-      expect(result).toBeInstanceOf(PublishError)
+      expect(result).toBeInstanceOf(ReleaseError)
       const message = (result as Error).message
       expect(message).toContain('GitHub Actions artifacts')
       expect(message).toContain('HTTP 503 from the results service')

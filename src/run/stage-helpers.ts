@@ -1,0 +1,61 @@
+// What several stages do alike with the run's objects: name and label them, serve the data volume
+// over rsync, find the artifact store a phase needs.
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ArtifactStore } from '../artifacts/store.js'
+import { createLabels, type Role } from '../docker/labels.js'
+import { RsyncDaemon } from '../docker/rsync.js'
+import { ReleaseError } from '../errors.js'
+import { REMOTE_ROOT } from '../kube/layout.js'
+import { MODULE_FILTER } from '../kube/sync-filters.js'
+import type { RunContext } from './context.js'
+import type { BuildContainerImage, BuildUser, Prerequisites } from './state.js'
+
+/** Container names carry the tree and the run, so two runs on one engine never collide. */
+export function containerName(ctx: RunContext, role: Role): string {
+  return `kube-${role}-${ctx.owner.treeHash}-${ctx.owner.runId}`
+}
+
+/** The `user` of a container spec: the build user, or the image's own on rootless engines. */
+export const userSpec = (user: BuildUser | null): string | undefined =>
+  user ? `${user.uid}:${user.gid}` : undefined
+
+/** An rsync daemon serving the data volume, for the sync in and the copy out. */
+export function startVolumeDaemon(
+  ctx: RunContext,
+  state: Prerequisites & BuildContainerImage,
+  volume: string
+): Promise<RsyncDaemon> {
+  return RsyncDaemon.start(
+    state.engine.containers,
+    {
+      name: containerName(ctx, 'rsync'),
+      image: state.buildImage.ref,
+      volume,
+      path: REMOTE_ROOT,
+      user: state.buildUser,
+      labels: createLabels(ctx.owner, 'rsync'),
+      moduleFilter: MODULE_FILTER,
+      verbosity: ctx.config.verbosity,
+      signal: ctx.signal
+    },
+    ctx.log
+  )
+}
+
+/** The artifact store of a matrix phase, which passes binaries between jobs. */
+export function matrixArtifactStore(ctx: RunContext): ArtifactStore {
+  if (!ctx.artifacts) {
+    throw new ReleaseError(
+      `phase '${ctx.config.phase}' passes binaries between jobs as artifacts, but this run has no artifact store`,
+      { fix: 'Run it in GitHub Actions with upload on; on the CLI, give --artifacts-dir' }
+    )
+  }
+  return ctx.artifacts
+}
+
+/** Every regular file below `dir`. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  return entries.filter(e => e.isFile()).map(e => join(e.parentPath, e.name))
+}

@@ -1,0 +1,99 @@
+// The run state: what the stages have found and made so far. Each stage reads the parts it needs and
+// returns the part it adds; the runner merges that in. The parts are named here, not in the stage
+// files, so that no stage imports another.
+import type { UploadedArtifact } from '../artifacts/store.js'
+import type { BuildCacheTarget, BuildCacheUse } from '../cache/build-cache.js'
+import type { Mount } from '../docker/containers.js'
+import type { Engine } from '../docker/engine.js'
+import type { BuildPlan } from '../kube/build-plan.js'
+import type { ReleaseTarball, ServerImageFile } from '../kube/tarballs.js'
+import type { KubeVersion } from '../kube/version.js'
+
+/** uid and gid the build containers run as. */
+export interface BuildUser {
+  readonly uid: number
+  readonly gid: number
+}
+
+/** Added by prereqs: the engine, and what this run builds. */
+export interface Prerequisites {
+  readonly engine: Engine
+  /** null on rootless engines, where container root is the caller. */
+  readonly buildUser: BuildUser | null
+  readonly platforms: readonly string[]
+  readonly plan: BuildPlan
+  readonly version: KubeVersion
+  /** Seconds since the epoch: build dates and every mtime in the tarballs. */
+  readonly sourceDateEpoch: number
+}
+
+/** How kube-cross came onto the engine: already there, from the cache (the matched key), or pulled. */
+export type KubeCrossSource =
+  { readonly from: 'engine' } | { readonly from: 'cache'; readonly key: string } | { readonly from: 'pull' }
+
+/** Added by image: the image the build containers run. */
+export interface BuildContainerImage {
+  readonly buildImage: {
+    /** kube-build for legacy trees, else kube-cross itself. */
+    readonly ref: string
+    readonly kubeCross: string
+    readonly kubeCrossSource: KubeCrossSource
+    /** Names the data volume: a new image version starts from a new volume, as upstream. */
+    readonly version: string
+  }
+}
+
+/** Added by workspace: where the build container finds the tree and keeps its caches. */
+export interface BuildWorkspace {
+  readonly workspace: {
+    readonly mounts: readonly Mount[]
+    /** The data volume (volume strategy); null with bind. */
+    readonly volume: string | null
+    /** What the cache stage needs to save the Go build cache; null when caching is off. */
+    readonly buildCache: { readonly target: BuildCacheTarget; readonly use: BuildCacheUse } | null
+  }
+}
+
+/** Added by output (or by collecting a matrix's legs): the binaries on the host. */
+export interface Binaries {
+  /** _output/dockerized/bin on the host, one directory per platform. */
+  readonly binDir: string
+}
+
+/** Added by server-images: the image archives made for each linux server platform. */
+export interface ServerImages {
+  readonly serverImages: ReadonlyMap<string, readonly ServerImageFile[]>
+}
+
+/** Added by package. */
+export interface Release {
+  readonly release: {
+    /** release-tars/ */
+    readonly dir: string
+    readonly tarballs: readonly ReleaseTarball[]
+    /** Every file of the release directory: tarballs and checksum files. */
+    readonly files: readonly string[]
+  }
+}
+
+/** Added by publish (the release) or by a build leg (its binaries). */
+export interface Published {
+  readonly artifacts: readonly UploadedArtifact[]
+}
+
+/** Added by plan: the matrix legs. */
+export interface MatrixPlan {
+  readonly legs: readonly (readonly string[])[]
+}
+
+/** Whatever part of the state the stages that ran have added: what the report and closing stages read. */
+export type RunState = Partial<
+  Prerequisites &
+    BuildContainerImage &
+    BuildWorkspace &
+    Binaries &
+    ServerImages &
+    Release &
+    Published &
+    MatrixPlan
+>
