@@ -72,7 +72,7 @@ export interface PyMember {
   readonly linkname: string
   /** pax header records of the member, values as hex of their raw bytes. */
   readonly pax: Record<string, string>
-  /** Regular files: hex of the content. */
+  /** Regular files: hex of the content (unless left out). */
   readonly contentHex?: string
 }
 
@@ -88,15 +88,20 @@ with tarfile.open(sys.argv[1], sys.argv[2]) as tf:
             'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'linkname': m.linkname,
             'pax': {k: v.encode('utf-8', 'surrogateescape').hex() for k, v in m.pax_headers.items()},
         }
-        if m.isreg():
+        if m.isreg() and sys.argv[3] == 'content':
             item['contentHex'] = tf.extractfile(m).read().hex()
         out.append(item)
 json.dump(out, sys.stdout)
 `
 
-/** Every member as python3's tarfile reads it; mode 'r:' (plain tar) or 'r:gz'. */
-export function pythonTarList(file: string, mode: 'r:' | 'r:gz'): PyMember[] {
-  const out = execFileSync('python3', ['-c', PY_LIST, file, mode], {
+/** Every member as python3's tarfile reads it; mode 'r:' (plain tar) or 'r:gz'; content unless told not to. */
+export function pythonTarList(
+  file: string,
+  mode: 'r:' | 'r:gz',
+  options: { content?: boolean } = {}
+): PyMember[] {
+  const content = options.content === false ? 'no-content' : 'content'
+  const out = execFileSync('python3', ['-c', PY_LIST, file, mode, content], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024
   })
@@ -133,4 +138,21 @@ export function gzipTest(file: string): void {
 /** The decompressed bytes of a .gz file, as gzip itself gives them. */
 export function gunzip(file: string): Buffer {
   return execFileSync('gzip', ['-dc', file], { maxBuffer: 256 * 1024 * 1024 })
+}
+
+const PY_XATTRS = `
+import json, os, sys
+out = {}
+for path in sys.argv[1:]:
+    names = os.listxattr(path, follow_symlinks=False)
+    out[path] = {n: os.getxattr(path, n, follow_symlinks=False).hex() for n in names}
+json.dump(out, sys.stdout)
+`
+
+/** The extended attributes of files as the kernel holds them (python's os.getxattr), values as hex. */
+export function xattrsOf(paths: readonly string[]): Record<string, Record<string, string>> {
+  return JSON.parse(execFileSync('python3', ['-c', PY_XATTRS, ...paths], { encoding: 'utf8' })) as Record<
+    string,
+    Record<string, string>
+  >
 }
