@@ -102,6 +102,15 @@ export class ImageClient {
     }
   }
 
+  /** The image as a docker-archive stream (GET /images/{id}/get), for the caller to read. */
+  async export(id: string): Promise<NodeJS.ReadableStream> {
+    try {
+      return await this.docker.getImage(id).get()
+    } catch (err) {
+      throw operationFailed(`exporting image ${id}`, err)
+    }
+  }
+
   /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. */
   async load(file: string): Promise<void> {
     let stream: Readable
