@@ -70,7 +70,7 @@ function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): 
 }
 
 /** Reads a file, failing if it is not the size its header announced, then pads it to a block. */
-async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
+export async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
   let read = 0
   for await (const chunk of createReadStream(path)) {
     read += (chunk as Buffer).length

@@ -3,7 +3,8 @@
 // emulation. Written to <output>/release-images/<arch>/<bin>.tar, which the server tarballs embed.
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BaseImageCache, writeServerImage } from '../docker/image-archive.js'
+import { BaseImageCache } from '../docker/image-archive/base-images.js'
+import { writeServerImage } from '../docker/image-archive/server-image.js'
 import { ImageClient } from '../docker/images.js'
 import { dockerTag, serverImageSpecs, serverImageTags } from '../kube/server-images.js'
 import type { ServerImageFile } from '../kube/tarballs.js'
@@ -28,10 +29,9 @@ export async function makeServerImages(
   const specs = serverImageSpecs(ctx.env, ctx.config.baseImages)
   const { docker } = prereqs.engine
   const bases = new BaseImageCache(
-    docker,
+    new ImageClient(docker, ctx.log, ctx.config.stallTimeoutMs),
     ctx.log,
-    ctx.config.outputDir,
-    new ImageClient(docker, ctx.log, ctx.config.stallTimeoutMs)
+    ctx.config.outputDir
   )
   try {
     const jobs = platforms.flatMap(([platform, groups]) => {

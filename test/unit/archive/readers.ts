@@ -78,34 +78,47 @@ export interface PyMember {
 
 const PY_LIST = `
 import json, sys, tarfile
-out = []
-with tarfile.open(sys.argv[1], sys.argv[2]) as tf:
-    for m in tf:
-        kind = 'file' if m.isreg() else 'dir' if m.isdir() else 'symlink' if m.issym() else 'other'
-        item = {
-            'name': m.name + ('/' if m.isdir() else ''),
-            'type': kind, 'size': m.size, 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,
-            'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'linkname': m.linkname,
-            'pax': {k: v.encode('utf-8', 'surrogateescape').hex() for k, v in m.pax_headers.items()},
-        }
-        if m.isreg() and sys.argv[3] == 'content':
-            item['contentHex'] = tf.extractfile(m).read().hex()
-        out.append(item)
-json.dump(out, sys.stdout)
+mode, content = sys.argv[1], sys.argv[2] == 'content'
+archives = []
+for file in sys.argv[3:]:
+    out = []
+    with tarfile.open(file, mode) as tf:
+        for m in tf:
+            kind = 'file' if m.isreg() else 'dir' if m.isdir() else 'symlink' if m.issym() else 'other'
+            item = {
+                'name': m.name + ('/' if m.isdir() else ''),
+                'type': kind, 'size': m.size, 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,
+                'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'linkname': m.linkname,
+                'pax': {k: v.encode('utf-8', 'surrogateescape').hex() for k, v in m.pax_headers.items()},
+            }
+            if m.isreg() and content:
+                item['contentHex'] = tf.extractfile(m).read().hex()
+            out.append(item)
+    archives.append(out)
+json.dump(archives, sys.stdout)
 `
 
-/** Every member as python3's tarfile reads it; mode 'r:' (plain tar) or 'r:gz'; content unless told not to. */
+/** Every member of each archive as python3's tarfile reads it (one python run); mode 'r:' (plain tar) or 'r:gz'. */
+export function pythonTarLists(
+  files: readonly string[],
+  mode: 'r:' | 'r:gz',
+  options: { content?: boolean } = {}
+): PyMember[][] {
+  const content = options.content === false ? 'no-content' : 'content'
+  const out = execFileSync('python3', ['-c', PY_LIST, mode, content, ...files], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024
+  })
+  return JSON.parse(out) as PyMember[][]
+}
+
+/** Every member as python3's tarfile reads it; content unless told not to. */
 export function pythonTarList(
   file: string,
   mode: 'r:' | 'r:gz',
   options: { content?: boolean } = {}
 ): PyMember[] {
-  const content = options.content === false ? 'no-content' : 'content'
-  const out = execFileSync('python3', ['-c', PY_LIST, file, mode, content], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024
-  })
-  return JSON.parse(out) as PyMember[]
+  return pythonTarLists([file], mode, options)[0]
 }
 
 const PY_GZIP_MEMBERS = `
