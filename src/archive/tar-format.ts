@@ -25,11 +25,11 @@ export const padding = (size: number): number => (BLOCK - (size % BLOCK)) % BLOC
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK)
 
 function octal(value: number, width: number): string {
-  const text = Math.floor(value).toString(8)
-  if (text.length > width - 1)
-    throw new Error(`tar field overflow: ${value} does not fit ${width - 1} octal digits`)
-  return `${text.padStart(width - 1, '0')}\0`
+  return `${value.toString(8).padStart(width - 1, '0')}\0`
 }
+
+/** Whether a number fits an octal field of `width` bytes (its digits and a NUL). */
+const fitsOctal = (value: number, width: number): boolean => value >= 0 && value < 8 ** (width - 1)
 
 function ustarBlock(fields: {
   name: string
@@ -73,17 +73,30 @@ function paxRecord(key: string, value: Buffer): Buffer {
   return Buffer.concat([Buffer.from(String(length)), body])
 }
 
-/** The header blocks of one entry: a pax header first when names are long or xattrs are set. */
+/** The header blocks of one entry: a pax header first when ustar cannot hold a field or xattrs are set. */
 export function encodeHeader(entry: EntryHeader): Buffer {
-  const mtime = Math.floor(entry.mtime.getTime() / 1000)
-  const owner = {
-    uid: entry.uid,
-    gid: entry.gid,
-    uname: entry.uid === 0 ? 'root' : '',
-    gname: entry.gid === 0 ? 'root' : ''
+  for (const [field, value] of [
+    ['uid', entry.uid],
+    ['gid', entry.gid],
+    ['size', entry.size]
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new Error(`tar ${field} must be a non-negative integer, not ${value} (${entry.path})`)
   }
-  const linkname = entry.linkname ?? ''
   const records: Buffer[] = []
+  // Numbers too big for their octal field (or an mtime before 1970) are pax records, the ustar field
+  // left 0, as GNU tar and python's tarfile write them in pax format.
+  const numeric = (key: string, value: number, width: number): number => {
+    if (fitsOctal(value, width)) return value
+    records.push(paxRecord(key, Buffer.from(String(value))))
+    return 0
+  }
+  const uid = numeric('uid', entry.uid, 8)
+  const gid = numeric('gid', entry.gid, 8)
+  const size = numeric('size', entry.type === 'file' ? entry.size : 0, 12)
+  const mtime = numeric('mtime', Math.floor(entry.mtime.getTime() / 1000), 12)
+  const owner = { uid, gid, uname: entry.uid === 0 ? 'root' : '', gname: entry.gid === 0 ? 'root' : '' }
+  const linkname = entry.linkname ?? ''
   if (Buffer.byteLength(entry.path) > 100) records.push(paxRecord('path', Buffer.from(entry.path)))
   if (Buffer.byteLength(linkname) > 100) records.push(paxRecord('linkpath', Buffer.from(linkname)))
   for (const [name, value] of Object.entries(entry.xattrs ?? {}))
@@ -92,7 +105,7 @@ export function encodeHeader(entry: EntryHeader): Buffer {
     name: entry.path.slice(0, 100),
     mode: entry.mode,
     ...owner,
-    size: entry.type === 'file' ? entry.size : 0,
+    size,
     mtime,
     type: TYPE_FLAGS[entry.type],
     linkname: linkname.slice(0, 100)

@@ -9,16 +9,12 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { createGzip, gzip } from 'node:zlib'
+import pLimit from 'p-limit'
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-format.js'
 
 export type TarMember =
   | { readonly kind: 'dir'; readonly path: string }
-  | {
-      readonly kind: 'file'
-      readonly path: string
-      readonly source: string
-      readonly xattrs?: Readonly<Record<string, Buffer>>
-    }
+  | { readonly kind: 'file'; readonly path: string; readonly source: string }
   | { readonly kind: 'data'; readonly path: string; readonly data: string | Buffer; readonly mode: number }
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
 
@@ -39,7 +35,7 @@ const gzipBuffer = promisify(gzip)
 /** Files at least this big get a gzip member of their own, shared by every tarball they appear in. */
 const SHARED_MEMBER_MIN_BYTES = 64 * 1024
 /** Headers and small files are gathered into one gzip member up to about this size. */
-const RUN_MAX_BYTES = 4 * 1024 * 1024
+const SMALL_MEMBERS_GZIP_CHUNK_BYTES = 4 * 1024 * 1024
 
 interface FileInfo {
   readonly size: number
@@ -69,18 +65,12 @@ function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): 
       return Buffer.concat([header, data, Buffer.alloc(padding(data.length))])
     }
     case 'file':
-      return encodeHeader({
-        ...base,
-        type: 'file',
-        mode: info!.mode,
-        size: info!.size,
-        xattrs: member.xattrs
-      })
+      return encodeHeader({ ...base, type: 'file', mode: info!.mode, size: info!.size })
   }
 }
 
 /** Reads a file, failing if it is not the size its header announced, then pads it to a block. */
-async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
+export async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
   let read = 0
   for await (const chunk of createReadStream(path)) {
     read += (chunk as Buffer).length
@@ -107,23 +97,6 @@ export async function tarBuffer(members: readonly TarMember[], options: TarOptio
   return Buffer.concat(parts)
 }
 
-/** Bounds how many compressions run at once. */
-class Limiter {
-  private running = 0
-  private readonly waiting: (() => void)[] = []
-  constructor(private readonly limit: number) {}
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>(resolve => this.waiting.push(resolve))
-    this.running++
-    try {
-      return await work()
-    } finally {
-      this.running--
-      this.waiting.shift()?.()
-    }
-  }
-}
-
 type Piece =
   | { readonly kind: 'raw'; readonly bytes: Buffer }
   | { readonly kind: 'shared'; readonly compressed: Promise<string> }
@@ -134,7 +107,8 @@ type Piece =
  */
 export class TarGzWriter {
   private readonly shared = new Map<string, Promise<string>>()
-  private readonly limiter = new Limiter(availableParallelism())
+  /** Bounds how many compressions run at once. */
+  private readonly compressions = pLimit(availableParallelism())
   private tempDir: Promise<string> | undefined
 
   constructor(
@@ -150,7 +124,7 @@ export class TarGzWriter {
       this.tempDir ??= mkdtemp(join(this.workDir, 'gzip-members-'))
       const index = this.shared.size
       member = this.tempDir.then(dir =>
-        this.limiter.run(async () => {
+        this.compressions(async () => {
           const path = join(dir, `${index}.gz`)
           await pipeline(paddedContent(source, size), createGzip(), createWriteStream(path))
           return path
@@ -176,7 +150,7 @@ export class TarGzWriter {
     const append = (bytes: Buffer): void => {
       run.push(bytes)
       runBytes += bytes.length
-      if (runBytes >= RUN_MAX_BYTES) flush()
+      if (runBytes >= SMALL_MEMBERS_GZIP_CHUNK_BYTES) flush()
     }
     for (const member of members) {
       if (member.kind !== 'file') {
@@ -196,10 +170,10 @@ export class TarGzWriter {
     flush()
     const partial = `${dest}.partial`
     try {
-      const limiter = this.limiter
+      const compressions = this.compressions
       await pipeline(async function* () {
         for (const piece of pieces) {
-          if (piece.kind === 'raw') yield await limiter.run(() => gzipBuffer(piece.bytes))
+          if (piece.kind === 'raw') yield await compressions(() => gzipBuffer(piece.bytes))
           else yield* createReadStream(await piece.compressed)
         }
       }, createWriteStream(partial))

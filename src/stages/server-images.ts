@@ -3,7 +3,8 @@
 // <output>/release-images/<arch>/<bin>.tar, which the server tarballs embed.
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BaseImageCache, writeServerImage } from '../docker/image-archive.js'
+import { BaseImageCache } from '../docker/image-archive/base-images.js'
+import { writeServerImage } from '../docker/image-archive/server-image.js'
 import { dockerTag, serverImageSpecs, serverImageTags } from '../kube/server-images.js'
 import type { ServerImageFile } from '../kube/tarballs.js'
 import type { Stage } from '../run/stage.js'

@@ -1,4 +1,4 @@
-// Server image archives (src/docker/image-archive.ts) against the real engine: stand-in base images
+// Server image archives (src/docker/image-archive/) against the real engine: stand-in base images
 // made here and loaded with `docker load`, a static hello binary built in the stand-in kube-cross
 // image, outputs loaded back and inspected, exported and run.
 import { execFile } from 'node:child_process'
@@ -12,10 +12,13 @@ import { promisify } from 'node:util'
 import tar from 'tar-stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connectEngine, type Engine } from '../../src/docker/engine.js'
-import { BaseImageCache, writeServerImage, type ServerImageRequest } from '../../src/docker/image-archive.js'
+import { BaseImageCache } from '../../src/docker/image-archive/base-images.js'
+import { writeServerImage, type ServerImageRequest } from '../../src/docker/image-archive/server-image.js'
 import { serverImageSpecs, serverImageTags, type ServerImageBinary } from '../../src/kube/server-images.js'
 import type { Logger } from '../../src/logger.js'
 import { startRegistry, type Registry } from '../helpers/registry.js'
+import { pythonTarList } from '../unit/archive/readers.js'
+import { readVfsCapData } from '../unit/docker/image-archive/vfs-cap-data.js'
 
 // Never execFileSync: the test registry answers from this process's event loop.
 const run = promisify(execFile)
@@ -33,6 +36,9 @@ const VERSION = `v1.31.0+e2e${RUN_ID}`
 const CREATED = new Date('2024-08-13T10:20:30Z')
 /** vfs_cap_data v2 of cap_net_bind_service=+ep: magic_etc 0x02000001, permitted[0] = 1 << 10. */
 const NET_BIND_SERVICE_EP = Buffer.from([1, 0, 0, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+/** linux/capability.h; each makes a byte of 0x80 in the permitted word of vfs_cap_data. */
+const CAP_SETUID = 7
+const CAP_SETFCAP = 31
 
 const specs = new Map(serverImageSpecs({}).map(spec => [spec.binary, spec]))
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex')
@@ -191,18 +197,21 @@ describe('server image archives', () => {
     return image
   }
 
-  /** The merged file system of an image, as `docker export` of a created container gives it. */
-  async function exportedFiles(image: string): Promise<Map<string, Unpacked>> {
+  /** The merged file system of an image as a tar, as `docker export` of a created container gives it. */
+  async function exportedTar(image: string): Promise<Buffer> {
     const name = `kube-release-e2e-${RUN_ID}-${containersToRemove.size}`
     containersToRemove.add(name)
     // Some images have neither entrypoint nor command; the container is never started.
     await docker('create', '--name', name, image, 'never-run')
     try {
-      return await untar(await dockerBytes('export', name))
+      return await dockerBytes('export', name)
     } finally {
       await docker('rm', '-f', name)
     }
   }
+
+  const exportedFiles = async (image: string): Promise<Map<string, Unpacked>> =>
+    untar(await exportedTar(image))
 
   function request(
     binary: ServerImageBinary,
@@ -352,6 +361,33 @@ describe('server image archives', () => {
     await writeServerImage(req)
     const image = await loadOutput(req.output, req.tags)
     expect(await docker('run', '--rm', image.Id)).toBe('hello')
+  })
+
+  it('keeps capability bytes of 0x80 and up through docker load (setuid, setfcap), and the binary runs', async () => {
+    const req = request('kube-apiserver', 'amd64', join(work, 'setuid-setfcap.tar'))
+    // Tags of its own, so that the kube-apiserver image loaded above keeps its tags.
+    const tags = req.tags.map(tag => `${tag}-caps`)
+    await writeServerImage({ ...req, capabilities: [CAP_SETUID, CAP_SETFCAP], tags })
+    const image = await loadOutput(req.output, tags)
+
+    // python's tarfile keeps the pax bytes (tar-stream reads them as UTF-8).
+    const exported = join(work, 'setuid-setfcap-export.tar')
+    await writeFile(exported, await exportedTar(image.Id))
+    const binary = pythonTarList(exported, 'r:', { content: false }).find(
+      m => m.name === 'usr/local/bin/kube-apiserver'
+    )!
+    const capability = Buffer.from(binary.pax['SCHILY.xattr.security.capability'], 'hex')
+    expect(capability.some(byte => byte >= 0x80)).toBe(true)
+    expect(readVfsCapData(capability)).toEqual({
+      revision: 2,
+      effective: true,
+      permitted: [CAP_SETUID, CAP_SETFCAP],
+      inheritable: []
+    })
+    // Both are in the default bounding set; the kernel refuses to exec a +ep file it cannot honour.
+    expect(await docker('run', '--rm', '--entrypoint', '/usr/local/bin/kube-apiserver', image.Id)).toBe(
+      'hello'
+    )
   })
 
   it('exports each base once per platform for all the images that share it', async () => {

@@ -72,35 +72,53 @@ export interface PyMember {
   readonly linkname: string
   /** pax header records of the member, values as hex of their raw bytes. */
   readonly pax: Record<string, string>
-  /** Regular files: hex of the content. */
+  /** Regular files: hex of the content (unless left out). */
   readonly contentHex?: string
 }
 
 const PY_LIST = `
 import json, sys, tarfile
-out = []
-with tarfile.open(sys.argv[1], sys.argv[2]) as tf:
-    for m in tf:
-        kind = 'file' if m.isreg() else 'dir' if m.isdir() else 'symlink' if m.issym() else 'other'
-        item = {
-            'name': m.name + ('/' if m.isdir() else ''),
-            'type': kind, 'size': m.size, 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,
-            'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'linkname': m.linkname,
-            'pax': {k: v.encode('utf-8', 'surrogateescape').hex() for k, v in m.pax_headers.items()},
-        }
-        if m.isreg():
-            item['contentHex'] = tf.extractfile(m).read().hex()
-        out.append(item)
-json.dump(out, sys.stdout)
+mode, content = sys.argv[1], sys.argv[2] == 'content'
+archives = []
+for file in sys.argv[3:]:
+    out = []
+    with tarfile.open(file, mode) as tf:
+        for m in tf:
+            kind = 'file' if m.isreg() else 'dir' if m.isdir() else 'symlink' if m.issym() else 'other'
+            item = {
+                'name': m.name + ('/' if m.isdir() else ''),
+                'type': kind, 'size': m.size, 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,
+                'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'linkname': m.linkname,
+                'pax': {k: v.encode('utf-8', 'surrogateescape').hex() for k, v in m.pax_headers.items()},
+            }
+            if m.isreg() and content:
+                item['contentHex'] = tf.extractfile(m).read().hex()
+            out.append(item)
+    archives.append(out)
+json.dump(archives, sys.stdout)
 `
 
-/** Every member as python3's tarfile reads it; mode 'r:' (plain tar) or 'r:gz'. */
-export function pythonTarList(file: string, mode: 'r:' | 'r:gz'): PyMember[] {
-  const out = execFileSync('python3', ['-c', PY_LIST, file, mode], {
+/** Every member of each archive as python3's tarfile reads it (one python run); mode 'r:' (plain tar) or 'r:gz'. */
+export function pythonTarLists(
+  files: readonly string[],
+  mode: 'r:' | 'r:gz',
+  options: { content?: boolean } = {}
+): PyMember[][] {
+  const content = options.content === false ? 'no-content' : 'content'
+  const out = execFileSync('python3', ['-c', PY_LIST, mode, content, ...files], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024
   })
-  return JSON.parse(out) as PyMember[]
+  return JSON.parse(out) as PyMember[][]
+}
+
+/** Every member as python3's tarfile reads it; content unless told not to. */
+export function pythonTarList(
+  file: string,
+  mode: 'r:' | 'r:gz',
+  options: { content?: boolean } = {}
+): PyMember[] {
+  return pythonTarLists([file], mode, options)[0]
 }
 
 const PY_GZIP_MEMBERS = `
@@ -133,4 +151,21 @@ export function gzipTest(file: string): void {
 /** The decompressed bytes of a .gz file, as gzip itself gives them. */
 export function gunzip(file: string): Buffer {
   return execFileSync('gzip', ['-dc', file], { maxBuffer: 256 * 1024 * 1024 })
+}
+
+const PY_XATTRS = `
+import json, os, sys
+out = {}
+for path in sys.argv[1:]:
+    names = os.listxattr(path, follow_symlinks=False)
+    out[path] = {n: os.getxattr(path, n, follow_symlinks=False).hex() for n in names}
+json.dump(out, sys.stdout)
+`
+
+/** The extended attributes of files as the kernel holds them (python's os.getxattr), values as hex. */
+export function xattrsOf(paths: readonly string[]): Record<string, Record<string, string>> {
+  return JSON.parse(execFileSync('python3', ['-c', PY_XATTRS, ...paths], { encoding: 'utf8' })) as Record<
+    string,
+    Record<string, string>
+  >
 }

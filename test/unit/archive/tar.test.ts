@@ -100,18 +100,6 @@ function extract(archive: string, gzip: boolean): string {
   return dir
 }
 
-const CAPABILITY = Buffer.from([
-  0x01,
-  0x00,
-  0x00,
-  0x02,
-  0x00,
-  0x04,
-  0x00,
-  0x00,
-  ...new Array<number>(12).fill(0)
-])
-
 describe('tarBuffer', () => {
   let members: TarMember[]
   let script: string
@@ -175,22 +163,6 @@ describe('tarBuffer', () => {
       expect(at, path).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
       expect(at, path).toBeLessThanOrEqual(Date.now())
     }
-  })
-
-  it('a file member with xattrs carries them as pax SCHILY.xattr records', async () => {
-    const buf = await tarBuffer([
-      {
-        kind: 'file',
-        path: 'bin/kube-apiserver',
-        source: script,
-        xattrs: { 'security.capability': CAPABILITY }
-      }
-    ])
-    const file = join(tmp, 'x.tar')
-    await writeFile(file, buf)
-    const [member] = pythonTarList(file, 'r:')
-    expect(member.name).toBe('bin/kube-apiserver')
-    expect(member.pax['SCHILY.xattr.security.capability']).toBe(CAPABILITY.toString('hex'))
   })
 
   it.each([

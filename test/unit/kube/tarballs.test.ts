@@ -109,7 +109,7 @@ function line(m: TarMember): string {
     case 'dir':
       return m.path
     case 'file':
-      return `${m.path} <- ${m.source}${m.xattrs ? ` +xattrs ${Object.keys(m.xattrs).join(',')}` : ''}`
+      return `${m.path} <- ${m.source}`
     case 'data':
       return `${m.path} = ${JSON.stringify(String(m.data))} (${m.mode.toString(8)})`
     case 'symlink':

@@ -270,7 +270,13 @@ describe('publish: per-file layout', () => {
   it('passes retention-days on to every file', async () => {
     const { reporter } = recordingReporter()
     const { store, files } = recordingStore()
-    await publishWith(context({ layout: 'per-file', retentionDays: 90 }), prereqs(), packages(), reporter, store)
+    await publishWith(
+      context({ layout: 'per-file', retentionDays: 90 }),
+      prereqs(),
+      packages(),
+      reporter,
+      store
+    )
     expect(files.map(f => f.retentionDays)).toEqual(FILES.map(() => 90))
   })
 
