@@ -209,13 +209,13 @@ export class ContainerClient {
 
   /** Removes every container carrying all of `labels`; returns how many there were. Runs after a cancel too. */
   async removeLabelled(labels: readonly string[]): Promise<number> {
-    const found = await this.calls.call(
+    const labelled = await this.calls.call(
       'listing containers',
       abortSignal =>
         this.calls.docker.listContainers({ all: true, filters: { label: [...labels] }, abortSignal }),
       { cancellable: false }
     )
-    await Promise.all(found.map(c => this.remove(c.Id)))
-    return found.length
+    await Promise.all(labelled.map(c => this.remove(c.Id)))
+    return labelled.length
   }
 }

@@ -148,12 +148,12 @@ export class ImageClient {
 
   /** Every image carrying all of `labels`, removed; returns how many. Runs after a cancel too. */
   async removeLabelled(labels: readonly string[]): Promise<number> {
-    const found = await this.calls.call(
+    const labelled = await this.calls.call(
       'listing images',
       abortSignal => this.calls.docker.listImages({ filters: { label: [...labels] }, abortSignal }),
       { cancellable: false }
     )
-    for (const image of found) {
+    for (const image of labelled) {
       await this.calls.call(
         `removing image ${image.Id}`,
         async abortSignal => {
@@ -166,7 +166,7 @@ export class ImageClient {
         { cancellable: false }
       )
     }
-    return found.length
+    return labelled.length
   }
 
   /**
