@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { ConfigError, EnvironmentError, VERBOSE_LEVEL, loadConfig, type RawInputs } from '../../src/config.js'
+import { ConfigError, EnvironmentError, loadConfig, type RawInputs } from '../../src/config.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
 const CROSS_TAG = 'v1.36.0-go1.26.2-bullseye.0'
@@ -542,14 +542,6 @@ describe('loadConfig: KUBE_RELEASE_STALL_TIMEOUT', () => {
     expect(result).toBeInstanceOf(EnvironmentError)
     expect((result as Error).message).toContain('KUBE_RELEASE_STALL_TIMEOUT')
     expect((result as Error).message).toContain(`'${value}'`)
-  })
-})
-
-describe('loadConfig: verbose and VERBOSE_LEVEL', () => {
-  it('VERBOSE_LEVEL is 6, the level verbose: true gives (KUBE_VERBOSE=6)', async () => {
-    expect(VERBOSE_LEVEL).toBe(6)
-    const source = await makeTree()
-    expect((await loadConfig({ source, verbose: 'true' }, {}, tmp)).verbosity).toBe(VERBOSE_LEVEL)
   })
 })
 
