@@ -162,27 +162,21 @@ function twirp(service: ResultsService, route: string, body: unknown, init: Requ
   })
 }
 
+/** The answer of a Twirp method that must succeed. */
+async function call(service: ResultsService, route: string, body: unknown): Promise<Record<string, string>> {
+  const res = await twirp(service, route, body)
+  expect(res.status, route).toBe(200)
+  return (await res.json()) as Record<string, string>
+}
+
 /** Stores `data` as a finalized cache entry through the service's own signed URLs; its download URL. */
 async function cacheEntry(service: ResultsService, key: string, data: Buffer): Promise<string> {
-  const created = (await (
-    await twirp(service, 'CacheService/CreateCacheEntry', { key, version: 'v' })
-  ).json()) as {
-    signed_upload_url: string
-  }
-  const put = await fetch(created.signed_upload_url, { method: 'PUT', body: data })
-  expect(put.status).toBe(201)
-  const size_bytes = String(data.length)
-  expect(
-    await (
-      await twirp(service, 'CacheService/FinalizeCacheEntryUpload', { key, version: 'v', size_bytes })
-    ).json()
-  ).toMatchObject({ ok: true })
-  const found = (await (
-    await twirp(service, 'CacheService/GetCacheEntryDownloadURL', { key, version: 'v' })
-  ).json()) as {
-    signed_download_url: string
-  }
-  return found.signed_download_url
+  const entry = { key, version: 'v' }
+  const { signed_upload_url } = await call(service, 'CacheService/CreateCacheEntry', entry)
+  expect((await fetch(signed_upload_url, { method: 'PUT', body: data })).status).toBe(201)
+  const finalized = { ...entry, size_bytes: String(data.length) }
+  expect(await call(service, 'CacheService/FinalizeCacheEntryUpload', finalized)).toMatchObject({ ok: true })
+  return (await call(service, 'CacheService/GetCacheEntryDownloadURL', entry)).signed_download_url
 }
 
 /** The blob endpoint's error code (x-ms-error-code) for a GET of `url`, or its status when it succeeds. */
@@ -332,9 +326,7 @@ describe('results service signed URLs', () => {
   })
 
   it('refuses an upload URL for reading and a download URL for writing', async () => {
-    const created = (await (
-      await twirp(service, 'CacheService/CreateCacheEntry', { key: 'rights', version: 'v' })
-    ).json()) as { signed_upload_url: string }
+    const created = await call(service, 'CacheService/CreateCacheEntry', { key: 'rights', version: 'v' })
     expect(await blobGet(created.signed_upload_url)).toBe('AuthorizationPermissionMismatch')
     const download = await cacheEntry(service, 'rights-read', Buffer.from('x'))
     const put = await fetch(download, { method: 'PUT', body: 'overwrite' })
@@ -349,9 +341,10 @@ describe('results service signed URLs', () => {
     const res = await fetch(url)
     expect(res.status).toBe(403)
     expect(await res.text()).toContain('the signed URL expired at ')
-    const again = (await (
-      await twirp(service, 'CacheService/GetCacheEntryDownloadURL', { key: 'expiring', version: 'v' })
-    ).json()) as { signed_download_url: string }
+    const again = await call(service, 'CacheService/GetCacheEntryDownloadURL', {
+      key: 'expiring',
+      version: 'v'
+    })
     expect(await (await fetch(again.signed_download_url)).text()).toBe('short-lived')
   })
 })
