@@ -34,10 +34,12 @@ export class GitHubCacheStore implements CacheStore {
     try {
       checkPath(path)
       if (!(await isFile(path))) throw new Error(`${path} is not a file`)
-      // -1: the key exists (another job saved it), or the service refused; the library has logged which.
-      return (await cache.saveCache([path], key)) !== -1
+      if ((await cache.saveCache([path], key)) !== -1) return true
+      // -1 is all saveCache returns both when the key exists and when the service refused or failed
+      // (429, 5xx, a failed upload or finalize), having logged which. Only a lookup tells them apart.
+      if ((await cache.restoreCache([path], key, [], { lookupOnly: true })) === key) return false
+      throw new Error('the service refused or failed to store it, and a lookup finds no entry under that key')
     } catch (error) {
-      if (error instanceof Error && error.name === cache.ReserveCacheError.name) return false
       throw new CacheError(this, 'save', key, error)
     }
   }

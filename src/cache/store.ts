@@ -13,7 +13,11 @@ export interface CacheStore {
    * never passes for a hit.
    */
   restore(path: string, key: string, restoreKeys?: readonly string[]): Promise<string | undefined>
-  /** Saves the file at `path` under `key`; false when the entry exists already (another job saved it). */
+  /**
+   * Saves the file at `path` under `key`. True when saved; false only when an entry with that key exists
+   * already (another job saved it). Throws CacheError when the entry was not stored for any other reason,
+   * such as the store refusing or failing the write.
+   */
   save(path: string, key: string): Promise<boolean>
 }
 

@@ -45,9 +45,14 @@ const exists = (path: string): Promise<boolean> =>
     () => false
   )
 
-/** Runs `fn` as a job step would; returns what it returned, or the error it threw. */
-async function step<T>(fn: () => Promise<T>): Promise<{ value: T | Error; log: string }> {
-  return inActionsEnv(service, workspace, () => fn().catch((error: Error) => error))
+/**
+ * Runs `fn` as a job step would; returns what it returned, or the error it threw, its stdout (workflow
+ * commands) and the service's log of the requests it made.
+ */
+async function step<T>(fn: () => Promise<T>): Promise<{ value: T | Error; log: string; requests: string[] }> {
+  const before = service.requests.length
+  const { value, log } = await inActionsEnv(service, workspace, () => fn().catch((error: Error) => error))
+  return { value, log, requests: service.requests.slice(before) }
 }
 
 describe('GitHubCacheStore', () => {
@@ -86,9 +91,11 @@ describe('GitHubCacheStore', () => {
     const first = await newContent(1)
     expect((await step(() => store.save(file, 'once'))).value).toBe(true)
     await newContent(1)
-    const { value, log } = await step(() => store.save(file, 'once'))
+    const { value, log, requests } = await step(() => store.save(file, 'once'))
     expect(value).toBe(false)
     expect(log).toContain('another job may be creating this cache')
+    // Refused as existing, then found by the lookup that tells that from a refusal.
+    expect(requests).toEqual(['POST CreateCacheEntry 409', 'POST GetCacheEntryDownloadURL 200'])
     expect((await step(() => store.restore(file, 'once'))).value).toBe('once')
     expect(await fileHash()).toBe(first)
   })
@@ -116,30 +123,54 @@ describe('GitHubCacheStore', () => {
     expect((await step(() => store.save(file, 'flaky'))).value).toBe(true)
     // 5 attempts with backoff: about 30 s.
     service.failNext('GetCacheEntryDownloadURL', 500, 5)
-    const { value } = await step(() => store.restore(file, 'flaky'))
-    if (value !== undefined) expect(value).toBeInstanceOf(CacheError)
+    // @actions/cache reports a failed lookup as a miss, with a warning.
+    const { value, log, requests } = await step(() => store.restore(file, 'flaky'))
+    expect(value).toBeUndefined()
+    expect(log).toMatch(/^::warning::Failed to restore: .*\(500\)/m)
     expect(await exists(file)).toBe(false)
-    expect(service.requests.filter(r => r === 'POST GetCacheEntryDownloadURL 500')).toHaveLength(5)
+    expect(requests).toEqual(Array(5).fill('POST GetCacheEntryDownloadURL 500'))
     expect((await step(() => store.restore(file, 'flaky'))).value).toBe('flaky')
     expect(await fileHash()).toBe(saved)
   }, 120_000)
 
-  it('does not save while rate limited, and saves afterwards', async () => {
-    await newContent(1)
-    service.failNext('CreateCacheEntry', 429)
-    const { value } = await step(() => store.save(file, 'limited'))
-    if (value !== false) expect(value).toBeInstanceOf(CacheError)
-    expect(service.caches.some(entry => entry.key === 'limited')).toBe(false)
-    expect((await step(() => store.save(file, 'limited'))).value).toBe(true)
-  })
+  it.each<[string, () => void, string]>([
+    // @actions/cache takes any refused reservation for "another job may be creating this cache".
+    ['rate limited', () => service.failNext('CreateCacheEntry', 429), 'POST CreateCacheEntry 429'],
+    // 5 attempts with backoff: about 25 s.
+    [
+      'failing to finalize',
+      () => service.failNext('FinalizeCacheEntryUpload', 500, 5),
+      'POST FinalizeCacheEntryUpload 500'
+    ]
+  ])(
+    'throws a CacheError, not "exists already", for a service %s; saves afterwards',
+    async (what, fault, served) => {
+      await newContent(1)
+      const key = `refused-${what.replaceAll(' ', '-')}`
+      fault()
+      const { value, requests } = await step(() => store.save(file, key))
+      expect(requests).toContain(served)
+      expect(value).toBeInstanceOf(CacheError)
+      expect((value as Error).message).toBe(
+        `cannot save the cache entry ${key} in the GitHub Actions cache: ` +
+          'the service refused or failed to store it, and a lookup finds no entry under that key'
+      )
+      expect(service.caches.some(entry => entry.key === key && entry.finalized)).toBe(false)
+      expect((await step(() => store.save(file, key))).value).toBe(true)
+    },
+    60_000
+  )
 
   it('never reports a truncated download as a hit', async () => {
     const saved = await newContent()
     expect((await step(() => store.save(file, 'cut'))).value).toBe(true)
     service.truncateBlobs(true)
     try {
-      const { value } = await step(() => store.restore(file, 'cut'))
-      if (value !== undefined) expect(value).toBeInstanceOf(CacheError)
+      // @actions/cache reports the dropped connection as a miss, with a warning.
+      const { value, log, requests } = await step(() => store.restore(file, 'cut'))
+      expect(value).toBeUndefined()
+      expect(log).toMatch(/^::warning::Failed to restore: /m)
+      expect(requests).toContainEqual(expect.stringMatching(/^GET actions-cache\/\d+ 200 truncated$/))
       expect(await exists(file)).toBe(false)
     } finally {
       service.truncateBlobs(false)

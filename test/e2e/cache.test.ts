@@ -173,6 +173,20 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
     return run
   }
 
+  /** Runs `fn`; the requests the service answered meanwhile. */
+  async function served<T>(fn: () => Promise<T>): Promise<{ value: T; requests: string[] }> {
+    const before = service.requests.length
+    const value = await fn()
+    return { value, requests: service.requests.slice(before) }
+  }
+  const warnings = (stdout: string): string[] => stdout.split('\n').filter(l => l.startsWith('::warning::'))
+
+  /** What the action warns when the service refused the build cache's entry. */
+  const REFUSED_SAVE =
+    /^::warning::build cache: could not save: cannot save the cache entry kube-release-build-v1-\S+ in the GitHub Actions cache: the service refused or failed to store it/
+  /** What @actions/cache warns when a restore failed; the run goes on without the cache. */
+  const FAILED_RESTORE = /^::warning::Failed to restore: /
+
   it('saves after one run and restores by prefix in the next; outputs say so', async () => {
     const first = await action(await tree())
     expect(first.code, first.stdout.slice(-3000)).toBe(0)
@@ -205,23 +219,45 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
     }
   })
 
-  it.each([
+  it.each<[string, (s: ResultsService) => void | Promise<void>, RegExp, RegExp]>([
     [
       'a 500 on every download URL request',
-      (s: ResultsService) => s.failNext('GetCacheEntryDownloadURL', 500, 10)
+      s => s.failNext('GetCacheEntryDownloadURL', 500, 10),
+      /^POST GetCacheEntryDownloadURL 500$/,
+      /^::warning::Failed to restore: .*\(500\)/
     ],
-    ['a 429 on create', (s: ResultsService) => s.failNext('CreateCacheEntry', 429, 10)],
     [
-      'a 409 on create (another job is saving it)',
-      (s: ResultsService) => s.failNext('CreateCacheEntry', 409, 10)
+      'a 429 on create',
+      s => s.failNext('CreateCacheEntry', 429, 10),
+      /^POST CreateCacheEntry 429$/,
+      REFUSED_SAVE
     ],
-    ['truncated downloads', (s: ResultsService) => s.truncateBlobs(true)]
-  ])('%s is no failed build', async (_, fault) => {
-    fault(service)
+    [
+      'a 409 on create with no entry under the key (another job is still uploading it)',
+      s => s.failNext('CreateCacheEntry', 409, 10),
+      /^POST CreateCacheEntry 409$/,
+      REFUSED_SAVE
+    ],
+    [
+      'truncated downloads',
+      async s => {
+        // Something to download: an entry from an earlier run (a run of its own when this test runs alone).
+        if (!s.caches.some(c => c.finalized && c.key.startsWith('kube-release-build-v1-'))) {
+          expect((await action(await tree())).code).toBe(0)
+        }
+        s.truncateBlobs(true)
+      },
+      /^GET actions-cache\/\d+ 200 truncated$/,
+      FAILED_RESTORE
+    ]
+  ])('%s is no failed build, and a warning', async (_, fault, request, warning) => {
+    await fault(service)
     try {
-      const result = await action(await tree())
+      const { value: result, requests } = await served(async () => action(await tree()))
       expect(result.code, result.stdout.slice(-3000)).toBe(0)
       expect(result.stdout).not.toContain('::error')
+      expect(requests).toContainEqual(expect.stringMatching(request))
+      expect(warnings(result.stdout)).toContainEqual(expect.stringMatching(warning))
     } finally {
       service.truncateBlobs(false)
       service.failNext('CreateCacheEntry', 200, 0)
@@ -235,9 +271,15 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
     await mkdir(small, { recursive: true })
     await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small])
     try {
-      const result = await action(await tree())
+      const { value: result, requests } = await served(async () => action(await tree()))
       expect(result.code, result.stdout.slice(-3000)).toBe(0)
-      expect(result.stdout).toMatch(/::warning::build cache: could not save/)
+      // The archive could not be written, so nothing reached the service.
+      expect(requests.filter(r => r.startsWith('POST CreateCacheEntry'))).toEqual([])
+      expect(warnings(result.stdout)).toContainEqual(
+        expect.stringMatching(
+          /^::warning::build cache: could not save: .*go-build-cache\.tar: Wrote only \d+ of \d+ bytes/
+        )
+      )
     } finally {
       await run('umount', [small])
     }

@@ -3,6 +3,7 @@
 // *.blob.core.windows.net host, which sends cache downloads through the Azure SDK's ranged path.
 import * as cache from '@actions/cache'
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -146,6 +147,45 @@ describe.each<[BlobHost, string]>([
   })
 })
 
+const TWIRP = 'twirp/github.actions.results.api.v1.'
+
+/** Calls a Twirp method of `service` as the libraries do, with the minted token. */
+function twirp(service: ResultsService, route: string, body: unknown, init: RequestInit = {}) {
+  return fetch(`${service.url}${TWIRP}${route}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${service.env('', '').ACTIONS_RUNTIME_TOKEN}`
+    },
+    body: JSON.stringify(body),
+    ...init
+  })
+}
+
+/** The answer of a Twirp method that must succeed. */
+async function call(service: ResultsService, route: string, body: unknown): Promise<Record<string, string>> {
+  const res = await twirp(service, route, body)
+  expect(res.status, route).toBe(200)
+  return (await res.json()) as Record<string, string>
+}
+
+/** Stores `data` as a finalized cache entry through the service's own signed URLs; its download URL. */
+async function cacheEntry(service: ResultsService, key: string, data: Buffer): Promise<string> {
+  const entry = { key, version: 'v' }
+  const { signed_upload_url } = await call(service, 'CacheService/CreateCacheEntry', entry)
+  expect((await fetch(signed_upload_url, { method: 'PUT', body: data })).status).toBe(201)
+  const finalized = { ...entry, size_bytes: String(data.length) }
+  expect(await call(service, 'CacheService/FinalizeCacheEntryUpload', finalized)).toMatchObject({ ok: true })
+  return (await call(service, 'CacheService/GetCacheEntryDownloadURL', entry)).signed_download_url
+}
+
+/** The blob endpoint's error code (x-ms-error-code) for a GET of `url`, or its status when it succeeds. */
+async function blobGet(url: string): Promise<number | string> {
+  const res = await fetch(url)
+  await res.arrayBuffer()
+  return res.headers.get('x-ms-error-code') ?? res.status
+}
+
 describe('results service fault injection', () => {
   let service: ResultsService
   let root: string
@@ -178,29 +218,133 @@ describe('results service fault injection', () => {
     ])
   })
 
-  it('serves truncated blobs while asked to', async () => {
-    const { value } = await inActionsEnv(service, workspace, async () => {
-      service.truncateBlobs(true) // half an archive: tar fails, which restoreCache reports as a miss
+  it('cuts truncated downloads off mid-body, which the cache library takes for a miss', async () => {
+    const { value, log } = await inActionsEnv(service, workspace, async () => {
+      service.truncateBlobs(true)
       const cut = await cache.restoreCache(['f.txt'], 'k')
       service.truncateBlobs(false)
       const whole = await cache.restoreCache(['f.txt'], 'k')
       return { cut, whole }
     })
     expect(value.cut).toBeUndefined()
+    expect(log).toMatch(/::warning::Failed to restore: /)
     expect(value.whole).toBe('k')
-    expect(service.requests.filter(r => r.startsWith('GET actions-cache/'))).toHaveLength(2)
+    expect(service.requests.filter(r => r.startsWith('GET actions-cache/'))).toEqual([
+      expect.stringMatching(/ 200 truncated$/),
+      expect.stringMatching(/ 200$/)
+    ])
+  })
+
+  it('sends the full Content-Length, part of the body, then drops the connection', async () => {
+    const data = randomBytes(256 * 1024)
+    const url = await cacheEntry(service, 'cut-off', data)
+    service.truncateBlobs(true)
+    try {
+      const res = await fetch(url)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-length')).toBe(String(data.length))
+      await expect(res.arrayBuffer()).rejects.toThrow(/terminated/)
+    } finally {
+      service.truncateBlobs(false)
+    }
+    expect(Buffer.from(await (await fetch(url)).arrayBuffer())).toEqual(data)
   })
 
   it('rejects requests without the minted token', async () => {
-    const res = await fetch(
-      `${service.url}twirp/github.actions.results.api.v1.CacheService/CreateCacheEntry`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: '{}'
-      }
+    const res = await twirp(
+      service,
+      'CacheService/CreateCacheEntry',
+      {},
+      { headers: { 'Content-Type': 'application/json' } }
     )
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ code: 'unauthenticated' })
+  })
+
+  it('routes by service and method, and answers anything else with a JSON 404', async () => {
+    const asked = service.requests.length
+    const misses = [
+      await twirp(service, 'CacheService/NoSuchMethod', {}),
+      await twirp(service, 'ArtifactService/CreateCacheEntry', {}), // a cache method on the artifact service
+      await twirp(service, 'NoSuchService/CreateCacheEntry', {}),
+      await twirp(service, 'CacheService/CreateCacheEntry', undefined, { method: 'GET' }),
+      await fetch(`${service.url}devstoreaccount1/actions-cache/1`, { method: 'DELETE' }),
+      await fetch(`${service.url}devstoreaccount1/actions-cache/1?comp=appendblock`, { method: 'PUT' }),
+      await fetch(`${service.url}elsewhere`)
+    ]
+    for (const res of misses) {
+      expect(res.status).toBe(404)
+      expect(await res.json()).toMatchObject({
+        code: 'bad_route',
+        msg: expect.stringMatching(/^no route for /)
+      })
+    }
+    expect(service.requests.slice(asked)).toEqual([
+      `POST /${TWIRP}CacheService/NoSuchMethod 404`,
+      `POST /${TWIRP}ArtifactService/CreateCacheEntry 404`,
+      `POST /${TWIRP}NoSuchService/CreateCacheEntry 404`,
+      `GET /${TWIRP}CacheService/CreateCacheEntry 404`,
+      'DELETE /devstoreaccount1/actions-cache/1 404',
+      'PUT /devstoreaccount1/actions-cache/1 404',
+      'GET /elsewhere 404'
+    ])
+    expect((await twirp(service, 'ArtifactService/ListArtifacts', {})).status).toBe(200)
+  })
+})
+
+describe('results service signed URLs', () => {
+  const lifetime = 60_000
+  let now = Date.now()
+  let service: ResultsService
+
+  beforeAll(async () => {
+    service = await startResultsService({ clock: () => now, signedUrlLifetimeMs: lifetime })
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  it('serves a blob through its own URL, and refuses a URL with anything changed', async () => {
+    const url = await cacheEntry(service, 'signed', Buffer.from('signed data'))
+    expect(await blobGet(url)).toBe(200)
+    const changed = (edit: (u: URL) => void): string => {
+      const copy = new URL(url)
+      edit(copy)
+      return copy.href
+    }
+    const sig = new URL(url).searchParams.get('sig') ?? ''
+    const later = new Date(now + 10 * lifetime).toISOString().replace(/\.\d+Z$/, 'Z')
+    expect(await blobGet(changed(u => u.searchParams.set('sig', `${sig.slice(1)}${sig[0]}`)))).toBe(
+      'AuthenticationFailed'
+    )
+    expect(await blobGet(changed(u => u.searchParams.delete('sig')))).toBe('AuthenticationFailed')
+    expect(await blobGet(changed(u => u.searchParams.set('se', later)))).toBe('AuthenticationFailed')
+    expect(await blobGet(changed(u => u.searchParams.set('sp', 'rcw')))).toBe('AuthenticationFailed')
+    expect(await blobGet(changed(u => (u.pathname = u.pathname.replace(/\d+$/, '999'))))).toBe(
+      'AuthenticationFailed'
+    )
+  })
+
+  it('refuses an upload URL for reading and a download URL for writing', async () => {
+    const created = await call(service, 'CacheService/CreateCacheEntry', { key: 'rights', version: 'v' })
+    expect(await blobGet(created.signed_upload_url)).toBe('AuthorizationPermissionMismatch')
+    const download = await cacheEntry(service, 'rights-read', Buffer.from('x'))
+    const put = await fetch(download, { method: 'PUT', body: 'overwrite' })
+    expect([put.status, put.headers.get('x-ms-error-code')]).toEqual([403, 'AuthorizationPermissionMismatch'])
+  })
+
+  it('refuses a URL once it has expired, and hands out fresh ones', async () => {
+    const url = await cacheEntry(service, 'expiring', Buffer.from('short-lived'))
+    now += lifetime - 2000
+    expect(await blobGet(url)).toBe(200)
+    now += 2000
+    const res = await fetch(url)
+    expect(res.status).toBe(403)
+    expect(await res.text()).toContain('the signed URL expired at ')
+    const again = await call(service, 'CacheService/GetCacheEntryDownloadURL', {
+      key: 'expiring',
+      version: 'v'
+    })
+    expect(await (await fetch(again.signed_download_url)).text()).toBe('short-lived')
   })
 })

@@ -2,9 +2,11 @@
 // @actions/cache (cache service v2) and @actions/artifact code against something local.
 // See /work/shared/docs/local-actions-runtime.md for the protocol this follows.
 //
-// One node:http server on 127.0.0.1 serves both halves:
+// One node:http server on 127.0.0.1 serves both halves, each request routed by what it asks for: a Twirp
+// (service, method), or a blob operation (HTTP method and `comp`); anything else is a JSON 404.
 // - Twirp JSON at /twirp/github.actions.results.api.v1.{CacheService,ArtifactService}/<Method>;
-// - a minimal Azure blob endpoint that the signed URLs point at. Its path is
+// - a minimal Azure blob endpoint that the signed URLs point at. The URLs expire and are signed with a
+//   secret of this instance (over permission, expiry, blob and content disposition), as SAS URLs are. Its path is
 //   /devstoreaccount1/<container>/<blob> because the Azure SDK needs /<account>/<container> on IP hosts.
 //   With blobHost 'azure' the URLs use devstoreaccount1.blob.core.windows.net:<port>/<container>/<blob>
 //   instead: the only hosts for which @actions/cache takes the SDK's HEAD + ranged-GET download path that
@@ -25,6 +27,10 @@ export type BlobHost = 'ip' | 'azure'
 export interface ResultsServiceOptions {
   /** Host of the signed blob URLs (default 'ip'); 'azure' needs the azure-dns.mjs preload in the client. */
   blobHost?: BlobHost
+  /** How long a signed blob URL is valid (default one hour). */
+  signedUrlLifetimeMs?: number
+  /** The service's time in milliseconds since the epoch (default Date.now), for tests that expire URLs. */
+  clock?: () => number
 }
 
 export interface CacheEntryView {
@@ -44,17 +50,20 @@ export interface ArtifactView {
   readonly finalized: boolean
 }
 
-export const RPCS = [
-  'CreateCacheEntry',
-  'FinalizeCacheEntryUpload',
-  'GetCacheEntryDownloadURL',
+const CACHE_RPCS = ['CreateCacheEntry', 'FinalizeCacheEntryUpload', 'GetCacheEntryDownloadURL'] as const
+const ARTIFACT_RPCS = [
   'CreateArtifact',
   'FinalizeArtifact',
   'ListArtifacts',
   'GetSignedArtifactURL',
   'DeleteArtifact'
 ] as const
-export type Rpc = (typeof RPCS)[number]
+export type Rpc = (typeof CACHE_RPCS)[number] | (typeof ARTIFACT_RPCS)[number]
+/** Each Twirp service and the methods it has. */
+const SERVICES = new Map<string, readonly Rpc[]>([
+  ['CacheService', CACHE_RPCS],
+  ['ArtifactService', ARTIFACT_RPCS]
+])
 
 export interface ResultsService {
   /** The ACTIONS_RESULTS_URL value, with a trailing slash. */
@@ -63,22 +72,26 @@ export interface ResultsService {
   readonly artifacts: readonly ArtifactView[]
   /**
    * One line per request, in completion order: "POST CreateArtifact 200",
-   * "PUT <container>/<blob>?comp=block 201", "GET <container>/<blob> 206", or "… 206 aborted" when the
-   * client hung up before the end.
+   * "PUT <container>/<blob>?comp=block 201", "GET <container>/<blob> 206", "… 206 aborted" when the
+   * client hung up before the end, "… 200 truncated" when the service cut the body off (truncateBlobs).
+   * A request with no route is "<method> <path> 404".
    */
   readonly requests: readonly string[]
   /** Every environment variable the libraries read, for process.env or a child process's env. */
   env(workspace: string, runnerTemp: string): Record<string, string>
   /** The next `count` (default 1) calls of `rpc` answer `status` with a Twirp JSON error. */
   failNext(rpc: Rpc, status: number, count?: number): void
-  /** While on, blob GETs send only the first half of what was asked for, with a matching Content-Length. */
+  /**
+   * While on, blob GETs send the headers of the whole answer (its full Content-Length) and the first half
+   * of its body, then destroy the connection: a blob store failing mid-download.
+   */
   truncateBlobs(on: boolean): void
   close(): Promise<void>
 }
 
 const ACCOUNT = 'devstoreaccount1'
 const AZURE_HOST = `${ACCOUNT}.blob.core.windows.net`
-const TWIRP = '/twirp/github.actions.results.api.v1.'
+const TWIRP_PATH = /^\/twirp\/github\.actions\.results\.api\.v1\.(\w+)\/(\w+)$/
 const TWIRP_CODES: Record<number, string> = {
   400: 'invalid_argument',
   401: 'unauthenticated',
@@ -133,7 +146,21 @@ const str = (value: unknown): string => (value === undefined || value === null ?
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 const sha = (value: string): string => createHash('sha256').update(value).digest('hex')
 
+/** A request's handling: its name in the request log, and what answers it. */
+interface Route {
+  readonly label: string
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+}
+
+/** A blob operation: the access its signed URL must grant, and what it does to the blob at `path`. */
+interface BlobRoute {
+  readonly access: 'r' | 'w'
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void>
+}
+
 export async function startResultsService(options: ResultsServiceOptions = {}): Promise<ResultsService> {
+  const clock = options.clock ?? Date.now
+  const urlLifetime = options.signedUrlLifetimeMs ?? 3600_000
   const dir = await mkdtemp(join(tmpdir(), 'results-service-'))
   await mkdir(join(dir, 'blocks'))
   const secret = randomBytes(32)
@@ -143,7 +170,7 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
   const runId = String(1_000_000 + Math.floor(Math.random() * 1_000_000))
 
   // HS256 with a throw-away key; the libraries never check the signature, this service does.
-  const now = Math.floor(Date.now() / 1000)
+  const now = Math.floor(clock() / 1000)
   const unsigned = `${b64url({ typ: 'JWT', alg: 'HS256' })}.${b64url({
     scp: `Actions.ExampleScope Actions.Results:${runBackendId}:${jobBackendId}`,
     ac: JSON.stringify([{ Scope: 'refs/heads/main', Permission: 3 }]),
@@ -158,20 +185,19 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
   const caches: CacheRow[] = []
   const artifacts: ArtifactRow[] = []
   const requests: string[] = []
-  const faults = new Map<string, { status: number; count: number }>()
+  const faults = new Map<Rpc, { status: number; count: number }>()
+  const truncatedResponses = new WeakSet<ServerResponse>()
   let truncate = false
   let lastId = 0
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const label = url.pathname.startsWith(TWIRP) ? url.pathname.slice(url.pathname.lastIndexOf('/') + 1) : ''
+    const route = routeOf(req, new URL(req.url ?? '/', 'http://localhost'))
     // On close rather than finish, so that responses the client gave up on are listed too.
     res.on('close', () => {
-      const outcome = res.writableFinished ? res.statusCode : `${res.statusCode} aborted`
-      requests.push(`${req.method} ${label || blobLabel(req, url)} ${outcome}`)
+      const cut = truncatedResponses.has(res) ? ' truncated' : res.writableFinished ? '' : ' aborted'
+      requests.push(`${req.method} ${route.label} ${res.statusCode}${cut}`)
     })
-    const handled = label ? twirp(req, res, label) : blob(req, res, url)
-    handled.catch((error: unknown) => {
+    route.handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { code: 'internal', msg: String(error) })
       else res.destroy()
     })
@@ -181,6 +207,34 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
   const resultsUrl = `http://127.0.0.1:${port}/`
   const blobBase =
     options.blobHost === 'azure' ? `http://${AZURE_HOST}:${port}` : `http://127.0.0.1:${port}/${ACCOUNT}`
+
+  // ---- Routing ----
+
+  function routeOf(req: IncomingMessage, url: URL): Route {
+    const call = TWIRP_PATH.exec(url.pathname)
+    if (call) {
+      const [, service, method] = call
+      const rpc = SERVICES.get(service)?.find(name => name === method)
+      // Twirp methods are POST only.
+      if (rpc && req.method === 'POST') return { label: rpc, handle: (rq, rs) => twirp(rq, rs, rpc) }
+    } else {
+      const path = blobPathOf(req, url)
+      const comp = url.searchParams.get('comp')
+      const operation =
+        path === undefined ? undefined : blobRoutes.get(comp ? `${req.method}?comp=${comp}` : str(req.method))
+      if (path !== undefined && operation) {
+        return {
+          label: `${path}${comp ? `?comp=${comp}` : ''}`,
+          handle: (rq, rs) => authorized(rq, rs, url.searchParams, path, operation)
+        }
+      }
+    }
+    return {
+      label: url.pathname,
+      handle: async (_, res) =>
+        json(res, 404, { code: 'bad_route', msg: `no route for ${req.method} ${url.pathname}` })
+    }
+  }
 
   // ---- Twirp ----
 
@@ -196,9 +250,7 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
     return signature !== undefined && hmac(`${header}.${payload}`) === signature
   }
 
-  async function twirp(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
-    const handler = Object.hasOwn(rpcs, method) ? rpcs[method as Rpc] : undefined
-    if (req.method !== 'POST' || !handler) return json(res, 404, { code: 'bad_route', msg: `no ${method}` })
+  async function twirp(req: IncomingMessage, res: ServerResponse, method: Rpc): Promise<void> {
     if (!verified(req.headers.authorization)) {
       return json(res, 401, { code: 'unauthenticated', msg: 'missing or invalid bearer token' })
     }
@@ -215,18 +267,22 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
       return json(res, 400, { code: 'malformed', msg: 'body is not JSON' })
     }
     try {
-      json(res, 200, await handler(body))
+      json(res, 200, await rpcs[method](body))
     } catch (error) {
       if (!(error instanceof TwirpError)) throw error
       json(res, error.status, { code: TWIRP_CODES[error.status] ?? 'unknown', msg: error.message })
     }
   }
 
+  /** A SAS signature: everything the URL grants, so that changing any of it invalidates the URL. */
+  const sasSignature = (blobPath: string, sp: string, se: string, rscd: string): string =>
+    hmac(`${sp}\n${se}\n${blobPath}\n${rscd}`)
+
   function signedUrl(blobPath: string, sp: 'r' | 'cw', rscd = ''): string {
-    const query = new URLSearchParams({ sv: '2025-11-05', sr: 'b', sp })
-    query.set('se', new Date(Date.now() + 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'))
+    const se = new Date(clock() + urlLifetime).toISOString().replace(/\.\d+Z$/, 'Z')
+    const query = new URLSearchParams({ sv: '2025-11-05', sr: 'b', sp, se })
     if (rscd) query.set('rscd', rscd)
-    query.set('sig', hmac(`${sp}\n${blobPath}\n${rscd}`)) // "sig=" also makes the libraries mask it
+    query.set('sig', sasSignature(blobPath, sp, se, rscd)) // "sig=" also makes the libraries mask it
     return `${blobBase}/${blobPath}?${query}`
   }
 
@@ -292,7 +348,7 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
       // The blob name tells zips from raw files later (download unzips .zip URLs).
       const zip = (body.mime_type ?? 'application/zip') === 'application/zip'
       const blob = `actions-results/${run}/artifacts/${id}${zip ? '.zip' : ''}`
-      const created = new Date().toISOString()
+      const created = new Date(clock()).toISOString()
       artifacts.push({ id, run, job, name, size: 0, digest: undefined, finalized: false, blob, created })
       if (pending) await dropBlob(pending.blob)
       return { ok: true, signed_upload_url: signedUrl(blob, 'cw') }
@@ -363,19 +419,37 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
     } catch {
       return undefined
     }
-    if (req.headers.host?.startsWith(`${AZURE_HOST}:`)) return path.slice(1)
-    return path.startsWith(`/${ACCOUNT}/`) ? path.slice(ACCOUNT.length + 2) : undefined
-  }
-
-  function blobLabel(req: IncomingMessage, url: URL): string {
-    const comp = url.searchParams.get('comp')
-    return `${blobPathOf(req, url) ?? url.pathname}${comp ? `?comp=${comp}` : ''}`
+    if (req.headers.host?.startsWith(`${AZURE_HOST}:`)) path = path.slice(1)
+    else if (path.startsWith(`/${ACCOUNT}/`)) path = path.slice(ACCOUNT.length + 2)
+    else return undefined
+    return /^[^/]+\/./.test(path) ? path : undefined
   }
 
   function blobError(res: ServerResponse, status: number, code: string, message: string): void {
     const body = `<Error><Code>${code}</Code><Message>${message}</Message></Error>`
     res.writeHead(status, { 'Content-Type': 'application/xml', 'x-ms-error-code': code })
     res.end(`<?xml version="1.0" encoding="utf-8"?>\n${body}`)
+  }
+
+  /** Runs `operation` when the URL's signature holds, its expiry is ahead and it grants the access. */
+  async function authorized(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams,
+    path: string,
+    operation: BlobRoute
+  ): Promise<void> {
+    const [sp, se, rscd] = ['sp', 'se', 'rscd'].map(name => query.get(name) ?? '')
+    if (query.get('sig') !== sasSignature(path, sp, se, rscd)) {
+      return blobError(res, 403, 'AuthenticationFailed', 'the signature does not match')
+    }
+    if (!(Date.parse(se) > clock())) {
+      return blobError(res, 403, 'AuthenticationFailed', `the signed URL expired at ${se}`)
+    }
+    if (!sp.includes(operation.access)) {
+      return blobError(res, 403, 'AuthorizationPermissionMismatch', `the signed URL does not grant ${sp}`)
+    }
+    return operation.handle(req, res, path, query)
   }
 
   /** Streams `source` into a blob file, hashing on the way; the file is renamed into place when complete. */
@@ -401,65 +475,88 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
     return { size, sha256: hash.digest('hex') }
   }
 
-  async function blob(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = blobPathOf(req, url)
-    if (!path) return blobError(res, 404, 'ResourceNotFound', `no such path ${url.pathname}`)
-    const query = url.searchParams
-    const sp = query.get('sp') ?? ''
-    const rscd = query.get('rscd') ?? ''
-    const reading = req.method === 'GET' || req.method === 'HEAD'
-    if (query.get('sig') !== hmac(`${sp}\n${path}\n${rscd}`) || !sp.includes(reading ? 'r' : 'w')) {
-      return blobError(res, 403, 'AuthenticationFailed', 'signature or permission does not match')
-    }
-    if (reading) return serveBlob(req, res, path, rscd)
-    if (req.method !== 'PUT') {
-      return blobError(res, 405, 'UnsupportedHttpVerb', `${req.method} is not supported`)
-    }
-
-    const comp = query.get('comp')
-    const file = join(dir, sha(path))
-    const headers = { ETag: `"${randomUUID()}"`, 'Last-Modified': new Date().toUTCString() }
-    if (comp === 'block') {
-      // Blocks arrive concurrently and out of order; the block list decides the order.
-      const id = query.get('blockid') ?? ''
-      const blockFile = join(dir, 'blocks', `${sha(path)}.${sha(id)}`)
-      await store(req, blockFile)
-      if (!blocks.has(path)) blocks.set(path, new Map())
-      blocks.get(path)?.set(id, blockFile)
-      res.writeHead(201, headers).end()
-      return
-    }
-    let stored: { size: number; sha256: string }
-    if (comp === 'blocklist') {
-      const ids = [...(await text(req)).matchAll(/<(Latest|Uncommitted|Committed)>([^<]*)<\/\1>/g)].map(
-        m => m[2]
-      )
-      const pending = blocks.get(path) ?? new Map<string, string>()
-      const missing = ids.find(id => !pending.has(id))
-      if (missing !== undefined) {
-        return blobError(res, 400, 'InvalidBlockList', `block ${missing} was not uploaded`)
-      }
-      stored = await store(
-        (async function* () {
-          for (const id of ids) yield* createReadStream(pending.get(id) as string)
-        })(),
-        file
-      )
-      blocks.delete(path)
-      await Promise.all([...pending.values()].map(block => rm(block, { force: true })))
-    } else if (comp === null) {
-      stored = await store(req, file)
-    } else {
-      return blobError(res, 400, 'UnsupportedQueryParameter', `comp=${comp} is not supported`)
-    }
+  /** Makes `path` the blob stored in `file`, and answers the PUT that wrote it. */
+  function committed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    file: string,
+    stored: { size: number; sha256: string }
+  ): void {
+    const modified = new Date(clock()).toUTCString()
     const contentType =
       str(req.headers['x-ms-blob-content-type']) ||
       (path.endsWith('.zip') ? 'application/zip' : 'application/octet-stream')
-    blobs.set(path, { file, ...stored, contentType, modified: headers['Last-Modified'] })
-    res.writeHead(201, headers).end()
+    blobs.set(path, { file, ...stored, contentType, modified })
+    res.writeHead(201, { ETag: `"${randomUUID()}"`, 'Last-Modified': modified }).end()
   }
 
-  function serveBlob(req: IncomingMessage, res: ServerResponse, path: string, rscd: string): void {
+  const blobFile = (path: string): string => join(dir, sha(path))
+
+  const serve: BlobRoute = { access: 'r', handle: serveBlob }
+  // A blob operation is its HTTP method and its comp query parameter.
+  const blobRoutes = new Map<string, BlobRoute>([
+    ['GET', serve],
+    ['HEAD', serve],
+    [
+      'PUT',
+      {
+        access: 'w',
+        async handle(req, res, path) {
+          const file = blobFile(path)
+          committed(req, res, path, file, await store(req, file))
+        }
+      }
+    ],
+    [
+      'PUT?comp=block',
+      {
+        access: 'w',
+        // Blocks arrive concurrently and out of order; the block list decides the order.
+        async handle(req, res, path, query) {
+          const id = query.get('blockid') ?? ''
+          const blockFile = join(dir, 'blocks', `${sha(path)}.${sha(id)}`)
+          await store(req, blockFile)
+          if (!blocks.has(path)) blocks.set(path, new Map())
+          blocks.get(path)?.set(id, blockFile)
+          res.writeHead(201, { ETag: `"${randomUUID()}"` }).end()
+        }
+      }
+    ],
+    [
+      'PUT?comp=blocklist',
+      {
+        access: 'w',
+        async handle(req, res, path) {
+          const ids = [...(await text(req)).matchAll(/<(Latest|Uncommitted|Committed)>([^<]*)<\/\1>/g)].map(
+            m => m[2]
+          )
+          const pending = blocks.get(path) ?? new Map<string, string>()
+          const missing = ids.find(id => !pending.has(id))
+          if (missing !== undefined) {
+            return blobError(res, 400, 'InvalidBlockList', `block ${missing} was not uploaded`)
+          }
+          const file = blobFile(path)
+          const stored = await store(
+            (async function* () {
+              for (const id of ids) yield* createReadStream(pending.get(id) as string)
+            })(),
+            file
+          )
+          blocks.delete(path)
+          await Promise.all([...pending.values()].map(block => rm(block, { force: true })))
+          committed(req, res, path, file, stored)
+        }
+      }
+    ]
+  ])
+
+  async function serveBlob(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams
+  ): Promise<void> {
     const stored = blobs.get(path)
     if (!stored) return blobError(res, 404, 'BlobNotFound', `no blob ${path}`)
     const headers: Record<string, string | number> = {
@@ -470,6 +567,7 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
       'x-ms-blob-type': 'BlockBlob',
       'x-ms-request-id': randomUUID()
     }
+    const rscd = query.get('rscd')
     if (rscd) headers['Content-Disposition'] = rscd
     // The Azure SDK asks for 4 MiB slices with x-ms-range; plain HTTP clients would use Range.
     const range = str(req.headers['x-ms-range'] ?? req.headers.range)
@@ -482,12 +580,18 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
       headers['Content-Range'] = `bytes ${start}-${end}/${stored.size}`
       status = 206
     }
-    // A short body with an honest Content-Length: clients see a clean response that is missing data.
-    if (truncate && req.method === 'GET') end = start + Math.floor((end - start + 1) / 2) - 1
     headers['Content-Length'] = end - start + 1
     res.writeHead(status, headers)
     if (req.method === 'HEAD' || end < start) return void res.end()
-    createReadStream(stored.file, { start, end }).pipe(res)
+    if (!truncate) return pipeline(createReadStream(stored.file, { start, end }), res)
+    // Half the body, then the connection goes away with the rest still owed.
+    truncatedResponses.add(res)
+    const halfEnd = start + Math.floor((end - start + 1) / 2) - 1
+    if (halfEnd >= start) {
+      await pipeline(createReadStream(stored.file, { start, end: halfEnd }), res, { end: false })
+      await new Promise(resolve => res.write('', resolve)) // the half has reached the socket
+    }
+    res.destroy()
   }
 
   return {
@@ -527,7 +631,7 @@ export async function startResultsService(options: ResultsServiceOptions = {}): 
         .join(',')
     }),
     failNext(rpc, status, count = 1) {
-      if (!RPCS.includes(rpc)) throw new Error(`unknown RPC ${rpc}`)
+      if (![...SERVICES.values()].some(rpcs => rpcs.includes(rpc))) throw new Error(`unknown RPC ${rpc}`)
       faults.set(rpc, { status, count })
     },
     truncateBlobs(on) {

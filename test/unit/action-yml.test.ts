@@ -7,69 +7,48 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { Input, loadConfig } from '../../src/config.js'
 import { Output } from '../../src/report/report.js'
 
-const ACTION_YML = resolve(dirname(fileURLToPath(import.meta.url)), '../../action.yml')
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** The entries of a top-level mapping of action.yml (`inputs:` or `outputs:`), each with its own lines. */
-function section(yml: string, name: string): Map<string, string[]> {
-  const entries = new Map<string, string[]>()
-  let inSection = false
-  let current: string[] | null = null
-  for (const line of yml.split('\n')) {
-    if (/^\S/.test(line)) {
-      inSection = line.trimEnd() === `${name}:`
-      current = null
-      continue
-    }
-    if (!inSection) continue
-    const entry = /^ {2}([\w-]+):\s*$/.exec(line)
-    if (entry) {
-      current = []
-      entries.set(entry[1], current)
-    } else if (current && line.trim() !== '') current.push(line)
-  }
-  return entries
+interface Declared {
+  description?: unknown
+  default?: unknown
+}
+const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, Declared>
+  outputs: Record<string, Declared>
 }
 
-const yml = readFileSync(ACTION_YML, 'utf8')
-const inputs = section(yml, 'inputs')
-const outputs = section(yml, 'outputs')
-
-/** An input's `default:`, unquoted; undefined when none is declared. */
-function defaultOf(name: string): string | undefined {
-  const line = inputs.get(name)?.find(l => /^\s+default:/.test(l))
-  return line
-    ?.replace(/^\s+default:\s*/, '')
-    .trim()
-    .replace(/^'(.*)'$/, '$1')
+/** The defaults column of the README's Inputs table, by input: a `literal`, or '' when the cell is empty. */
+function readmeDefaults(): Map<string, string> {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('### Inputs'))
+  const rows = [...table.matchAll(/^\| `([\w-]+)` +\| ([^|]*?) *\|/gm)]
+  return new Map(rows.map(([, name, cell]) => [name, cell.replace(/^`(.*)`$/, '$1')]))
 }
+
+const CACHE_INPUTS = [Input.cache, Input.cacheSave, Input.cacheDir, Input.cacheSizeLimit]
 
 describe('action.yml', () => {
-  it('parses: it has the inputs and outputs this test knows are there', () => {
-    expect(inputs.has('mode')).toBe(true)
-    expect(inputs.has('workspace')).toBe(true)
-    expect(outputs.has('version')).toBe(true)
-  })
-
   it.each(Object.values(Input))('declares the input %s, with a description', name => {
-    expect([...inputs.keys()]).toContain(name)
-    expect(inputs.get(name)?.some(l => /^\s+description:/.test(l))).toBe(true)
+    expect(Object.keys(action.inputs)).toContain(name)
+    expect(action.inputs[name].description).toEqual(expect.stringMatching(/\S/))
   })
 
   it.each(Object.values(Output))('declares the output %s, with a description', name => {
-    expect([...outputs.keys()]).toContain(name)
-    expect(outputs.get(name)?.some(l => /^\s+description:/.test(l))).toBe(true)
+    expect(Object.keys(action.outputs)).toContain(name)
+    expect(action.outputs[name].description).toEqual(expect.stringMatching(/\S/))
   })
 
-  it.each([
-    ['cache', 'true'],
-    ['cache-save', 'on-success'],
-    ['cache-dir', ''],
-    ['cache-size-limit', '10G']
-  ])('declares the default of %s: %j (README, Inputs)', (name, value) => {
-    expect(defaultOf(name)).toBe(value)
+  it('declares the cache inputs with the defaults the README documents', () => {
+    const documented = readmeDefaults()
+    for (const name of CACHE_INPUTS) {
+      expect(documented.has(name), `${name} in the README's Inputs table`).toBe(true)
+      expect(String(action.inputs[name].default ?? ''), name).toBe(documented.get(name))
+    }
   })
 
   // The runner passes a declared default as the input's value: it must mean what no value means.
@@ -81,8 +60,12 @@ describe('action.yml', () => {
       await writeFile(join(source, 'build/build-image/cross/VERSION'), 'v1.36.0-go1.26.2-bullseye.0\n')
       await writeFile(join(source, 'Makefile'), 'all:\n')
       const none = await loadConfig({ source }, {}, tmp)
-      for (const name of [Input.cache, Input.cacheSave, Input.cacheDir, Input.cacheSizeLimit]) {
-        const declared = await loadConfig({ source, [name]: defaultOf(name) ?? '' }, {}, tmp)
+      for (const name of CACHE_INPUTS) {
+        const declared = await loadConfig(
+          { source, [name]: String(action.inputs[name].default ?? '') },
+          {},
+          tmp
+        )
         expect(declared.cache, name).toEqual(none.cache)
       }
     } finally {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { VERBOSE_LEVEL, loadConfig, type RawInputs } from '../../src/config.js'
+import { loadConfig, type RawInputs } from '../../src/config.js'
 import { InputError } from '../../src/errors.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
@@ -543,14 +543,6 @@ describe('loadConfig: KUBE_RELEASE_STALL_TIMEOUT', () => {
     expect(result).toBeInstanceOf(InputError)
     expect((result as Error).message).toContain('KUBE_RELEASE_STALL_TIMEOUT')
     expect((result as Error).message).toContain(`'${value}'`)
-  })
-})
-
-describe('loadConfig: verbose and VERBOSE_LEVEL', () => {
-  it('VERBOSE_LEVEL is 6, the level verbose: true gives (KUBE_VERBOSE=6)', async () => {
-    expect(VERBOSE_LEVEL).toBe(6)
-    const source = await makeTree()
-    expect((await loadConfig({ source, verbose: 'true' }, {}, tmp)).verbosity).toBe(VERBOSE_LEVEL)
   })
 })
 
