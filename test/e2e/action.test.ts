@@ -6,7 +6,14 @@ import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { CLIENT_BINARIES } from './expected.js'
 import { runAction, runPost } from './action-runner.js'
-import { cleanTree, fixtureTree, managedObjects, tarMembers } from './helpers.js'
+import {
+  cleanTree,
+  fixtureTree,
+  managedObjects,
+  runLabelFlags,
+  standInKubeCross,
+  tarMembers
+} from './helpers.js'
 import { engineArch } from './release-check.js'
 
 let tree: string
@@ -56,28 +63,38 @@ it('sets outputs, writes the summary and cleans up in post', async () => {
   expect(state['run-id']).toMatch(/^4242-1-[0-9a-f]{8}$/)
   expect(managedObjects('containers', { tree })).toEqual([])
 
-  // A container left by a killed main step: the post step must remove it by its run label.
-  const kubeCross = execFileSync(
-    'docker',
-    ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=*/*/kube-cross'],
-    {
-      encoding: 'utf8'
-    }
-  ).split('\n')[0]
-  execFileSync('docker', [
-    'create',
-    '--label',
-    'io.kube-release-action.managed=true',
-    '--label',
-    `io.kube-release-action.run=${state['run-id']}`,
-    kubeCross,
-    'true'
-  ])
-  expect(managedObjects('containers', { run: state['run-id'] })).toHaveLength(1)
-  // The post step sees the state as STATE_* variables.
-  const post = await runPost(main)
-  expect(post.code, post.stdout).toBe(0)
-  expect(post.stdout).not.toContain('::error')
-  expect(post.stdout).toContain('removed 1 container')
-  expect(managedObjects('containers', { run: state['run-id'] })).toEqual([])
+  // What a killed main step leaves: a container labelled as this run's build containers are. Beside
+  // it, one of another run of the same tree, which the post step must leave alone.
+  const runId = state['run-id']
+  const otherRunId = `${runId}-other`
+  const create = (run: string) =>
+    execFileSync(
+      'docker',
+      ['create', ...runLabelFlags({ tree, run, role: 'build' }), standInKubeCross(), 'true'],
+      { encoding: 'utf8' }
+    ).trim()
+  const leftover = create(runId)
+  const otherRuns = create(otherRunId)
+  try {
+    expect(managedObjects('containers', { run: runId, tree, role: 'build' })).toHaveLength(1)
+    // The post step sees the state as STATE_* variables.
+    const post = await runPost(main)
+    expect(post.code, post.stdout).toBe(0)
+    expect(post.stdout).not.toContain('::error')
+    expect(post.stdout).toContain(`removed 1 container of run ${runId}`)
+    expect(containerExists(leftover)).toBe(false)
+    expect(managedObjects('containers', { run: runId })).toEqual([])
+    expect(containerExists(otherRuns)).toBe(true)
+  } finally {
+    for (const id of [leftover, otherRuns]) if (containerExists(id)) execFileSync('docker', ['rm', '-f', id])
+  }
 })
+
+function containerExists(id: string): boolean {
+  try {
+    execFileSync('docker', ['container', 'inspect', id], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,6 +1,6 @@
 // Shared by the e2e suites: fixture trees, running the bundled CLI and action, reading results.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { mkdtemp, open, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -48,16 +48,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Res
   })
 }
 
-/** Names of the engine's objects carrying this action's label, for one tree or one run. */
+/** Which of the action's objects: those of one tree or one run, optionally of one role. */
+export type Owner = ({ tree: string } | { run: string }) & { tree?: string; run?: string; role?: string }
+
+/**
+ * Names of the engine's objects carrying every given label of this action (containers: running or
+ * not), on the machine's engine or the one at `host`.
+ */
 export function managedObjects(
   kind: 'containers' | 'volumes' | 'images',
-  owner: { tree: string } | { run: string }
+  owner: Owner,
+  host?: string
 ): string[] {
   const labels = [
     'io.kube-release-action.managed=true',
-    'tree' in owner
-      ? `io.kube-release-action.tree=${treeLabel(owner.tree)}`
-      : `io.kube-release-action.run=${owner.run}`
+    ...(owner.tree === undefined ? [] : [`io.kube-release-action.tree=${treeLabel(owner.tree)}`]),
+    ...(owner.run === undefined ? [] : [`io.kube-release-action.run=${owner.run}`]),
+    ...(owner.role === undefined ? [] : [`io.kube-release-action.role=${owner.role}`])
   ]
   const filters = labels.flatMap(l => ['--filter', `label=${l}`])
   const argv =
@@ -66,7 +73,28 @@ export function managedObjects(
       : kind === 'volumes'
         ? ['volume', 'ls', '--format', '{{.Name}}', ...filters]
         : ['images', '--format', '{{.Repository}}:{{.Tag}}', ...filters]
-  return execFileSync('docker', argv, { encoding: 'utf8' }).split('\n').filter(Boolean)
+  return execFileSync('docker', [...(host ? ['-H', host] : []), ...argv], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+}
+
+/** The labels a run puts on its containers (see src/docker/labels.ts), as `docker create` flags. */
+export function runLabelFlags(owner: { tree: string; run: string; role: string }): string[] {
+  return [
+    'io.kube-release-action.managed=true',
+    `io.kube-release-action.tree=${treeLabel(owner.tree)}`,
+    `io.kube-release-action.run=${owner.run}`,
+    `io.kube-release-action.role=${owner.role}`
+  ].flatMap(label => ['--label', label])
+}
+
+/** The stand-in kube-cross image the global setup makes: the reference the fixture tree asks for. */
+export function standInKubeCross(): string {
+  const tag = readFileSync(
+    join(REPO_ROOT, 'test/fixtures/kube-tree/build/build-image/cross/VERSION'),
+    'utf8'
+  ).trim()
+  return `${process.env.KUBE_CROSS_IMAGE ?? 'registry.k8s.io/build-image/kube-cross'}:${tag}`
 }
 
 /** The tree label value: sha256 of the resolved tree path, 10 hex (computed here, not imported). */

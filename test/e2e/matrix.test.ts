@@ -1,8 +1,9 @@
 // A release split across a matrix: the plan job's legs, build legs uploading their binaries through
 // the real @actions/artifact, and a package job that writes exactly what one machine writes.
 import { createHash } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import {
@@ -143,5 +144,77 @@ describe('build legs and a package job', () => {
     expect(packaged.stdout).toMatch(
       /::error::the build legs did not deliver 3 platforms of the release: darwin\/arm64, linux\/arm64, windows\/amd64 \(found artifacts: kube-release-bin-linux-amd64\)/
     )
+  })
+})
+
+describe('the CLI across a matrix', () => {
+  // Small: two legs of one platform each, and the same two platforms on one machine.
+  const PLATFORMS = ['linux/amd64', 'linux/arm']
+  const common = ['--mode', 'release', '--run-tests', 'false', '--server-images', 'false']
+  // A phase without tarballs must not print a line about them naming null; soft, so that one such
+  // line does not hide what the rest of the path does.
+  const linesWithNull = (output: string) => output.split('\n').filter(line => line.includes('null'))
+
+  it('plan, build legs into a directory and package write exactly the tarballs one machine writes', async () => {
+    const shared = join(await mkdtemp(join(tmpdir(), 'kube-release-legs-')), 'legs')
+    try {
+      const plan = await runCli([
+        '--source',
+        await tree(),
+        '--phase',
+        'plan',
+        '--legs',
+        '2',
+        '--platforms',
+        PLATFORMS.join(','),
+        ...common
+      ])
+      expect(plan.code, plan.stderr).toBe(0)
+      expect.soft(linesWithNull(plan.stdout)).toEqual([])
+      const legs = [...plan.stdout.matchAll(/^leg \d+: (.+)$/gm)].map(m => m[1].split(', '))
+      expect(legs.map(leg => leg.join()).sort()).toEqual([...PLATFORMS].sort())
+
+      for (const leg of legs) {
+        const built = await runCli([
+          '--source',
+          await tree(),
+          '--phase',
+          'build',
+          '--platforms',
+          leg.join(','),
+          '--artifacts-dir',
+          shared,
+          ...common
+        ])
+        expect(built.code, built.stderr).toBe(0)
+        expect.soft(linesWithNull(built.stdout)).toEqual([])
+      }
+      const packagedTree = await tree()
+      const packaged = await runCli([
+        '--source',
+        packagedTree,
+        '--phase',
+        'package',
+        '--platforms',
+        PLATFORMS.join(','),
+        '--artifacts-dir',
+        shared,
+        ...common
+      ])
+      expect(packaged.code, packaged.stderr).toBe(0)
+      const releaseDir = join(packagedTree, '_output/release-tars')
+      expect(packaged.stdout).toContain(`tarballs are in ${releaseDir}`)
+
+      const single = await tree()
+      const one = await runCli(['--source', single, '--platforms', PLATFORMS.join(','), ...common])
+      expect(one.code, one.stderr).toBe(0)
+      const fromMatrix = await digests(releaseDir)
+      expect(Object.keys(fromMatrix)).toEqual(
+        expect.arrayContaining(['kubernetes-client-linux-arm.tar.gz', 'kubernetes-server-linux-amd64.tar.gz'])
+      )
+      expect(fromMatrix).toEqual(await digests(join(single, '_output/release-tars')))
+    } finally {
+      await rm(dirname(shared), { recursive: true, force: true })
+    }
   })
 })
