@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import pRetry, { AbortError } from 'p-retry'
 import { tarBuffer } from '../archive/tar.js'
-import { ReleaseError } from '../errors.js'
+import { CancelledError, ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { ContainerClient } from './containers.js'
 
@@ -137,6 +137,8 @@ export class RsyncDaemon {
         { retries: CONNECT_ATTEMPTS - 1, minTimeout: 100, factor: 1, signal }
       ).catch(err => {
         if (err instanceof ReleaseError) throw err
+        // p-retry ends with the signal's reason: a cancel, not an address that did not answer.
+        if (signal?.aborted) throw new CancelledError('cancelled while waiting for the rsync daemon')
         return false
       })
       if (answered) return address
@@ -184,7 +186,12 @@ export class RsyncDaemon {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       child.on('error', err =>
         reject(
-          new ReleaseError(`cannot run rsync on this host (${err.message}); the volume workspace needs it`)
+          // The signal kills the child with an AbortError: a cancel, not a host without rsync.
+          this.options.signal?.aborted
+            ? new CancelledError('cancelled while rsync was transferring files')
+            : new ReleaseError(
+                `cannot run rsync on this host (${err.message}); the volume workspace needs it`
+              )
         )
       )
       child.on('close', code =>

@@ -1,0 +1,75 @@
+// What the unit tests of the engine clients and the runner fake the engine with: the errors dockerode
+// hands back, a logger that records, and clients built on a fake dockerode (an object with just the
+// methods the code under test calls). Not a test file itself.
+import type Dockerode from 'dockerode'
+import DockerModem from 'docker-modem'
+import { vi } from 'vitest'
+import { EngineCalls } from '../../src/docker/calls.js'
+import { ContainerClient } from '../../src/docker/containers.js'
+import type { Logger } from '../../src/logger.js'
+
+export interface LogLine {
+  readonly level: 'info' | 'warning' | 'debug'
+  readonly message: string
+}
+
+/** A logger that keeps every line and every masked secret. */
+export function recordingLog() {
+  const lines: LogLine[] = []
+  const masked: string[] = []
+  const log: Logger = {
+    info: message => void lines.push({ level: 'info', message }),
+    warning: message => void lines.push({ level: 'warning', message }),
+    debug: message => void lines.push({ level: 'debug', message }),
+    annotate: () => {},
+    mask: secret => void masked.push(secret),
+    group: (_title, fn) => fn()
+  }
+  const at = (level: LogLine['level']): string[] => lines.filter(l => l.level === level).map(l => l.message)
+  return { log, lines, masked, at }
+}
+
+/** An error as docker-modem makes it from an engine's answer: status code, and the JSON body in `json`. */
+export function engineError(statusCode: number, message: string): Error {
+  return Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message} `), {
+    statusCode,
+    json: { message }
+  })
+}
+
+/** An error of the connection to the engine, as Node's socket reports it. */
+export function systemError(code: string): Error {
+  return Object.assign(new Error(`connect ${code} /var/run/docker.sock`), { code })
+}
+
+/** docker-modem's own stream handling (demux, progress), which needs no connection. */
+export const realModem = new DockerModem()
+
+/** Engine calls over a fake dockerode, cancelled by `cancel`. */
+export function fakeCalls(docker: object, cancel: AbortSignal = new AbortController().signal): EngineCalls {
+  return new EngineCalls(docker as Dockerode, cancel)
+}
+
+/** A container client over a fake dockerode. */
+export function fakeContainerClient(docker: object, log: Logger, cancel?: AbortSignal): ContainerClient {
+  return new ContainerClient(fakeCalls(docker, cancel), log)
+}
+
+/** A request that answers only by failing when its signal aborts (or has), as dockerode's requests do. */
+export function neverAnswers<T>(abortSignal: AbortSignal): Promise<T> {
+  const aborted = (): Error => Object.assign(new Error('The operation was aborted'), { name: 'AbortError' })
+  if (abortSignal.aborted) return Promise.reject(aborted())
+  return new Promise((_, reject) => abortSignal.addEventListener('abort', () => reject(aborted())))
+}
+
+/** A fake engine that lists the containers `ids` for any label filter; `removed` lists those removed. */
+export function leftContainers(ids: readonly string[]) {
+  const removed: string[] = []
+  const docker = {
+    listContainers: vi.fn(async (_options: { filters: { label: string[] } }) => ids.map(Id => ({ Id }))),
+    getContainer: (id: string) => ({ remove: async () => void removed.push(id) })
+  }
+  /** The label filter of each listing. */
+  const filters = (): string[][] => docker.listContainers.mock.calls.map(([options]) => options.filters.label)
+  return { docker, removed, filters }
+}

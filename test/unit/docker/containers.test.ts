@@ -1,0 +1,256 @@
+// Containers through the Engine API, against a fake dockerode: the spec as the engine's create body, a
+// run with its multiplexed output split into lines, removal whatever happens, and inspect mapped to
+// what the stages read.
+import { Readable } from 'node:stream'
+import { describe, expect, it, vi } from 'vitest'
+import type { ContainerSpec } from '../../../src/docker/containers.js'
+import { CancelledError, ReleaseError } from '../../../src/errors.js'
+import {
+  engineError,
+  fakeContainerClient,
+  leftContainers,
+  neverAnswers,
+  realModem,
+  recordingLog
+} from '../../helpers/fake-engine.js'
+
+const ID = '0123456789abcdef0123456789abcdef'
+
+const SPEC: ContainerSpec = {
+  name: 'kube-build-tree-run',
+  image: 'kube-cross:v1.31.0-go1.22.5-bullseye.0',
+  cmd: ['make', 'cross'],
+  labels: { 'io.kube-release-action.managed': 'true', 'io.kube-release-action.run': 'run-1' },
+  user: '1001:121',
+  env: ['KUBE_VERBOSE=1', 'GOFLAGS=-mod=vendor'],
+  workingDir: '/go/src/k8s.io/kubernetes',
+  mounts: [
+    { kind: 'volume', volume: 'kube-build-data-tree', target: '/go/src/k8s.io/kubernetes' },
+    { kind: 'bind', source: '/home/runner/work/kubernetes', target: '/tree', readOnly: true }
+  ],
+  publishOnLoopback: '8730/tcp'
+}
+
+/** One frame of Docker's multiplexed attach stream: [stream, 0, 0, 0, size as big-endian uint32] + payload. */
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text)
+  const header = Buffer.alloc(8)
+  header.writeUInt8(stream, 0)
+  header.writeUInt32BE(payload.length, 4)
+  return Buffer.concat([header, payload])
+}
+
+/** The frames as the socket may deliver them: cut at arbitrary places, across headers and payloads. */
+function attachStream(frames: Buffer[], cuts: number[]): Readable {
+  const all = Buffer.concat(frames)
+  const edges = [0, ...cuts, all.length]
+  return Readable.from(edges.slice(1).map((end, i) => all.subarray(edges[i], end)))
+}
+
+interface Inspected {
+  State: { Running: boolean; ExitCode: number; OOMKilled: boolean }
+  NetworkSettings: {
+    Ports?: Record<string, { HostIp: string; HostPort: string }[] | null>
+    Networks?: Record<string, { IPAddress: string }>
+  }
+}
+
+const exited = (exitCode: number, oomKilled = false): Inspected => ({
+  State: { Running: false, ExitCode: exitCode, OOMKilled: oomKilled },
+  NetworkSettings: {}
+})
+
+/** A fake engine with one container; `events` records the container calls in order. */
+function fakeEngine(options: { output?: Readable; exitCode?: number; inspected?: Inspected } = {}) {
+  const events: string[] = []
+  const exitCode = options.exitCode ?? 0
+  const container = {
+    attach: vi.fn(async () => {
+      events.push('attach')
+      return options.output ?? Readable.from([])
+    }),
+    start: vi.fn(async () => void events.push('start')),
+    wait: vi.fn(async (_options: { abortSignal: AbortSignal }) => {
+      events.push('wait')
+      return { StatusCode: exitCode }
+    }),
+    inspect: vi.fn(async () => options.inspected ?? exited(exitCode)),
+    remove: vi.fn(async () => void events.push('remove'))
+  }
+  const docker = {
+    createContainer: vi.fn(async () => {
+      events.push('create')
+      return { id: ID }
+    }),
+    getContainer: vi.fn(() => container),
+    modem: { demuxStream: realModem.demuxStream.bind(realModem) }
+  }
+  return { docker, container, events }
+}
+
+describe('ContainerClient.run', () => {
+  it('creates the container with the spec as the Engine API body', async () => {
+    const { docker } = fakeEngine()
+    await fakeContainerClient(docker, recordingLog().log).run(SPEC, () => {})
+    expect(docker.createContainer).toHaveBeenCalledTimes(1)
+    expect(docker.createContainer).toHaveBeenCalledWith({
+      name: 'kube-build-tree-run',
+      Image: 'kube-cross:v1.31.0-go1.22.5-bullseye.0',
+      Cmd: ['make', 'cross'],
+      Labels: SPEC.labels,
+      User: '1001:121',
+      Env: ['KUBE_VERBOSE=1', 'GOFLAGS=-mod=vendor'],
+      WorkingDir: '/go/src/k8s.io/kubernetes',
+      Hostname: undefined,
+      Tty: false,
+      ExposedPorts: { '8730/tcp': {} },
+      HostConfig: {
+        Mounts: [
+          { Type: 'volume', Source: 'kube-build-data-tree', Target: '/go/src/k8s.io/kubernetes' },
+          { Type: 'bind', Source: '/home/runner/work/kubernetes', Target: '/tree', ReadOnly: true }
+        ],
+        PortBindings: { '8730/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }
+      },
+      abortSignal: expect.any(AbortSignal)
+    })
+  })
+
+  it('attaches before it starts, so no output is lost, and removes the container after', async () => {
+    const { docker, events } = fakeEngine()
+    await fakeContainerClient(docker, recordingLog().log).run(SPEC, () => {})
+    expect(events).toEqual(['create', 'attach', 'start', 'wait', 'remove'])
+  })
+
+  it('delivers stdout and stderr line by line from the multiplexed stream', async () => {
+    const frames = [
+      frame(1, '+++ [0101] Building go targets\n'),
+      frame(2, 'warning: GOPATH set\n'),
+      frame(1, 'k8s.io/kubernetes/cmd/kube'),
+      frame(1, 'ctl\nsecond line\n'),
+      frame(2, 'last words without newline')
+    ]
+    const output = attachStream(frames, [3, 20, 40, 41, 90])
+    const { docker } = fakeEngine({ output })
+    const lines: [string, string][] = []
+    await fakeContainerClient(docker, recordingLog().log).run(SPEC, (line, stream) =>
+      lines.push([stream, line])
+    )
+    const of = (stream: string): string[] => lines.filter(l => l[0] === stream).map(l => l[1])
+    expect(of('stdout')).toEqual([
+      '+++ [0101] Building go targets',
+      'k8s.io/kubernetes/cmd/kubectl',
+      'second line'
+    ])
+    expect(of('stderr')).toEqual(['warning: GOPATH set', 'last words without newline'])
+  })
+
+  it('returns the exit code and whether the OOM killer ended it', async () => {
+    const { docker } = fakeEngine({ exitCode: 137, inspected: exited(137, true) })
+    const status = await fakeContainerClient(docker, recordingLog().log).run(SPEC, () => {})
+    expect(status).toEqual({ exitCode: 137, oomKilled: true })
+  })
+
+  it('removes the container when waiting for it fails', async () => {
+    const { docker, container } = fakeEngine()
+    container.wait.mockRejectedValueOnce(engineError(500, 'container is marked for removal'))
+    const run = fakeContainerClient(docker, recordingLog().log).run(SPEC, () => {})
+    await expect(run).rejects.toThrow(
+      'running container kube-build-tree-run failed: container is marked for removal'
+    )
+    expect(docker.getContainer).toHaveBeenCalledWith(ID)
+    expect(container.remove).toHaveBeenCalledWith({ force: true, abortSignal: expect.any(AbortSignal) })
+  })
+
+  it('removes the container when the run is cancelled while it runs', async () => {
+    const cancel = new AbortController()
+    const { docker, container } = fakeEngine()
+    container.wait.mockImplementationOnce(({ abortSignal }) => {
+      cancel.abort()
+      return neverAnswers(abortSignal)
+    })
+    const run = fakeContainerClient(docker, recordingLog().log, cancel.signal).run(SPEC, () => {})
+    await expect(run).rejects.toThrow(CancelledError)
+    expect(container.remove).toHaveBeenCalledWith({ force: true, abortSignal: expect.any(AbortSignal) })
+  })
+})
+
+describe('ContainerClient.defaultBridgeGateway', () => {
+  it("reads the gateway of the engine's bridge network", async () => {
+    const dial = vi.fn((_options: { path: string }, callback: (err: unknown, data: unknown) => void) =>
+      callback(null, {
+        Name: 'bridge',
+        IPAM: { Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] }
+      })
+    )
+    const gateway = await fakeContainerClient({ modem: { dial } }, recordingLog().log).defaultBridgeGateway()
+    expect(gateway).toBe('172.18.0.1')
+    expect(dial.mock.calls[0][0]).toMatchObject({ path: '/networks/bridge', method: 'GET' })
+  })
+
+  it('answers null when the engine has no bridge network', async () => {
+    const dial = (_options: unknown, callback: (err: unknown, data: unknown) => void): void =>
+      callback(engineError(404, 'network bridge not found'), null)
+    const client = fakeContainerClient({ modem: { dial } }, recordingLog().log)
+    await expect(client.defaultBridgeGateway()).resolves.toBeNull()
+  })
+})
+
+describe('ContainerClient.remove', () => {
+  it.each([
+    [404, 'No such container'],
+    [409, 'removal of container is already in progress']
+  ])('takes %i (%s) for removed', async (status, message) => {
+    const { docker, container } = fakeEngine()
+    container.remove.mockRejectedValueOnce(engineError(status, message))
+    await expect(fakeContainerClient(docker, recordingLog().log).remove(ID)).resolves.toBeUndefined()
+    expect(container.remove).toHaveBeenCalledTimes(1)
+  })
+
+  it('fails on any other answer', async () => {
+    const { docker, container } = fakeEngine()
+    container.remove.mockRejectedValueOnce(engineError(500, 'driver failed to remove root filesystem'))
+    await expect(fakeContainerClient(docker, recordingLog().log).remove(ID)).rejects.toThrow(ReleaseError)
+  })
+})
+
+describe('ContainerClient.removeLabelled', () => {
+  it('lists the containers carrying every label, removes each and counts them', async () => {
+    const { docker, removed, filters } = leftContainers(['first', 'second'])
+    const labels = ['io.kube-release-action.managed=true', 'io.kube-release-action.run=run-1']
+    const count = await fakeContainerClient(docker, recordingLog().log).removeLabelled(labels)
+    expect(docker.listContainers).toHaveBeenCalledWith({
+      all: true,
+      filters: { label: labels },
+      abortSignal: expect.any(AbortSignal)
+    })
+    expect(filters()).toEqual([labels])
+    expect(removed.sort()).toEqual(['first', 'second'])
+    expect(count).toBe(2)
+  })
+})
+
+describe('ContainerClient.state', () => {
+  it('maps published ports to host addresses and lists the network addresses', async () => {
+    const { docker } = fakeEngine({
+      inspected: {
+        State: { Running: true, ExitCode: 0, OOMKilled: false },
+        NetworkSettings: {
+          Ports: {
+            '8730/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }],
+            '8080/tcp': [{ HostIp: '', HostPort: '32768' }],
+            '22/tcp': null
+          },
+          Networks: { bridge: { IPAddress: '172.17.0.3' }, none: { IPAddress: '' } }
+        }
+      }
+    })
+    const state = await fakeContainerClient(docker, recordingLog().log).state(ID)
+    expect(state).toEqual({
+      running: true,
+      exitCode: 0,
+      oomKilled: false,
+      published: { '8730/tcp': '127.0.0.1:49153', '8080/tcp': '127.0.0.1:32768' },
+      addresses: ['172.17.0.3']
+    })
+  })
+})
