@@ -1,27 +1,28 @@
 #!/usr/bin/env node
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 import {
-  ConfigError,
-  EnvironmentError,
   Input,
+  InputError,
   MODES,
   VERBOSE_LEVEL,
   WORKSPACES,
   cancelOnSignal,
   chooseCache,
+  errorMessage,
+  forInput,
   loadConfig,
   newRunId,
   readKubeTree,
-  removeTreeObjects,
+  removeTreeLeftovers,
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-NTFT2ANT.js";
+} from "./chunks/chunk-MOO6CMOA.js";
 
 // src/cli.ts
-import { parseArgs } from "node:util";
 import { rm as rm2, rmdir } from "node:fs/promises";
 import { join as join2 } from "node:path";
+import { parseArgs } from "node:util";
 
 // src/artifacts/local.ts
 import { copyFile, cp, mkdir, readdir, rm } from "node:fs/promises";
@@ -170,6 +171,16 @@ function normaliseVerbose(argv) {
     (arg, i) => arg === "--verbose" && (argv[i + 1] === void 0 || argv[i + 1].startsWith("-")) ? ["--verbose=true"] : [arg]
   );
 }
+function whereResultsAre(config, report, artifactsDir) {
+  switch (config.phase) {
+    case "plan":
+      return "the matrix is above: one leg per line";
+    case "build":
+      return `this leg's binaries are in ${artifactsDir}, for the package phase to collect`;
+    default:
+      return `tarballs are in ${report.releaseDir}`;
+  }
+}
 async function main() {
   let parsed;
   try {
@@ -189,8 +200,8 @@ ${USAGE}
   let log = new ConsoleLogger(false);
   try {
     if (parsed.command === "clean") {
-      const tree = await readKubeTree(parsed.raw.source ?? ".");
-      const removed = await removeTreeObjects(treeHash(tree.root), log);
+      const tree = await forInput(Input.source, () => readKubeTree(parsed.raw.source ?? "."));
+      const removed = await removeTreeLeftovers(treeHash(tree.root), log);
       log.info(
         `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
       );
@@ -207,7 +218,7 @@ ${summaryText(report)}`)
     };
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null;
     const cache = chooseCache(config.cache, process.env, log, false);
-    const cacheFiles = join2(cache.files, runId);
+    const cacheArchiveDir = join2(cache.archiveDir, runId);
     try {
       const report = await runPipeline(config, {
         log,
@@ -217,19 +228,19 @@ ${summaryText(report)}`)
         signal,
         artifacts,
         cache: cache.store,
-        cacheFiles
+        cacheArchiveDir
       });
       log.info(`
-tarballs are in ${report.releaseDir}`);
+${whereResultsAre(config, report, parsed.artifactsDir)}`);
       return 0;
     } finally {
-      await rm2(cacheFiles, { recursive: true, force: true });
-      await rmdir(cache.files).catch(() => void 0);
+      await rm2(cacheArchiveDir, { recursive: true, force: true });
+      await rmdir(cache.archiveDir).catch(() => void 0);
     }
   } catch (err) {
-    process.stderr.write(`kube-release: ${err.message}
+    process.stderr.write(`kube-release: ${errorMessage(err)}
 `);
-    return err instanceof ConfigError || err instanceof EnvironmentError ? 2 : 1;
+    return err instanceof InputError ? 2 : 1;
   }
 }
 process.exit(await main());

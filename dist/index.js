@@ -33,6 +33,7 @@ import {
   decompressResponsePolicyName,
   delay,
   error,
+  errorMessage,
   getCachedDefaultHttpClient,
   getDefaultProxySettings,
   getInput,
@@ -45,7 +46,7 @@ import {
   newRunId,
   parseXML,
   randomUUID,
-  removeRunContainers,
+  removeRunLeftovers,
   require_commonjs,
   require_commonjs2,
   require_inherits,
@@ -71,7 +72,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-NTFT2ANT.js";
+} from "./chunks/chunk-MOO6CMOA.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
@@ -36171,7 +36172,7 @@ var ArtifactHttpClient = class {
   retryableRequest(operation) {
     return __awaiter(this, void 0, void 0, function* () {
       let attempt = 0;
-      let errorMessage = "";
+      let errorMessage2 = "";
       let rawBody = "";
       while (attempt < this.maxAttempts) {
         let isRetryable = false;
@@ -36188,12 +36189,12 @@ var ArtifactHttpClient = class {
             return { response, body: body2 };
           }
           isRetryable = this.isRetryableHttpStatusCode(statusCode);
-          errorMessage = `Failed request: (${statusCode}) ${response.message.statusMessage}`;
+          errorMessage2 = `Failed request: (${statusCode}) ${response.message.statusMessage}`;
           if (body2.msg) {
             if (UsageError.isUsageErrorMessage(body2.msg)) {
               throw new UsageError();
             }
-            errorMessage = `${errorMessage}: ${body2.msg}`;
+            errorMessage2 = `${errorMessage2}: ${body2.msg}`;
           }
         } catch (error2) {
           if (error2 instanceof SyntaxError) {
@@ -36206,16 +36207,16 @@ var ArtifactHttpClient = class {
             throw new NetworkError(error2 === null || error2 === void 0 ? void 0 : error2.code);
           }
           isRetryable = true;
-          errorMessage = error2.message;
+          errorMessage2 = error2.message;
         }
         if (!isRetryable) {
-          throw new Error(`Received non-retryable error: ${errorMessage}`);
+          throw new Error(`Received non-retryable error: ${errorMessage2}`);
         }
         if (attempt + 1 === this.maxAttempts) {
-          throw new Error(`Failed to make request after ${this.maxAttempts} attempts: ${errorMessage}`);
+          throw new Error(`Failed to make request after ${this.maxAttempts} attempts: ${errorMessage2}`);
         }
         const retryTimeMilliseconds = this.getExponentialRetryTimeMilliseconds(attempt);
-        info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage}. Retrying request in ${retryTimeMilliseconds} ms...`);
+        info(`Attempt ${attempt + 1} of ${this.maxAttempts} failed with error: ${errorMessage2}. Retrying request in ${retryTimeMilliseconds} ms...`);
         yield this.sleep(retryTimeMilliseconds);
         attempt++;
       }
@@ -62400,10 +62401,10 @@ async function runMain() {
       signal,
       artifacts,
       cache: cache.store,
-      cacheFiles: cache.files
+      cacheArchiveDir: cache.archiveDir
     });
   } catch (err) {
-    setFailed(err.message);
+    setFailed(errorMessage(err));
   }
   process.exit(process.exitCode ?? 0);
 }
@@ -62411,9 +62412,9 @@ async function runPost() {
   const runId = readRunId();
   if (runId) {
     try {
-      await removeRunContainers(runId, new ActionLogger());
+      await removeRunLeftovers(runId, new ActionLogger());
     } catch (err) {
-      warning(`post-run cleanup failed: ${err.message}`);
+      warning(`post-run cleanup failed: ${errorMessage(err)}`);
     }
   }
   process.exit(0);
