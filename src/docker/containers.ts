@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { Logger } from '../logger.js'
 import { get, statusCode, type EngineCalls } from './calls.js'
+import { firstCut, hasEveryLabel } from './labels.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
 export type Mount =
@@ -209,12 +210,12 @@ export class ContainerClient {
 
   /** Removes every container carrying all of `labels`; returns how many there were. Runs after a cancel too. */
   async removeLabelled(labels: readonly string[]): Promise<number> {
-    const labelled = await this.calls.call(
+    const listed = await this.calls.call(
       'listing containers',
-      abortSignal =>
-        this.calls.docker.listContainers({ all: true, filters: { label: [...labels] }, abortSignal }),
+      abortSignal => this.calls.docker.listContainers({ all: true, filters: firstCut(labels), abortSignal }),
       { cancellable: false }
     )
+    const labelled = listed.filter(c => hasEveryLabel(c.Labels, labels))
     await Promise.all(labelled.map(c => this.remove(c.Id)))
     return labelled.length
   }

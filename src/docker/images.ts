@@ -6,6 +6,7 @@ import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type Dockerode from 'dockerode'
 import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
+import { firstCut, hasEveryLabel } from './labels.js'
 
 interface ProgressEvent {
   status?: string
@@ -148,11 +149,12 @@ export class ImageClient {
 
   /** Every image carrying all of `labels`, removed; returns how many. Runs after a cancel too. */
   async removeLabelled(labels: readonly string[]): Promise<number> {
-    const labelled = await this.calls.call(
+    const listed = await this.calls.call(
       'listing images',
-      abortSignal => this.calls.docker.listImages({ filters: { label: [...labels] }, abortSignal }),
+      abortSignal => this.calls.docker.listImages({ filters: firstCut(labels), abortSignal }),
       { cancellable: false }
     )
+    const labelled = listed.filter(image => hasEveryLabel(image.Labels, labels))
     for (const image of labelled) {
       await this.calls.call(
         `removing image ${image.Id}`,

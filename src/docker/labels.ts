@@ -1,5 +1,5 @@
 // Labels record what this action created, so cleanup never touches anything else on the engine.
-// Objects are selected by every label that names them, never by the first match.
+// Objects are selected by every label that names them, checked on the client: never by the first match.
 
 export const LABEL_PREFIX = 'io.kube-release-action'
 export const Label = {
@@ -34,3 +34,23 @@ export const treeLabels = (treeHash: string, role?: Role): string[] => [
   `${Label.tree}=${treeHash}`,
   ...(role ? [`${Label.role}=${role}`] : [])
 ]
+
+/** Whether an object's labels carry every selector (`key=value`). */
+export function hasEveryLabel(
+  labels: Readonly<Record<string, string>> | null | undefined,
+  selectors: readonly string[]
+): boolean {
+  return selectors.every(selector => {
+    const [key, ...value] = selector.split('=')
+    return labels?.[key] === value.join('=')
+  })
+}
+
+/**
+ * The engine's first cut of a label selection: the last (most specific) selector alone. Engines differ
+ * on several: Docker ANDs them, Podman 4 ORs them on volumes and matches nothing with two on images.
+ * The list that comes back is narrowed to every selector on the client.
+ */
+export const firstCut = (selectors: readonly string[]): { label: string[] } => ({
+  label: selectors.slice(-1)
+})

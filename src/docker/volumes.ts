@@ -1,6 +1,7 @@
 // Named volumes through the Engine API.
 import type { Logger } from '../logger.js'
 import { unlessMissing, type EngineCalls } from './calls.js'
+import { firstCut, hasEveryLabel } from './labels.js'
 
 export class VolumeClient {
   constructor(
@@ -28,10 +29,10 @@ export class VolumeClient {
   async listLabelled(labels: readonly string[]): Promise<string[]> {
     const { Volumes } = await this.calls.call(
       'listing volumes',
-      abortSignal => this.calls.docker.listVolumes({ filters: { label: [...labels] }, abortSignal }),
+      abortSignal => this.calls.docker.listVolumes({ filters: firstCut(labels), abortSignal }),
       { cancellable: false }
     )
-    return (Volumes ?? []).map(v => v.Name)
+    return (Volumes ?? []).filter(v => hasEveryLabel(v.Labels, labels)).map(v => v.Name)
   }
 
   /** Removes a volume; one already gone is not an error. */

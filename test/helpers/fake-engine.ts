@@ -62,11 +62,20 @@ export function neverAnswers<T>(abortSignal: AbortSignal): Promise<T> {
   return new Promise((_, reject) => abortSignal.addEventListener('abort', () => reject(aborted())))
 }
 
-/** A fake engine that lists the containers `ids` for any label filter; `removed` lists those removed. */
-export function leftContainers(ids: readonly string[]) {
+/** A container as the engine lists it: its id and its labels. */
+export interface ListedContainer {
+  readonly Id: string
+  readonly Labels: Record<string, string>
+}
+
+/**
+ * A fake engine that lists every container in `containers` whatever the label filter (as an engine
+ * that ORs label filters may); `removed` lists those removed.
+ */
+export function leftContainers(containers: readonly ListedContainer[]) {
   const removed: string[] = []
   const docker = {
-    listContainers: vi.fn(async (_options: { filters: { label: string[] } }) => ids.map(Id => ({ Id }))),
+    listContainers: vi.fn(async (_options: { filters: { label: string[] } }) => [...containers]),
     getContainer: (id: string) => ({ remove: async () => void removed.push(id) })
   }
   /** The label filter of each listing. */
