@@ -6,6 +6,7 @@ import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type Dockerode from 'dockerode'
 import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
+import { missingArchiveMembers } from './image-archive/export-reader.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
 interface ProgressEvent {
@@ -102,13 +103,25 @@ export class ImageClient {
     )
   }
 
-  /** Writes the image as a docker-archive (`docker save`), streamed to the file. */
+  /**
+   * Writes the image as a docker-archive (`docker save`), streamed to the file, and checks that it
+   * holds every layer its manifest names.
+   */
   async save(ref: string, file: string): Promise<void> {
     const archive = await this.export(ref)
     try {
       await pipeline(archive, createWriteStream(file))
     } catch (err) {
       throw this.calls.failure(`saving ${ref}`, err)
+    }
+    const missing = await missingArchiveMembers(file)
+    if (missing.length > 0) {
+      throw new ReleaseError(
+        `the engine's archive of ${ref} lacks ${missing.length} of the files its manifest names (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`,
+        {
+          fix: 'With the containerd image store, pull the image again so that the engine holds all of its layers'
+        }
+      )
     }
   }
 

@@ -2,7 +2,8 @@
 // inside its directory, its manifest and config, and the members of each layer.
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, realpath, symlink, writeFile } from 'node:fs/promises'
-import { dirname, resolve, sep } from 'node:path'
+import { dirname, posix, resolve, sep } from 'node:path'
+import { buffer } from 'node:stream/consumers'
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
@@ -129,4 +130,27 @@ export async function layerMembers(path: string): Promise<LayerMember[]> {
     })
   })
   return members
+}
+
+/**
+ * The members a docker-archive's manifest names (configs and layers) that the archive does not hold,
+ * directly or through a symlink: an engine's `docker save` can leave out layers it keeps only
+ * compressed elsewhere (the containerd store), and such an archive must never pass for the image.
+ */
+export async function missingArchiveMembers(file: string): Promise<string[]> {
+  const files = new Set<string>()
+  const links = new Map<string, string>()
+  let manifest: Buffer | undefined
+  await readTar(createReadStream(file), async entry => {
+    const name = posix.normalize(entry.header.name)
+    if (entry.header.type === 'file') files.add(name)
+    if (entry.header.type === 'symlink')
+      links.set(name, posix.join(posix.dirname(name), entry.header.linkname ?? ''))
+    if (name === 'manifest.json') manifest = await buffer(entry)
+  })
+  if (!manifest) return ['manifest.json']
+  const images = JSON.parse(manifest.toString('utf8')) as { Config: string; Layers: string[] }[]
+  const held = (name: string): boolean => files.has(name) || files.has(links.get(name) ?? '')
+  const named = images.flatMap(image => [image.Config, ...image.Layers]).map(n => posix.normalize(n))
+  return [...new Set(named)].filter(name => !held(name))
 }

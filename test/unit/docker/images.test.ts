@@ -1,7 +1,12 @@
 // Images through the Engine API, against a fake dockerode: inspect, a pull read from its progress
-// stream (error events, a stalled stream, the run's cancel) and tags split as the engine wants them.
-import { PassThrough } from 'node:stream'
-import { describe, expect, it, vi } from 'vitest'
+// stream (error events, a stalled stream, the run's cancel), tags split as the engine wants them, and
+// a save that refuses an archive without the layers its manifest names.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { tarBuffer, type TarMember } from '../../../src/archive/tar.js'
 import { ImageClient } from '../../../src/docker/images.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
 import { engineError, fakeCalls, realModem, recordingLog } from '../../helpers/fake-engine.js'
@@ -146,5 +151,68 @@ describe('ImageClient.tag', () => {
     await client(docker).images.tag('sha256:abc', ref)
     expect(docker.getImage).toHaveBeenCalledWith('sha256:abc')
     expect(image.tag).toHaveBeenCalledWith({ repo, tag, abortSignal: expect.any(AbortSignal) })
+  })
+})
+
+describe('ImageClient.save', () => {
+  let dir: string
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kube-image-save-'))
+  })
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const manifest = (layers: string[]): TarMember => ({
+    kind: 'data',
+    path: 'manifest.json',
+    data: JSON.stringify([{ Config: 'config.json', RepoTags: [KUBE_CROSS], Layers: layers }]),
+    mode: 0o644
+  })
+  const file = (path: string): TarMember => ({ kind: 'data', path, data: `${path} bytes`, mode: 0o644 })
+
+  /** Saves KUBE_CROSS from an engine whose export is the tar of `members`. */
+  async function save(members: TarMember[]): Promise<string> {
+    const { docker } = fakeEngine()
+    const archive = await tarBuffer(members)
+    docker.modem.dial.mockImplementationOnce((_options, callback) => callback(null, Readable.from([archive])))
+    const path = join(dir, 'kube-cross.tar')
+    await client(docker).images.save(KUBE_CROSS, path)
+    expect(docker.modem.dial.mock.calls[0][0]).toMatchObject({ path: `/images/${KUBE_CROSS}/get` })
+    return path
+  }
+
+  it('writes an archive that holds every layer its manifest names, repeated layers as links', async () => {
+    await expect(
+      save([
+        file('config.json'),
+        file('aaa/layer.tar'),
+        { kind: 'symlink', path: 'bbb/layer.tar', target: '../aaa/layer.tar' },
+        manifest(['aaa/layer.tar', 'bbb/layer.tar'])
+      ])
+    ).resolves.toBe(join(dir, 'kube-cross.tar'))
+  })
+
+  it('refuses an archive whose manifest names layers it does not hold (containerd store)', async () => {
+    const saving = save([
+      file('config.json'),
+      file('blobs/sha256/aaa'),
+      manifest(['blobs/sha256/aaa', 'blobs/sha256/bbb', 'blobs/sha256/ccc'])
+    ])
+    await expect(saving).rejects.toThrow(ReleaseError)
+    await expect(saving).rejects.toThrow(
+      /lacks 2 of the files its manifest names \(blobs\/sha256\/bbb, blobs\/sha256\/ccc\)/
+    )
+  })
+
+  it('refuses an archive without a manifest, or whose link points at nothing', async () => {
+    await expect(save([file('config.json'), file('aaa/layer.tar')])).rejects.toThrow(/manifest\.json/)
+    await expect(
+      save([
+        file('config.json'),
+        { kind: 'symlink', path: 'bbb/layer.tar', target: '../aaa/layer.tar' },
+        manifest(['bbb/layer.tar'])
+      ])
+    ).rejects.toThrow(/bbb\/layer\.tar/)
   })
 })
