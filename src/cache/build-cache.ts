@@ -3,7 +3,7 @@
 // Problems are warnings: the build goes on cold, and a run never fails for its cache.
 import { createReadStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
+import { dirname } from 'node:path'
 import type { WorkspaceShell } from '../docker/workspace-shell.js'
 import { errorMessage } from '../errors.js'
 import {
@@ -18,8 +18,11 @@ import {
 import type { Logger } from '../logger.js'
 import type { CacheStore } from './store.js'
 
-/** Where the export container writes the archive: the host directory of `archive`, mounted. */
-const EXPORT_DIR = '/kube-release-cache'
+/**
+ * Where the export container writes the archive, in its own file system: it is copied out over the
+ * API (so it works whatever the engine shares with this host) and goes with the container.
+ */
+const ARCHIVE_IN_CONTAINER = '/tmp/kube-release-go-cache.tar'
 
 export interface BuildCacheTarget {
   readonly shell: WorkspaceShell
@@ -89,11 +92,10 @@ export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUs
   const { log, archive } = target
   try {
     await mkdir(dirname(archive), { recursive: true })
-    const lines = await target.shell.run(
-      EXPORT_SCRIPT,
-      [GO_DIR, String(use.since), `${EXPORT_DIR}/${basename(archive)}`],
-      { user: target.owner, extraMounts: [{ kind: 'bind', source: dirname(archive), target: EXPORT_DIR }] }
-    )
+    const lines = await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
+      user: target.owner,
+      copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive }
+    })
     const total = goCacheCount(lines, 'entries')
     const fresh = goCacheCount(lines, 'fresh')
     const added = Math.max(0, total - use.entries)

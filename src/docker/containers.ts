@@ -1,7 +1,10 @@
 // Containers through the Engine API: create, run attached with live output, copy files in and out,
 // remove by label.
-import { PassThrough } from 'node:stream'
+import { writeFile } from 'node:fs/promises'
+import { PassThrough, type Readable } from 'node:stream'
 import { createInterface } from 'node:readline'
+import tar from 'tar-stream'
+import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { get, statusCode, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
@@ -44,6 +47,32 @@ export interface ContainerState {
 }
 
 const shortId = (id: string): string => id.slice(0, 12)
+
+/** Writes the content of the one file member of a tar stream to `destination`. */
+async function writeOnlyFile(
+  archive: NodeJS.ReadableStream,
+  destination: string,
+  operation: string
+): Promise<void> {
+  const extract = tar.extract()
+  archive.on('error', err => extract.destroy(err))
+  archive.pipe(extract)
+  let written = false
+  try {
+    for await (const entry of extract) {
+      if (entry.header.type === 'file' && !written) {
+        await writeFile(destination, entry as AsyncIterable<Buffer>)
+        written = true
+      }
+      entry.resume()
+    }
+  } finally {
+    // Ended already unless writing failed (a full disk); then the engine's response is let go, or the
+    // engine keeps the copy open and will not remove the container.
+    ;(archive as Readable).destroy()
+  }
+  if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
+}
 
 function engineMounts(
   mounts: readonly Mount[]
@@ -96,9 +125,13 @@ export class ContainerClient {
 
   /**
    * Runs a container to completion with its output delivered line by line as it is written, then
-   * removes it.
+   * removes it; `afterExit` reads what it left (e.g. files, through the API) before it goes.
    */
-  async run(spec: ContainerSpec, onLine: OutputLine): Promise<ExitStatus> {
+  async run(
+    spec: ContainerSpec,
+    onLine: OutputLine,
+    afterExit?: (id: string, status: ExitStatus) => Promise<void>
+  ): Promise<ExitStatus> {
     const id = await this.create(spec)
     try {
       const container = this.container(id)
@@ -117,7 +150,9 @@ export class ContainerClient {
       )
       const { oomKilled } = await this.state(id)
       this.log.debug(`container ${spec.name} exited with ${exitCode}${oomKilled ? ' (OOM killed)' : ''}`)
-      return { exitCode, oomKilled }
+      const status = { exitCode, oomKilled }
+      await afterExit?.(id, status)
+      return status
     } finally {
       await this.remove(id)
     }
@@ -166,6 +201,22 @@ export class ContainerClient {
       `copying files into container ${shortId(id)}`,
       abortSignal => this.container(id).putArchive(tar, { path, abortSignal }),
       Buffer.isBuffer(tar) ? {} : { timeoutMs: null }
+    )
+  }
+
+  /**
+   * Copies one file out of a container (`docker cp` over the API) to `destination` on this host,
+   * streamed: it works wherever the API answers, whatever the engine shares with this host.
+   */
+  async copyFileOut(id: string, path: string, destination: string): Promise<void> {
+    const operation = `copying ${path} out of container ${shortId(id)}`
+    await this.calls.call(
+      operation,
+      async abortSignal => {
+        const archive = await this.container(id).getArchive({ path, abortSignal })
+        await writeOnlyFile(archive, destination, operation)
+      },
+      { timeoutMs: null }
     )
   }
 

@@ -25,9 +25,14 @@ export class WorkspaceShell {
   async run(
     script: string,
     args: readonly string[],
-    options: { readonly user: string; readonly extraMounts?: readonly Mount[] }
+    options: {
+      readonly user: string
+      /** A file the script writes in its container, copied to this host over the API after it exits. */
+      readonly copyOut?: { readonly path: string; readonly destination: string }
+    }
   ): Promise<string[]> {
     const lines: string[] = []
+    const { copyOut } = options
     const { exitCode } = await this.containers.run(
       {
         name: this.spec.name,
@@ -35,9 +40,15 @@ export class WorkspaceShell {
         cmd: ['sh', '-c', script, 'sh', ...args],
         labels: this.spec.labels,
         user: options.user,
-        mounts: [...this.spec.mounts, ...(options.extraMounts ?? [])]
+        mounts: this.spec.mounts
       },
-      line => lines.push(line)
+      line => lines.push(line),
+      copyOut
+        ? async (id, status) => {
+            if (status.exitCode === 0)
+              await this.containers.copyFileOut(id, copyOut.path, copyOut.destination)
+          }
+        : undefined
     )
     if (exitCode !== 0) throw new ReleaseError(`exit code ${exitCode}: ${lines.slice(-5).join(' | ')}`)
     return lines
