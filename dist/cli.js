@@ -17,7 +17,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-CPFYQP7Q.js";
+} from "./chunks/chunk-T6VWSORV.js";
 
 // src/cli.ts
 import { rm as rm2, rmdir } from "node:fs/promises";

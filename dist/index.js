@@ -72,7 +72,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-CPFYQP7Q.js";
+} from "./chunks/chunk-T6VWSORV.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

@@ -15,9 +15,7 @@ function cleanupEngine(log: Logger): Promise<Engine> {
 
 /** The containers of a run, which a killed or cancelled main step may have left. */
 export async function removeRunLeftovers(runId: string, log: Logger): Promise<number> {
-  const removed = await removeRunContainers(await cleanupEngine(log), runId)
-  if (removed > 0) log.info(`removed ${removed} container${removed > 1 ? 's' : ''} of run ${runId}`)
-  return removed
+  return removeRunContainers(await cleanupEngine(log), runId, log)
 }
 
 /**

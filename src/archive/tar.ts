@@ -12,10 +12,28 @@ import { createGzip, gzip } from 'node:zlib'
 import pLimit from 'p-limit'
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-format.js'
 
+/** What a member may set for itself over the archive's defaults (owner 0/0, 0755 directories, a file's own mode). */
+interface MemberMetadata {
+  readonly uid?: number
+  readonly gid?: number
+  readonly mode?: number
+}
+
 export type TarMember =
-  | { readonly kind: 'dir'; readonly path: string }
-  | { readonly kind: 'file'; readonly path: string; readonly source: string }
-  | { readonly kind: 'data'; readonly path: string; readonly data: string | Buffer; readonly mode: number }
+  | ({ readonly kind: 'dir'; readonly path: string } & MemberMetadata)
+  | ({
+      readonly kind: 'file'
+      readonly path: string
+      readonly source: string
+      /** Extended attributes (pax SCHILY.xattr records), binary values kept byte for byte. */
+      readonly xattrs?: Readonly<Record<string, Buffer>>
+    } & MemberMetadata)
+  | ({
+      readonly kind: 'data'
+      readonly path: string
+      readonly data: string | Buffer
+      readonly mode: number
+    } & Omit<MemberMetadata, 'mode'>)
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
 
 export interface TarOwner {
@@ -53,10 +71,11 @@ async function fileInfo(path: string): Promise<FileInfo> {
 function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): Buffer {
   const owner = options.owner ?? { uid: 0, gid: 0 }
   const mtime = options.mtime ?? info?.mtime ?? new Date()
-  const base = { path: member.path, mtime, ...owner }
+  const own: Omit<MemberMetadata, 'mode'> = member.kind === 'symlink' ? {} : member
+  const base = { path: member.path, mtime, uid: own.uid ?? owner.uid, gid: own.gid ?? owner.gid }
   switch (member.kind) {
     case 'dir':
-      return encodeHeader({ ...base, type: 'directory', mode: 0o755, size: 0 })
+      return encodeHeader({ ...base, type: 'directory', mode: member.mode ?? 0o755, size: 0 })
     case 'symlink':
       return encodeHeader({ ...base, type: 'symlink', mode: 0o777, size: 0, linkname: member.target })
     case 'data': {
@@ -65,12 +84,18 @@ function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): 
       return Buffer.concat([header, data, Buffer.alloc(padding(data.length))])
     }
     case 'file':
-      return encodeHeader({ ...base, type: 'file', mode: info!.mode, size: info!.size })
+      return encodeHeader({
+        ...base,
+        type: 'file',
+        mode: member.mode ?? info!.mode,
+        size: info!.size,
+        xattrs: member.xattrs
+      })
   }
 }
 
 /** Reads a file, failing if it is not the size its header announced, then pads it to a block. */
-export async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
+async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
   let read = 0
   for await (const chunk of createReadStream(path)) {
     read += (chunk as Buffer).length
@@ -81,19 +106,27 @@ export async function* paddedContent(path: string, size: number): AsyncGenerator
   yield Buffer.alloc(padding(size))
 }
 
-/** A whole (small) tar in memory, for build contexts and files copied into containers. */
-export async function tarBuffer(members: readonly TarMember[], options: TarOptions = {}): Promise<Buffer> {
-  const parts: Buffer[] = []
+/** An uncompressed tar block by block, file content read as it is yielded. */
+export async function* tarBlocks(
+  members: readonly TarMember[],
+  options: TarOptions = {}
+): AsyncGenerator<Buffer> {
   for (const member of members) {
     if (member.kind === 'file') {
       const info = await fileInfo(member.source)
-      parts.push(memberHeader(member, options, info))
-      for await (const chunk of paddedContent(member.source, info.size)) parts.push(chunk)
+      yield memberHeader(member, options, info)
+      yield* paddedContent(member.source, info.size)
     } else {
-      parts.push(memberHeader(member, options))
+      yield memberHeader(member, options)
     }
   }
-  parts.push(END_OF_ARCHIVE)
+  yield END_OF_ARCHIVE
+}
+
+/** A whole (small) tar in memory, for build contexts and files copied into containers. */
+export async function tarBuffer(members: readonly TarMember[], options: TarOptions = {}): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for await (const block of tarBlocks(members, options)) parts.push(block)
   return Buffer.concat(parts)
 }
 

@@ -5,7 +5,7 @@ import type Dockerode from 'dockerode'
 import { CancelledError, EngineLostError, ReleaseError, errorMessage } from '../errors.js'
 
 /** Engine calls that should answer at once get this long before the run gives up on the engine. */
-export const ENGINE_CALL_TIMEOUT_MS = 60_000
+const ENGINE_CALL_TIMEOUT_MS = 60_000
 
 export interface CallOptions {
   /** How long the engine may take to answer; null: as long as it takes (streams). */

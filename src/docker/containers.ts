@@ -1,12 +1,12 @@
 // Containers through the Engine API: create, run attached with live output, copy files in and out,
 // remove by label.
 import { writeFile } from 'node:fs/promises'
-import { PassThrough, type Readable } from 'node:stream'
+import { PassThrough } from 'node:stream'
 import { createInterface } from 'node:readline'
-import tar from 'tar-stream'
+import { readTar } from '../archive/tar-read.js'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { get, statusCode, type EngineCalls } from './calls.js'
+import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
@@ -54,23 +54,14 @@ async function writeOnlyFile(
   destination: string,
   operation: string
 ): Promise<void> {
-  const extract = tar.extract()
-  archive.on('error', err => extract.destroy(err))
-  archive.pipe(extract)
   let written = false
-  try {
-    for await (const entry of extract) {
-      if (entry.header.type === 'file' && !written) {
-        await writeFile(destination, entry as AsyncIterable<Buffer>)
-        written = true
-      }
-      entry.resume()
-    }
-  } finally {
-    // Ended already unless writing failed (a full disk); then the engine's response is let go, or the
-    // engine keeps the copy open and will not remove the container.
-    ;(archive as Readable).destroy()
-  }
+  // readTar lets go of the engine's response even when writing fails (a full disk): the engine
+  // keeps a copy that is still open, and will not remove the container.
+  await readTar(archive, async entry => {
+    if (entry.header.type !== 'file' || written) return
+    await writeFile(destination, entry as AsyncIterable<Buffer>)
+    written = true
+  })
   if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
 }
 
@@ -244,19 +235,16 @@ export class ContainerClient {
 
   /** The gateway address of the default bridge network, where the host's connections come from. */
   async defaultBridgeGateway(): Promise<string | null> {
-    return this.calls.call('inspecting the bridge network', async abortSignal => {
-      try {
-        const network = await get<{ IPAM?: { Config?: { Gateway?: string }[] } }>(
+    const network = await this.calls.call('inspecting the bridge network', abortSignal =>
+      unlessMissing(
+        get<{ IPAM?: { Config?: { Gateway?: string }[] } }>(
           this.calls.docker,
           '/networks/bridge',
           abortSignal
         )
-        return network.IPAM?.Config?.[0]?.Gateway ?? null
-      } catch (err) {
-        if (statusCode(err) === 404) return null
-        throw err
-      }
-    })
+      )
+    )
+    return network?.IPAM?.Config?.[0]?.Gateway ?? null
   }
 
   /** Removes every container carrying all of `labels`; returns how many there were. Runs after a cancel too. */

@@ -161,9 +161,11 @@ export async function connectEngine(log: Logger, options: EngineOptions): Promis
   }
 }
 
-/** Removes the containers of one run. Runs after a cancel: that is what cancelling starts. */
-export function removeRunContainers(engine: Engine, runId: string): Promise<number> {
-  return engine.containers.removeLabelled(runLabels(runId))
+/** Removes the containers of one run and says so. Runs after a cancel: that is what cancelling starts. */
+export async function removeRunContainers(engine: Engine, runId: string, log: Logger): Promise<number> {
+  const removed = await engine.containers.removeLabelled(runLabels(runId))
+  if (removed > 0) log.info(`removed ${removed} container${removed > 1 ? 's' : ''} of run ${runId}`)
+  return removed
 }
 
 /**

@@ -1,11 +1,11 @@
 // Images through the Engine API: presence, pull with condensed progress, classic builds, save and load.
 import { createReadStream, createWriteStream } from 'node:fs'
-import type { Readable } from 'node:stream'
+import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type Dockerode from 'dockerode'
-import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
+import { get, unlessMissing, type EngineCalls } from './calls.js'
 import { missingArchiveMembers } from './image-archive/export-reader.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
@@ -104,17 +104,26 @@ export class ImageClient {
   }
 
   /**
-   * Writes the image as a docker-archive (`docker save`), streamed to the file, and checks that it
-   * holds every layer its manifest names.
+   * Writes the image as a docker-archive (`docker save`), streamed to the file, and checks as it
+   * goes by that the archive holds every layer its manifest names.
    */
   async save(ref: string, file: string): Promise<void> {
     const archive = await this.export(ref)
-    try {
-      await pipeline(archive, createWriteStream(file))
-    } catch (err) {
-      throw this.calls.failure(`saving ${ref}`, err)
-    }
-    const missing = await missingArchiveMembers(file)
+    const toFile = new PassThrough()
+    const toCheck = new PassThrough()
+    archive.on('error', err => [toFile, toCheck].forEach(stream => stream.destroy(err)))
+    // A check that fails early lets go of its copy; the writes still under way then must not throw.
+    toCheck.on('error', () => undefined)
+    archive.pipe(toFile)
+    archive.pipe(toCheck)
+    const [written, checked] = await Promise.allSettled([
+      pipeline(toFile, createWriteStream(file)),
+      missingArchiveMembers(toCheck)
+    ])
+    if (written.status === 'rejected') throw this.calls.failure(`saving ${ref}`, written.reason)
+    if (checked.status === 'rejected')
+      throw this.calls.failure(`reading the archive of ${ref}`, checked.reason)
+    const missing = checked.value
     if (missing.length > 0) {
       throw new ReleaseError(
         `the engine's archive of ${ref} lacks ${missing.length} of the files its manifest names (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`,
@@ -171,13 +180,8 @@ export class ImageClient {
     for (const image of labelled) {
       await this.calls.call(
         `removing image ${image.Id}`,
-        async abortSignal => {
-          try {
-            await this.calls.docker.getImage(image.Id).remove({ force: true, abortSignal })
-          } catch (err) {
-            if (statusCode(err) !== 404) throw err
-          }
-        },
+        abortSignal =>
+          unlessMissing(this.calls.docker.getImage(image.Id).remove({ force: true, abortSignal })),
         { cancellable: false }
       )
     }

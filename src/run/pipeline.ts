@@ -120,10 +120,8 @@ export async function runPipeline(
     )
   }
   if (state.engine) {
-    await removeRunContainers(state.engine, deps.runId).then(
-      removed =>
-        removed > 0 && log.info(`removed ${removed} container${removed > 1 ? 's' : ''} of run ${deps.runId}`),
-      err => log.warning(`removing the run's containers failed: ${errorMessage(err)}`)
+    await removeRunContainers(state.engine, deps.runId, log).catch(err =>
+      log.warning(`removing the run's containers failed: ${errorMessage(err)}`)
     )
   }
   const report = runReport(ctx, state, timings, failure)

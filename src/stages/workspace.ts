@@ -15,7 +15,7 @@ import { PUSH_ARGS } from '../kube/sync-filters.js'
 import { Output } from '../report/report.js'
 import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
-import { containerName, startVolumeDaemon } from '../run/stage-helpers.js'
+import { containerName, startVolumeDaemon, userSpec } from '../run/stage-helpers.js'
 import type { BuildContainerImage, BuildWorkspace, Prerequisites } from '../run/state.js'
 
 type Needs = Prerequisites & BuildContainerImage
@@ -42,7 +42,7 @@ async function withBuildCache(
       }),
       store: ctx.cache,
       log: ctx.log,
-      owner: state.buildUser ? `${state.buildUser.uid}:${state.buildUser.gid}` : '0:0',
+      owner: userSpec(state.buildUser) ?? '0:0',
       archive: join(ctx.cacheArchiveDir, 'go-build-cache.tar')
     }
     const keys = buildCacheKeys(

@@ -1,57 +1,20 @@
-// The tar files of a server image, written with the project's header encoder (so binary xattr
-// values such as security.capability keep every byte) and file content streamed: the layer holding
+// The tar files of a server image, written with the project's tar writer (so binary xattr values
+// such as security.capability keep every byte) and file content streamed: the layer holding
 // the binary, and the docker-archive (`docker load` input) of the whole image. Every member is owned
 // by 0/0 and has one mtime, so the same inputs give the same bytes.
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
-import { paddedContent } from '../../archive/tar.js'
-import { END_OF_ARCHIVE, encodeHeader, padding } from '../../archive/tar-format.js'
+import { tarBlocks, type TarMember } from '../../archive/tar.js'
 import { CAPABILITY_XATTR, vfsCapData } from './capabilities.js'
 import type { BaseLayer } from './export-reader.js'
 import type { Placement } from './overlay.js'
 
-interface Owned {
-  readonly path: string
-  readonly mode: number
-  readonly uid: number
-  readonly gid: number
-}
-
-type ArchiveMember =
-  | (Owned & { readonly kind: 'directory' })
-  | (Owned & {
-      readonly kind: 'file'
-      readonly source: string
-      readonly xattrs?: Readonly<Record<string, Buffer>>
-    })
-  | (Owned & { readonly kind: 'data'; readonly data: Buffer })
-
-/** The tar of the members block by block, file content read as it is written. */
-async function* tarBlocks(members: readonly ArchiveMember[], mtime: Date): AsyncGenerator<Buffer> {
-  for (const member of members) {
-    const header = { path: member.path, mode: member.mode, uid: member.uid, gid: member.gid, mtime }
-    if (member.kind === 'directory') {
-      yield encodeHeader({ ...header, type: 'directory', size: 0 })
-    } else if (member.kind === 'data') {
-      const size = member.data.length
-      yield encodeHeader({ ...header, type: 'file', size })
-      yield Buffer.concat([member.data, Buffer.alloc(padding(size))])
-    } else {
-      const { size } = await stat(member.source)
-      yield encodeHeader({ ...header, type: 'file', size, xattrs: member.xattrs })
-      yield* paddedContent(member.source, size)
-    }
-  }
-  yield END_OF_ARCHIVE
-}
-
 /** Writes the members to `dest` as one tar, every mtime `mtime`; returns the sha256 hex of its bytes. */
-async function writeTar(dest: string, members: readonly ArchiveMember[], mtime: Date): Promise<string> {
+async function writeTar(dest: string, members: readonly TarMember[], mtime: Date): Promise<string> {
   const hash = createHash('sha256')
   await pipeline(
-    tarBlocks(members, mtime),
+    tarBlocks(members, { mtime }),
     async function* (blocks: AsyncIterable<Buffer>) {
       for await (const block of blocks) {
         hash.update(block)
@@ -76,12 +39,8 @@ export interface NewLayer {
  */
 export async function writeLayer(dest: string, layer: NewLayer, created: Date): Promise<string> {
   const { placement, capabilities } = layer
-  const parents = placement.parents.map((dir): ArchiveMember => ({
-    ...dir,
-    kind: 'directory',
-    path: `${dir.path}/`
-  }))
-  const binary: ArchiveMember = {
+  const parents = placement.parents.map((dir): TarMember => ({ ...dir, kind: 'dir', path: `${dir.path}/` }))
+  const binary: TarMember = {
     kind: 'file',
     path: placement.path,
     source: layer.binaryPath,
@@ -107,8 +66,8 @@ export async function writeDockerArchive(dest: string, image: DockerArchive, cre
   const configName = `${createHash('sha256').update(image.config).digest('hex')}.json`
   const manifest = [{ Config: configName, RepoTags: [...image.tags], Layers: layerNames }]
   const layers = new Map(image.layers.map((layer, i) => [layerNames[i], layer.path]))
-  const members: ArchiveMember[] = [
-    ...[...layers].map(([path, source]): ArchiveMember => ({ ...owner, kind: 'file', path, source })),
+  const members: TarMember[] = [
+    ...[...layers].map(([path, source]): TarMember => ({ ...owner, kind: 'file', path, source })),
     { ...owner, kind: 'data', path: configName, data: image.config },
     { ...owner, kind: 'data', path: 'manifest.json', data: Buffer.from(JSON.stringify(manifest)) }
   ]

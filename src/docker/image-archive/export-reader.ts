@@ -6,7 +6,7 @@ import { dirname, posix, resolve, sep } from 'node:path'
 import { buffer } from 'node:stream/consumers'
 import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
-import tar from 'tar-stream'
+import { readTar } from '../../archive/tar-read.js'
 import { ReleaseError } from '../../errors.js'
 import type { ImageConfig } from './image-config.js'
 import type { LayerMember } from './overlay.js'
@@ -23,32 +23,6 @@ function memberPath(dir: string, name: string): string {
   const path = resolve(dir, name)
   if (!path.startsWith(dir + sep)) throw new ReleaseError(`unsafe member '${name}' in an image export`)
   return path
-}
-
-type TarEntry = tar.ExtractEvents['entry'][1]
-
-/** Reads a tar stream member by member; whatever `onEntry` leaves unread is skipped. */
-async function readTar(
-  source: NodeJS.ReadableStream,
-  onEntry: (entry: TarEntry) => Promise<void>
-): Promise<void> {
-  const extract = tar.extract()
-  // The tar's own failure (a truncated stream) says more than the "destroyed" an entry reader gets.
-  let tarFailure: Error | undefined
-  extract.on('error', err => (tarFailure ??= err))
-  source.on('error', err => extract.destroy(err))
-  source.pipe(extract)
-  try {
-    for await (const entry of extract) {
-      await onEntry(entry)
-      entry.resume()
-    }
-  } catch (err) {
-    throw tarFailure ?? err
-  } finally {
-    // Ended already unless the read failed; then the engine's response or the file is let go.
-    ;(source as Readable).destroy()
-  }
 }
 
 /**
@@ -137,11 +111,11 @@ export async function layerMembers(path: string): Promise<LayerMember[]> {
  * directly or through a symlink: an engine's `docker save` can leave out layers it keeps only
  * compressed elsewhere (the containerd store), and such an archive must never pass for the image.
  */
-export async function missingArchiveMembers(file: string): Promise<string[]> {
+export async function missingArchiveMembers(archive: NodeJS.ReadableStream): Promise<string[]> {
   const files = new Set<string>()
   const links = new Map<string, string>()
   let manifest: Buffer | undefined
-  await readTar(createReadStream(file), async entry => {
+  await readTar(archive, async entry => {
     const name = posix.normalize(entry.header.name)
     if (entry.header.type === 'file') files.add(name)
     if (entry.header.type === 'symlink')
