@@ -17,7 +17,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-T6VWSORV.js";
+} from "./chunks/chunk-SRKKOM2R.js";
 
 // src/cli.ts
 import { rm as rm2, rmdir } from "node:fs/promises";

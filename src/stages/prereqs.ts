@@ -49,11 +49,6 @@ export const prereqs: Stage<object, Prerequisites> = {
         fix: 'Switch the engine to linux containers, or point DOCKER_HOST at a linux engine'
       })
     }
-    if (config.workspace === 'volume' && !info.local) {
-      log.warning(
-        'the engine is not on this machine: the rsync daemon is reached through its container address'
-      )
-    }
 
     const free = await statfs(root).then(s => s.bavail * s.bsize)
     if (free < LOW_DISK_BYTES) log.warning(`only ${(free / 1024 ** 3).toFixed(1)} GiB free at ${root}`)

@@ -1,6 +1,7 @@
 // Stage 3: where the build container finds the tree and keeps its caches.
 // volume (upstream ≤ v1.34): a data volume holds the source copy, GOPATH and GOCACHE; the source is
-//   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed.
+//   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed, over
+//   the Engine API connection (no shared path or port).
 // bind (upstream ≥ v1.35): the checkout is mounted; caches live in its _output/dockerized/go.
 import { access, mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import { PUSH_ARGS } from '../kube/sync-filters.js'
 import { Output } from '../report/report.js'
 import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
-import { containerName, startVolumeDaemon, userSpec } from '../run/stage-helpers.js'
+import { containerName, userSpec, volumeRsync } from '../run/stage-helpers.js'
 import type { BuildContainerImage, BuildWorkspace, Prerequisites } from '../run/state.js'
 
 type Needs = Prerequisites & BuildContainerImage
@@ -110,12 +111,7 @@ async function volumeWorkspace(ctx: RunContext, state: Needs): Promise<BuildWork
   }
 
   ctx.log.info(`syncing ${root} into the data volume`)
-  const daemon = await startVolumeDaemon(ctx, state, volume)
-  try {
-    await daemon.push(`${root}/`, PUSH_ARGS)
-  } finally {
-    await daemon.stop()
-  }
+  await volumeRsync(ctx, state, volume).push(`${root}/`, PUSH_ARGS)
   const mounted = { mounts: [volumeMount, ...(await localtimeMounts(state))], volume }
   return withBuildCache(ctx, state, mounted, created)
 }
