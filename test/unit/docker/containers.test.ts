@@ -236,13 +236,13 @@ describe('ContainerClient.state', () => {
 
 describe('ContainerClient.runPiped', () => {
   /**
-   * An engine whose hijacked attach records stdin and, once stdin is closed, answers with `frames` cut
-   * at odd places (across headers and payloads).
+   * An engine whose exec session records stdin and, once stdin is closed, answers with `frames` cut
+   * at odd places (across headers and payloads); the exec is still running at the first inspect.
    */
   function pipedEngine(frames: Buffer[], exitCode = 0) {
-    const { docker, container, events } = fakeEngine({ exitCode })
+    const { docker, container, events } = fakeEngine()
     const received: Buffer[] = []
-    const attached = new Duplex({
+    const session = new Duplex({
       read() {},
       write(chunk: Buffer, _encoding, done) {
         received.push(chunk)
@@ -262,15 +262,27 @@ describe('ContainerClient.runPiped', () => {
         done()
       }
     })
-    container.attach.mockImplementation(async () => {
-      events.push('attach')
-      return attached as unknown as Readable
+    const exec = {
+      start: vi.fn(async () => {
+        events.push('exec start')
+        return session
+      }),
+      inspect: vi
+        .fn()
+        .mockResolvedValueOnce({ Running: true, ExitCode: null })
+        .mockResolvedValue({ Running: false, ExitCode: exitCode })
+    }
+    const withExec = Object.assign(container, {
+      exec: vi.fn(async () => {
+        events.push('exec')
+        return exec
+      })
     })
-    return { docker, container, events, received }
+    return { docker, container: withExec, exec, events, received }
   }
 
-  it('creates the container with stdin open once, feeds stdin, and passes stdout on with stderr apart', async () => {
-    const { docker, container, events, received } = pipedEngine(
+  it('execs the command in an idle container, feeds stdin, passes stdout on with stderr apart', async () => {
+    const { docker, container, exec, events, received } = pipedEngine(
       [frame(1, 'out-1 '), frame(2, 'err-1'), frame(1, 'out-2')],
       3
     )
@@ -288,15 +300,21 @@ describe('ContainerClient.runPiped', () => {
     })
     expect(exitCode).toBe(3)
     expect(docker.createContainer).toHaveBeenCalledWith(
-      expect.objectContaining({ OpenStdin: true, StdinOnce: true, AttachStdin: true, Tty: false })
+      expect.objectContaining({ Cmd: ['sleep', 'infinity'] })
     )
-    expect(container.attach).toHaveBeenCalledWith(
-      expect.objectContaining({ stdin: true, stdout: true, stderr: true, hijack: true })
+    expect(container.exec).toHaveBeenCalledWith(
+      expect.objectContaining({
+        Cmd: SPEC.cmd,
+        User: SPEC.user,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true
+      })
     )
+    expect(exec.start).toHaveBeenCalledWith(expect.objectContaining({ hijack: true, stdin: true }))
     expect(Buffer.concat(received).toString()).toBe('in-1 in-2')
     expect(Buffer.concat(stdout).toString()).toBe('out-1 out-2')
     expect(stderr).toBe('err-1')
-    expect(events.indexOf('attach')).toBeLessThan(events.indexOf('start'))
-    expect(events.at(-1)).toBe('remove')
+    expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'remove'])
   })
 })
