@@ -17,7 +17,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-SRKKOM2R.js";
+} from "./chunks/chunk-FFGPBPMZ.js";
 
 // src/cli.ts
 import { rm as rm2, rmdir } from "node:fs/promises";

@@ -72,7 +72,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-SRKKOM2R.js";
+} from "./chunks/chunk-FFGPBPMZ.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

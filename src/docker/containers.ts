@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline'
 import { readTar } from '../archive/tar-read.js'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { statusCode, type EngineCalls } from './calls.js'
+import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
@@ -48,6 +48,13 @@ export interface ContainerState {
   readonly running: boolean
   readonly exitCode: number
   readonly oomKilled: boolean
+}
+
+/** A container as the engine runs it, with its mounts: host path `source` at `destination` inside. */
+export interface OwnContainer {
+  readonly id: string
+  readonly name: string
+  readonly mounts: readonly { readonly source: string; readonly destination: string }[]
 }
 
 /** A container's standard streams carried over the API connection (what `docker run -i` does). */
@@ -253,6 +260,19 @@ export class ContainerClient {
       this.container(id).inspect({ abortSignal })
     )
     return { running: info.State.Running, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled }
+  }
+
+  /** A container's name and mounts; null when the engine has no such container. */
+  async mounts(id: string): Promise<OwnContainer | null> {
+    const info = await this.calls.call(`inspecting container ${shortId(id)}`, abortSignal =>
+      unlessMissing(this.container(id).inspect({ abortSignal }))
+    )
+    if (!info) return null
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      mounts: (info.Mounts ?? []).map(m => ({ source: m.Source, destination: m.Destination }))
+    }
   }
 
   /** Adds files to a container: a tar (buffer or stream) extracted at `path`, inside the container's view. */

@@ -29,8 +29,6 @@ export interface EngineInfo {
   readonly arch: string
   /** Rootless engines map container root to the caller, so builds must not pass --user. */
   readonly rootless: boolean
-  /** Reached through a unix socket on this machine: published ports are on this host's loopback. */
-  readonly local: boolean
 }
 
 export interface EngineOptions {
@@ -130,8 +128,7 @@ export async function connectEngine(log: Logger, options: EngineOptions): Promis
     serverVersion: version.Version,
     os: version.Os,
     arch: version.Arch,
-    rootless: (SecurityOptions ?? []).some(o => o.includes('name=rootless')),
-    local: !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')
+    rootless: (SecurityOptions ?? []).some(o => o.includes('name=rootless'))
   }
   log.debug(
     `engine ${info.serverVersion} at ${endpoint}: API ${apiVersion} (engine max ${version.ApiVersion})`

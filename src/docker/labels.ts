@@ -9,7 +9,7 @@ export const Label = {
   role: `${LABEL_PREFIX}.role`
 } as const
 
-export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image' | 'cache'
+export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image' | 'cache' | 'probe'
 
 export interface Ownership {
   readonly runId: string

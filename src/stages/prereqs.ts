@@ -5,6 +5,7 @@ import { statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Input, forInput } from '../config.js'
 import { connectEngine } from '../docker/engine.js'
+import { HostView } from '../docker/host-view.js'
 import { InputError, ReleaseError } from '../errors.js'
 import { planBuild } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
@@ -50,6 +51,17 @@ export const prereqs: Stage<object, Prerequisites> = {
       })
     }
 
+    const host = await HostView.detect(engine.containers, log)
+    if (config.workspace === 'bind' && host.enginePath(root) === null) {
+      throw new InputError(
+        `the tree ${root} is in no directory mounted into this container (${host.ownContainer?.name}), so the engine cannot mount it`,
+        {
+          input: Input.workspace,
+          fix: "Use workspace: volume, or check the tree out under a directory mounted from the engine's host (in a GitHub container job: the workspace)"
+        }
+      )
+    }
+
     const free = await statfs(root).then(s => s.bavail * s.bsize)
     if (free < LOW_DISK_BYTES) log.warning(`only ${(free / 1024 ** 3).toFixed(1)} GiB free at ${root}`)
 
@@ -65,6 +77,6 @@ export const prereqs: Stage<object, Prerequisites> = {
 
     const buildUser: BuildUser | null =
       info.rootless || process.getuid === undefined ? null : { uid: process.getuid(), gid: process.getgid!() }
-    return { engine, buildUser, platforms, plan, version, sourceDateEpoch: epoch }
+    return { engine, host, buildUser, platforms, plan, version, sourceDateEpoch: epoch }
   }
 }
