@@ -152,12 +152,8 @@ export async function readLayer(
       })
     })
   } catch (err) {
-    throw new ReleaseError(
-      `base image ${ref}: reading its layer ${exported.name} failed: ${errorMessage(err)}`,
-      {
-        cause: err
-      }
-    )
+    const message = `base image ${ref}: reading its layer ${exported.name} failed: ${errorMessage(err)}`
+    throw new ReleaseError(message, { cause: err })
   }
   const digest = `sha256:${hash.digest('hex')}`
   if (digest !== exported.diffId) {
