@@ -8,7 +8,7 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import type { Logger } from '../../logger.js'
 import type { ImageFacts } from '../images.js'
 import { ReleaseError, errorMessage } from '../../errors.js'
-import { extractExport, layerMembers, readExport, type BaseLayer } from './export-reader.js'
+import { extractExport, readExport, readLayer, type LayerFile } from './export-reader.js'
 import type { ImageConfig } from './image-config.js'
 import { mergeLayers, type RootfsEntry } from './overlay.js'
 
@@ -28,7 +28,8 @@ export interface BaseImage {
   readonly id: string
   readonly platform: string
   readonly config: ImageConfig
-  readonly layers: readonly BaseLayer[]
+  /** Each checked against its diff ID. */
+  readonly layers: readonly LayerFile[]
   /** The merged layers' directories, symlinks and other paths, without leading slash. */
   readonly rootfs: ReadonlyMap<string, RootfsEntry>
 }
@@ -101,10 +102,15 @@ export class BaseImageCache {
       if (err instanceof ReleaseError) throw err
       throw new ReleaseError(`exporting image ${shortId(id)} failed: ${errorMessage(err)}`, { cause: err })
     }
-    const { config, layers } = await readExport(dir, ref)
-    this.log.debug(`exported ${ref} (${shortId(id)}) for ${platform}: ${layers.length} layers`)
+    const { config, layers: exported } = await readExport(dir, ref)
+    this.log.debug(`exported ${ref} (${shortId(id)}) for ${platform}: ${exported.length} layers`)
+    const layers = []
     const members = []
-    for (const layer of layers) members.push(await layerMembers(layer.path))
+    for (const layer of exported) {
+      const read = await readLayer(layer, ref)
+      layers.push(read.layer)
+      members.push(read.members)
+    }
     return { ref, id, platform, config, layers, rootfs: mergeLayers(members) }
   }
 

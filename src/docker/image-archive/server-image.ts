@@ -39,27 +39,26 @@ export async function writeServerImage(request: ServerImageRequest): Promise<voi
   const work = await mkdtemp(join(request.bases.tempRoot, 'kube-release-layer-'))
   const partial = `${output}.partial`
   try {
-    const layerPath = join(work, 'layer.tar')
-    const diffId = await writeLayer(
-      layerPath,
+    const layer = await writeLayer(
+      join(work, 'layer.tar'),
       { placement, binaryPath: request.binaryPath, capabilities: request.capabilities ?? [] },
       created
     )
     const config = imageConfig(base.config, {
       arch,
       created,
-      diffId,
+      diffId: layer.diffId,
       imagePath: request.imagePath,
       entrypoint: request.entrypoint
     })
     const image = {
-      layers: [...base.layers, { path: layerPath, diffId }],
+      layers: [...base.layers, layer],
       config: Buffer.from(JSON.stringify(config)),
       tags: request.tags
     }
     await writeDockerArchive(partial, image, created)
     await rename(partial, output)
-    log.debug(`${output}: layer ${diffId}, tags ${request.tags.join(', ')}`)
+    log.debug(`${output}: layer ${layer.diffId}, tags ${request.tags.join(', ')}`)
   } finally {
     await rm(partial, { force: true })
     await rm(work, { recursive: true, force: true })
