@@ -216,8 +216,9 @@ export class ContainerClient {
             abortSignal
           })
           const attached = (await exec.start({ hijack: true, stdin: true, abortSignal })) as Duplex
-          // pipe() ends the session's writing half when stdin ends: the engine then closes the command's stdin.
+          // Ending the session's writing half (when stdin ends, or breaks off) closes the command's stdin.
           streams.stdin.pipe(attached)
+          streams.stdin.once('close', () => attached.end())
           await pipeline(attached, new StdoutFrames(streams.onStderr), streams.stdout)
           return this.execExitCode(exec, abortSignal)
         },

@@ -317,4 +317,17 @@ describe('ContainerClient.runPiped', () => {
     expect(stderr).toBe('err-1')
     expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'remove'])
   })
+
+  it("closes the command's stdin when stdin breaks off instead of ending", async () => {
+    const { docker, events } = pipedEngine([frame(1, 'done')])
+    const stdin = new Readable({ read() {} })
+    const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
+      stdin,
+      stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      onStderr: () => {}
+    })
+    setTimeout(() => stdin.destroy(), 10)
+    await expect(piped).resolves.toBe(0)
+    expect(events).toContain('stdin closed')
+  })
 })
