@@ -3,7 +3,7 @@
 import { resolve } from 'node:path'
 import { InputError } from './errors.js'
 import { isReference, parseReference } from './kube/image-reference.js'
-import { parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
+import { parsePlatformSelection, selectPlatforms, type PlatformSelection } from './kube/platforms.js'
 import { parseTargets, type Target } from './kube/targets.js'
 import { readKubeTree, type KubeTree } from './kube/tree.js'
 
@@ -222,7 +222,10 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const workspace = oneOf(Input.workspace, value(Input.workspace), WORKSPACES, 'volume')
   const runTests = parseBoolean(Input.runTests, value(Input.runTests), mode === 'release')
   const verbosity = parseVerbosity(value(Input.verbose))
-  const platforms = await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? ''))
+  const platforms = selectPlatforms(
+    await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? '')),
+    env
+  )
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)

@@ -9,7 +9,7 @@ import { HostView } from '../docker/host-view.js'
 import { InputError, ReleaseError } from '../errors.js'
 import { planBuild } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
-import { resolvePlatforms } from '../kube/platforms.js'
+import { platformsOrigin, resolvePlatforms } from '../kube/platforms.js'
 import { computeVersion, sourceDateEpoch, versionFileContent } from '../kube/version.js'
 import type { Stage } from '../run/stage.js'
 import type { BuildUser, Prerequisites } from '../run/state.js'
@@ -67,7 +67,7 @@ export const prereqs: Stage<object, Prerequisites> = {
 
     const platforms = resolvePlatforms(config.platforms, config.mode, info.arch)
     const plan = planBuild(platforms, config.targets)
-    log.info(`platforms: ${platforms.join(', ')}`)
+    log.info(`platforms: ${platforms.join(', ')} (from ${platformsOrigin(config.platforms, config.mode)})`)
     log.info(`build commands: ${plan.commands.map(c => c.join(' ')).join(' ; ')}`)
 
     await writeFile(join(root, VERSION_FILE_NAME), versionFileContent(version))
