@@ -7,7 +7,7 @@ import type { ExitStatus } from '../docker/containers.js'
 import { createLabels } from '../docker/labels.js'
 import { EngineLostError, ReleaseError } from '../errors.js'
 import { buildEnv } from '../kube/build-env.js'
-import { TEST_COMMANDS } from '../kube/build-plan.js'
+import { buildCommands } from '../kube/build-plan.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
 import { parseGoDiagnostic } from '../report/annotations.js'
 import type { RunContext } from '../run/context.js'
@@ -102,7 +102,7 @@ export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, 
       },
       ctx.env
     )
-    const commands = [...state.plan.commands, ...(config.runTests ? TEST_COMMANDS : [])]
+    const commands = buildCommands(state.plan, config.runTests)
     for (const argv of commands) {
       const command = argv.join(' ')
       log.info(`+++ running ${command}`)
