@@ -5,6 +5,7 @@ import { InputError } from './errors.js'
 import { isReference, parseReference } from './kube/image-reference.js'
 import { parsePlatformSelection, selectPlatforms, type PlatformSelection } from './kube/platforms.js'
 import { parseTargets, type Target } from './kube/targets.js'
+import { OUTPUT_DIR } from './kube/layout.js'
 import { readKubeTree, type KubeTree } from './kube/tree.js'
 
 /** Input names, spelled as in action.yml. */
@@ -229,7 +230,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || '_output'))
+  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || OUTPUT_DIR))
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
