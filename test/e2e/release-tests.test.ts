@@ -5,24 +5,15 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runAction } from './action-runner.js'
-import { cleanTree, fixtureTree, runCli } from './helpers.js'
+import { cleanedFixtureTrees, runCli } from './helpers.js'
 import { engineArch } from './release-check.js'
 
 const FAILING_TEST = 'pkg/util/platform/platform_fail_test.go'
 const FAILING_GOFLAGS = { GOFLAGS: '-tags=fixturefail' }
 
-const trees: string[] = []
-afterAll(async () => {
-  for (const tree of trees) await cleanTree(tree)
-})
-
-async function tree(): Promise<string> {
-  const dir = await fixtureTree()
-  trees.push(dir)
-  return dir
-}
+const tree = cleanedFixtureTrees()
 
 const gitStatus = (dir: string): string =>
   execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: dir, encoding: 'utf8' })

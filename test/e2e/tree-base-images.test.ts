@@ -9,13 +9,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRegistry, type Registry } from '../helpers/registry.js'
-import { REPO_ROOT, cleanTree, fixtureTree, runCli } from './helpers.js'
+import { REPO_ROOT, cleanedFixtureTrees, runCli } from './helpers.js'
 import { engineArch } from './release-check.js'
 
 const run = promisify(execFile)
 
 let registry: Registry
-const trees: string[] = []
+const tree = cleanedFixtureTrees()
 beforeAll(async () => {
   registry = await startRegistry()
   const arch = engineArch()
@@ -31,7 +31,6 @@ beforeAll(async () => {
   }
 })
 afterAll(async () => {
-  for (const tree of trees) await cleanTree(tree)
   await registry?.close()
   for (const id of registry?.imageIds ?? []) await run('docker', ['rmi', '-f', id]).catch(() => undefined)
 })
@@ -50,17 +49,16 @@ async function baseOf(archive: string): Promise<string> {
 }
 
 async function releaseWith(commonSh: string): Promise<{ stdout: string; images: string }> {
-  const tree = await fixtureTree()
-  trees.push(tree)
-  await writeFile(join(tree, 'build/common.sh'), commonSh)
+  const dir = await tree()
+  await writeFile(join(dir, 'build/common.sh'), commonSh)
   const result = await runCli(
-    ['--source', tree, '--mode', 'quick-release', '--targets', 'kube-apiserver,kube-proxy'],
+    ['--source', dir, '--mode', 'quick-release', '--targets', 'kube-apiserver,kube-proxy'],
     {
       KUBE_BASE_IMAGE_REGISTRY: `${registry.host}/build-image`
     }
   )
   expect(result.code, result.stderr).toBe(0)
-  return { stdout: result.stdout, images: join(tree, '_output/release-images', engineArch()) }
+  return { stdout: result.stdout, images: join(dir, '_output/release-images', engineArch()) }
 }
 
 const fixture = (name: string): Promise<string> =>
