@@ -38,7 +38,7 @@ describe('release with tests', () => {
     expect(result.code, result.stderr + result.stdout.slice(-3000)).toBe(0)
     expect(result.stdout).toContain(`platforms: ${platform} (from KUBE_BUILD_PLATFORMS)`)
     expect(result.stdout).toContain(
-      `build commands: make all WHAT=cmd/kubectl cmd/kubectl-convert KUBE_BUILD_PLATFORMS=${platform} ; make test ; make test-integration`
+      `build commands: make all WHAT=cmd/kubectl KUBE_BUILD_PLATFORMS=${platform} ; make test ; make test-integration`
     )
     expect(result.stdout).toMatch(/^ok\s+k8s\.io\/kubernetes\/pkg\/util\/platform\s/m)
     expect(result.stdout).toContain('Starting etcd instance')
@@ -71,7 +71,7 @@ describe('release with tests', () => {
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(
       new RegExp(
-        `^::error file=kubernetes/${FAILING_TEST},line=${failingLine(dir)}::TestParseFixtureFailure: Parse\\("linux/amd64"\\) succeeded`,
+        `^::error title=Go,file=kubernetes/${FAILING_TEST},line=${failingLine(dir)}::TestParseFixtureFailure: Parse\\("linux/amd64"\\) succeeded`,
         'm'
       )
     )
