@@ -3,8 +3,9 @@
 import { resolve } from 'node:path'
 import { InputError } from './errors.js'
 import { isReference, parseReference } from './kube/image-reference.js'
-import { parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
+import { parsePlatformSelection, selectPlatforms, type PlatformSelection } from './kube/platforms.js'
 import { parseTargets, type Target } from './kube/targets.js'
+import { OUTPUT_DIR } from './kube/layout.js'
 import { readKubeTree, type KubeTree } from './kube/tree.js'
 
 /** Input names, spelled as in action.yml. */
@@ -222,11 +223,14 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const workspace = oneOf(Input.workspace, value(Input.workspace), WORKSPACES, 'volume')
   const runTests = parseBoolean(Input.runTests, value(Input.runTests), mode === 'release')
   const verbosity = parseVerbosity(value(Input.verbose))
-  const platforms = await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? ''))
+  const platforms = selectPlatforms(
+    await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? '')),
+    env
+  )
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || '_output'))
+  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || OUTPUT_DIR))
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),

@@ -12,6 +12,11 @@ export const TEST_COMMANDS: readonly (readonly string[])[] = [
   ['make', 'test-integration']
 ]
 
+/** Every command the build stage runs, in order: the plan's, then the tests when they are on. */
+export function buildCommands(plan: BuildPlan, runTests: boolean): (readonly string[])[] {
+  return [...plan.commands, ...(runTests ? TEST_COMMANDS : [])]
+}
+
 export interface BuildPlan {
   /** KUBE_BUILD_PLATFORMS for the container: the selected platforms. */
   readonly platforms: readonly string[]

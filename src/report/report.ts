@@ -116,6 +116,7 @@ export function summaryMarkdown(report: RunReport): string {
   ].join('\n')
 }
 
+/** The summary as terminal text; a failure's message is not in it: the CLI ends with that, once. */
 export function summaryText(report: RunReport): string {
   const rows = summaryRows(report)
   const table = (lines: string[][]): string[] => {
@@ -130,7 +131,6 @@ export function summaryText(report: RunReport): string {
     ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []),
     ...(report.artifacts.length > 0
       ? ['', 'artifacts:', ...table(report.artifacts.map(a => [a.name, a.location]))]
-      : []),
-    ...(report.error ? ['', `error: ${report.error}`] : [])
+      : [])
   ].join('\n')
 }

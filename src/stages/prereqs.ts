@@ -7,9 +7,9 @@ import { Input, forInput } from '../config.js'
 import { connectEngine } from '../docker/engine.js'
 import { HostView } from '../docker/host-view.js'
 import { InputError, ReleaseError } from '../errors.js'
-import { planBuild } from '../kube/build-plan.js'
+import { buildCommands, planBuild } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
-import { resolvePlatforms } from '../kube/platforms.js'
+import { platformsOrigin, resolvePlatforms } from '../kube/platforms.js'
 import { computeVersion, sourceDateEpoch, versionFileContent } from '../kube/version.js'
 import type { Stage } from '../run/stage.js'
 import type { BuildUser, Prerequisites } from '../run/state.js'
@@ -67,8 +67,12 @@ export const prereqs: Stage<object, Prerequisites> = {
 
     const platforms = resolvePlatforms(config.platforms, config.mode, info.arch)
     const plan = planBuild(platforms, config.targets)
-    log.info(`platforms: ${platforms.join(', ')}`)
-    log.info(`build commands: ${plan.commands.map(c => c.join(' ')).join(' ; ')}`)
+    log.info(`platforms: ${platforms.join(', ')} (from ${platformsOrigin(config.platforms, config.mode)})`)
+    log.info(
+      `build commands: ${buildCommands(plan, config.runTests)
+        .map(c => c.join(' '))
+        .join(' ; ')}`
+    )
 
     await writeFile(join(root, VERSION_FILE_NAME), versionFileContent(version))
     log.info(`version ${version.version} (commit ${version.commit || 'unknown'}, tree ${version.treeState})`)

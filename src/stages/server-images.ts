@@ -5,10 +5,32 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BaseImageCache } from '../docker/image-archive/base-images.js'
 import { writeServerImage } from '../docker/image-archive/server-image.js'
-import { dockerTag, serverImageSpecs, serverImageTags } from '../kube/server-images.js'
+import { Input } from '../config.js'
+import {
+  dockerTag,
+  serverImageSpecs,
+  serverImageTags,
+  unreadBaseImageVariables,
+  type ServerImageSpec
+} from '../kube/server-images.js'
+import { readCommonSh } from '../kube/tree-base-images.js'
 import type { ServerImageFile } from '../kube/tarballs.js'
 import type { Stage } from '../run/stage.js'
 import type { Binaries, Prerequisites, ServerImages } from '../run/state.js'
+
+/** Where a server image's base came from, for the log. */
+function baseImageOrigin({ binary, baseImageOrigin: origin }: ServerImageSpec): string {
+  switch (origin.kind) {
+    case 'input':
+      return `from input '${binary === 'kube-proxy' ? Input.kubeProxyBaseImage : Input.goRunnerImage}'`
+    case 'variable':
+      return `from ${origin.name}`
+    case 'tree':
+      return `from the tree's build/common.sh${origin.variables.length > 0 ? `, with ${origin.variables.join(', ')}` : ''}`
+    case 'default':
+      return `built-in default: ${origin.reason}`
+  }
+}
 
 export const serverImages: Stage<Prerequisites & Binaries, ServerImages> = {
   name: 'server-images',
@@ -28,7 +50,13 @@ export const serverImages: Stage<Prerequisites & Binaries, ServerImages> = {
     }
     const version = state.version.version
     const created = new Date(state.sourceDateEpoch * 1000)
-    const specs = serverImageSpecs(ctx.env, config.baseImages)
+    const commonSh = await readCommonSh(config.tree.root, ctx.env)
+    const specs = serverImageSpecs(ctx.env, config.baseImages, commonSh)
+    for (const spec of specs)
+      ctx.log.info(`${spec.binary}: base image ${spec.baseImage} (${baseImageOrigin(spec)})`)
+    for (const name of commonSh ? unreadBaseImageVariables(ctx.env, commonSh) : []) {
+      ctx.log.warning(`${name} is set, but the tree's build/common.sh does not read it: it changes nothing`)
+    }
     const bases = new BaseImageCache(state.engine.images, ctx.log, config.outputDir)
     try {
       const jobs = platforms.flatMap(([platform, groups]) => {

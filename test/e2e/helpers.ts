@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { afterAll } from 'vitest'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const run = promisify(execFile)
@@ -108,6 +109,19 @@ function treeLabel(tree: string): string {
 export async function cleanTree(tree: string): Promise<void> {
   const result = await runCli(['clean', '--source', tree])
   if (result.code !== 0) throw new Error(`clean failed: ${result.stderr}`)
+}
+
+/** A maker of fresh fixture trees for one test file; what the action kept for them is cleaned after it. */
+export function cleanedFixtureTrees(): () => Promise<string> {
+  const trees: string[] = []
+  afterAll(async () => {
+    for (const tree of trees) await cleanTree(tree)
+  })
+  return async () => {
+    const dir = await fixtureTree()
+    trees.push(dir)
+    return dir
+  }
 }
 
 /** Members of a .tar.gz as GNU tar lists them: path, numeric owner and mode. */
