@@ -75,12 +75,12 @@ export function hostPlatform(engineArch: string): string {
 }
 
 /**
- * The platforms to build: an explicit list as given, `all` (and mode `release`) every supported
- * platform, `host` (and mode `quick-release`) the engine's linux/<arch>.
+ * The platforms to build: an explicit list as given, `all` (and the release modes) every supported
+ * platform, `host` (and the quick modes) the engine's linux/<arch>.
  */
 export function resolvePlatforms(
   selection: PlatformSelection,
-  mode: 'release' | 'quick-release',
+  mode: 'release' | 'quick-release' | 'release-images' | 'quick-release-images',
   engineArch: string
 ): string[] {
   switch (selection.kind) {
@@ -91,7 +91,7 @@ export function resolvePlatforms(
     case 'host':
       return [hostPlatform(engineArch)]
     case 'mode-default':
-      return mode === 'release' ? [...CLIENT_PLATFORMS] : [hostPlatform(engineArch)]
+      return mode.startsWith('quick-') ? [hostPlatform(engineArch)] : [...CLIENT_PLATFORMS]
   }
 }
 

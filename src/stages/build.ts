@@ -5,6 +5,7 @@ import { hostname } from 'node:os'
 import { join, relative } from 'node:path'
 import type { ExitStatus } from '../docker/containers.js'
 import { createLabels } from '../docker/labels.js'
+import { isQuickMode } from '../config.js'
 import { EngineLostError, ReleaseError } from '../errors.js'
 import { buildEnv } from '../kube/build-env.js'
 import { TEST_COMMANDS } from '../kube/build-plan.js'
@@ -95,7 +96,7 @@ export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, 
     const { config, log } = ctx
     const env = buildEnv(
       {
-        fastBuild: config.mode === 'quick-release',
+        fastBuild: isQuickMode(config.mode),
         verbosity: config.verbosity,
         platforms: state.platforms,
         sourceDateEpoch: state.sourceDateEpoch
