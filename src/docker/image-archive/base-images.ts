@@ -95,16 +95,13 @@ export class BaseImageCache {
   }
 
   private async fetch(ref: string, platform: string): Promise<BaseImage> {
-    // Real, so that the members' real paths can be checked against it.
-    const dir = await realpath(await mkdtemp(join(this.tempRoot, 'kube-release-base-')))
-    this.dirs.push(dir)
     const {
       id,
       config,
       layers: exported
     } = platform.startsWith('linux/')
-      ? await this.fromEngine(ref, platform, dir)
-      : await fetchFromRegistry(ref, platform, dir, this.log, this.signal)
+      ? await this.fromEngine(ref, platform)
+      : await fetchFromRegistry(ref, platform, await this.newDir(), this.log, this.signal)
     const layers = []
     const members = []
     for (const layer of exported) {
@@ -115,12 +112,20 @@ export class BaseImageCache {
     return { ref, id, platform, config, layers, rootfs: mergeLayers(members) }
   }
 
+  /** A directory of its own for one image's files, removed by dispose. */
+  private async newDir(): Promise<string> {
+    // Real, so that the members' real paths can be checked against it.
+    const dir = await realpath(await mkdtemp(join(this.tempRoot, 'kube-release-base-')))
+    this.dirs.push(dir)
+    return dir
+  }
+
   private async fromEngine(
     ref: string,
-    platform: string,
-    dir: string
+    platform: string
   ): Promise<{ id: string; config: ImageConfig; layers: ExportedLayer[] }> {
     const id = await this.imageForPlatform(ref, platform)
+    const dir = await this.newDir()
     const stream = await this.source.export(id)
     try {
       await extractExport(stream, dir)
