@@ -223,10 +223,13 @@ export function interpretDockerfile(text: string, ctx: DockerfileContext): Image
         })
         break
       }
-      case 'ENV':
-        for (const [name, value] of properties(line)) env.set(name, value)
-        config(line, { env: properties(line) })
+      case 'ENV': {
+        // Every value is expanded before any is set, as in one ENV instruction.
+        const pairs = properties(line)
+        for (const [name, value] of pairs) env.set(name, value)
+        config(line, { env: pairs })
         break
+      }
       case 'LABEL':
         config(line, { labels: Object.fromEntries(properties(line)) })
         break
