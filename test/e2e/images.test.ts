@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaseImages, type BaseImages } from './base-images.js'
 import { binaryPlatform, cleanTree, fixtureTree, gitDescribe, runCli, type Result } from './helpers.js'
-import { engineArch } from './release-check.js'
+import { checkRelease, engineArch } from './release-check.js'
 import { pythonTarList } from '../unit/archive/readers.js'
 
 const run = promisify(execFile)
@@ -77,8 +77,9 @@ beforeAll(async () => {
   )
 })
 
+const trees: string[] = []
 afterAll(async () => {
-  if (tree) await cleanTree(tree)
+  for (const built of [tree, ...trees]) if (built) await cleanTree(built)
   await bases?.close()
 })
 
@@ -193,5 +194,42 @@ describe('quick-release-images', () => {
       )
     ).toBe(true)
     await rm(join(layer, '..'), { recursive: true, force: true })
+  })
+})
+
+describe('quick-release with the conformance and windows images', () => {
+  it('writes them to release-images only: the tarballs are those of a quick-release', async () => {
+    const release = await fixtureTree('v1.31.0')
+    trees.push(release)
+    const built = await runCli(
+      [
+        '--source',
+        release,
+        '--mode',
+        'quick-release',
+        '--workspace',
+        'bind',
+        '--conformance-image',
+        'true',
+        '--windows-kube-proxy-image',
+        'true',
+        ...bases.args
+      ],
+      {
+        KUBE_BASE_IMAGE_REGISTRY: bases.registry.host,
+        KUBE_PROXY_WINDOWS_BASE_IMAGE: `${bases.registry.host}/${HPC_BASE}:v1.0.0`
+      }
+    )
+    expect(built.code, built.stderr + built.stdout.slice(-3000)).toBe(0)
+    // No windows node tarball, no image archive beyond the five in the server tarball.
+    await checkRelease(release, {
+      platforms: [`linux/${arch}`],
+      version: gitDescribe(release),
+      images: true,
+      full: true
+    })
+    const images = join(release, '_output/release-images')
+    expect(await readdir(join(images, arch))).toContain(`conformance-${arch}.tar`)
+    expect(await readdir(join(images, 'amd64'))).toContain('kube-proxy.exe.tar')
   })
 })
