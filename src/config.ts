@@ -212,11 +212,18 @@ function switchedOn(
   return fallback
 }
 
+/** server-images: false leaves out every image, so that no base image is needed. */
 function parseImageOptions(
   value: (name: InputName) => string,
   env: NodeJS.ProcessEnv,
-  mode: Mode
+  mode: Mode,
+  serverImages: boolean
 ): ImageOptions {
+  if (!serverImages) {
+    for (const input of [Input.conformanceImage, Input.windowsKubeProxyImage]) {
+      if (parseBoolean(input, value(input), false)) throw inputError(input, 'needs server-images: true')
+    }
+  }
   const extraTargets = env.KUBE_EXTRA_WHAT ? parseTargets(env.KUBE_EXTRA_WHAT) : null
   if (extraTargets === null && env.KUBE_EXTRA_WHAT?.trim()) {
     throw new InputError(`KUBE_EXTRA_WHAT '${env.KUBE_EXTRA_WHAT}' names no target`)
@@ -226,18 +233,22 @@ function parseImageOptions(
   }
   return {
     // make release sets KUBE_BUILD_CONFORMANCE=y; the other targets leave upstream's default, n.
-    conformance: switchedOn(
-      Input.conformanceImage,
-      value(Input.conformanceImage),
-      env.KUBE_BUILD_CONFORMANCE,
-      mode === 'release'
-    ),
-    windowsKubeProxy: switchedOn(
-      Input.windowsKubeProxyImage,
-      value(Input.windowsKubeProxyImage),
-      env.KUBE_BUILD_WINDOWS,
-      false
-    ),
+    conformance:
+      serverImages &&
+      switchedOn(
+        Input.conformanceImage,
+        value(Input.conformanceImage),
+        env.KUBE_BUILD_CONFORMANCE,
+        mode === 'release'
+      ),
+    windowsKubeProxy:
+      serverImages &&
+      switchedOn(
+        Input.windowsKubeProxyImage,
+        value(Input.windowsKubeProxyImage),
+        env.KUBE_BUILD_WINDOWS,
+        false
+      ),
     extraTargets: extraTargets ?? [],
     debug: env.DBG ?? ''
   }
@@ -322,7 +333,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
     outputDir,
     serverImages,
     baseImages,
-    images: parseImageOptions(value, env, mode),
+    images: parseImageOptions(value, env, mode, serverImages),
     artifacts: {
       upload: parseBoolean(Input.upload, value(Input.upload), true),
       name: parseArtifactName(value(Input.artifactName)),

@@ -85,3 +85,22 @@ describe('loadConfig: the images-only modes', () => {
     await expect(load({ mode: 'release-images', ...inputs })).rejects.toThrow(message)
   })
 })
+
+describe('loadConfig: server-images false leaves out every image', () => {
+  it('release: no conformance image, whatever KUBE_BUILD_CONFORMANCE says', async () => {
+    const config = await load(
+      { mode: 'release', 'server-images': 'false' },
+      { KUBE_BUILD_CONFORMANCE: 'y', KUBE_BUILD_WINDOWS: 'y' }
+    )
+    expect(config.images).toMatchObject({ conformance: false, windowsKubeProxy: false })
+  })
+
+  it.each(['conformance-image', 'windows-kube-proxy-image'] as const)(
+    '%s: true with it is an error',
+    async input => {
+      await expect(load({ 'server-images': 'false', [input]: 'true' })).rejects.toThrow(
+        `input '${input}': needs server-images: true`
+      )
+    }
+  )
+})
