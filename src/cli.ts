@@ -41,6 +41,8 @@ options (the action's inputs):
   --server-images BOOL     image archives in the linux server tarballs (default: true)
   --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
   --kube-proxy-base-image REF  base image of kube-proxy
+  --conformance-image BOOL     conformance-<arch>.tar in release-images/ (default: true for release)
+  --windows-kube-proxy-image BOOL  kube-proxy.exe.tar for windows/amd64 in release-images/amd64
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
   --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
   --artifact-layout L      bundle (DIR/<name>/…) | per-file (DIR/<file>) (default: bundle)
@@ -73,6 +75,8 @@ const FLAG_INPUTS = [
   Input.serverImages,
   Input.goRunnerImage,
   Input.kubeProxyBaseImage,
+  Input.conformanceImage,
+  Input.windowsKubeProxyImage,
   Input.artifactLayout,
   Input.artifactName,
   Input.cache,
@@ -142,7 +146,9 @@ function whereResultsAre(config: Config, report: RunReport, artifactsDir: string
     case 'build':
       return `this leg's binaries are in ${artifactsDir}, for the package phase to collect`
     default:
-      return `tarballs are in ${report.releaseDir}`
+      return report.releaseDir
+        ? `tarballs are in ${report.releaseDir}`
+        : `image archives are in ${join(config.outputDir, 'release-images')}`
   }
 }
 

@@ -17,6 +17,8 @@ interface MemberMetadata {
   readonly uid?: number
   readonly gid?: number
   readonly mode?: number
+  /** More pax records, e.g. the MSWINDOWS.* attributes of a Windows image layer. */
+  readonly paxRecords?: Readonly<Record<string, string>>
 }
 
 export type TarMember =
@@ -85,7 +87,13 @@ function memberHeader(member: TarMember | StreamedTarMember, options: TarOptions
   const owner = options.owner ?? { uid: 0, gid: 0 }
   const mtime = options.mtime ?? info?.mtime ?? new Date()
   const own: Omit<MemberMetadata, 'mode'> = member.kind === 'symlink' ? {} : member
-  const base = { path: member.path, mtime, uid: own.uid ?? owner.uid, gid: own.gid ?? owner.gid }
+  const base = {
+    path: member.path,
+    mtime,
+    uid: own.uid ?? owner.uid,
+    gid: own.gid ?? owner.gid,
+    paxRecords: own.paxRecords
+  }
   switch (member.kind) {
     case 'dir':
       return encodeHeader({ ...base, type: 'directory', mode: member.mode ?? 0o755, size: 0 })

@@ -95,7 +95,10 @@ function checkedPlatforms(words: readonly string[], alternatives: string): strin
 }
 
 /** Where the platform list of a run came from, for the log. */
-export function platformsOrigin(selection: PlatformSelection, mode: 'release' | 'quick-release'): string {
+export function platformsOrigin(
+  selection: PlatformSelection,
+  mode: 'release' | 'quick-release' | 'release-images' | 'quick-release-images'
+): string {
   switch (selection.kind) {
     case 'list':
       return selection.from === 'input' ? "input 'platforms'" : 'KUBE_BUILD_PLATFORMS'
@@ -104,9 +107,9 @@ export function platformsOrigin(selection: PlatformSelection, mode: 'release' | 
     case 'host':
       return "input 'platforms': host, the engine's own"
     case 'mode-default':
-      return mode === 'release'
-        ? 'mode release: every supported platform'
-        : "mode quick-release: the engine's own linux platform"
+      return mode.startsWith('quick-')
+        ? `mode ${mode}: the engine's own linux platform`
+        : `mode ${mode}: every supported platform`
   }
 }
 
@@ -116,12 +119,12 @@ export function hostPlatform(engineArch: string): string {
 }
 
 /**
- * The platforms to build: an explicit list as given, `all` (and mode `release`) every supported
- * platform, `host` (and mode `quick-release`) the engine's linux/<arch>.
+ * The platforms to build: an explicit list as given, `all` (and the release modes) every supported
+ * platform, `host` (and the quick modes) the engine's linux/<arch>.
  */
 export function resolvePlatforms(
   selection: PlatformSelection,
-  mode: 'release' | 'quick-release',
+  mode: 'release' | 'quick-release' | 'release-images' | 'quick-release-images',
   engineArch: string
 ): string[] {
   switch (selection.kind) {
@@ -132,7 +135,7 @@ export function resolvePlatforms(
     case 'host':
       return [hostPlatform(engineArch)]
     case 'mode-default':
-      return mode === 'release' ? [...CLIENT_PLATFORMS] : [hostPlatform(engineArch)]
+      return mode.startsWith('quick-') ? [hostPlatform(engineArch)] : [...CLIENT_PLATFORMS]
   }
 }
 

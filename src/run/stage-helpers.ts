@@ -52,6 +52,21 @@ export function matrixArtifactStore(ctx: RunContext): ArtifactStore {
   return ctx.artifacts
 }
 
+/** Unique per run (the run id's random part) and telling what it holds: `<prefix>-<version>-<platforms>-<id>`. */
+export function defaultArtifactName(
+  ctx: RunContext,
+  prefix: string,
+  version: string,
+  platforms: readonly string[]
+): string {
+  const names =
+    platforms.length <= 3
+      ? platforms.map(p => p.replace('/', '-')).join('_')
+      : `${platforms.length}-platforms`
+  const unique = ctx.owner.runId.split('-').pop()
+  return `${prefix}-${version}-${names}-${unique}`
+}
+
 /** Every regular file below `dir`. */
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true })

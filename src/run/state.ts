@@ -63,9 +63,19 @@ export interface Binaries {
   readonly binDir: string
 }
 
-/** Added by server-images: the image archives made for each linux server platform. */
+/** An image archive in release-images/: what `docker load` of it gives. */
+export interface ImageArchive {
+  readonly platform: string
+  readonly path: string
+  readonly tags: readonly string[]
+}
+
+/** Added by server-images: the image archives made for each linux server platform, and every archive made. */
 export interface ServerImages {
+  /** The five server images of each linux server platform, for the server tarballs. */
   readonly serverImages: ReadonlyMap<string, readonly ServerImageFile[]>
+  /** Every archive in release-images/, sorted by path: the server images, conformance, windows. */
+  readonly imageArchives: readonly ImageArchive[]
 }
 
 /** Added by package. */

@@ -5,6 +5,7 @@ import { hostname } from 'node:os'
 import { join, posix, relative } from 'node:path'
 import type { ExitStatus } from '../docker/containers.js'
 import { createLabels } from '../docker/labels.js'
+import { isQuickMode } from '../config.js'
 import { EngineLostError, ReleaseError } from '../errors.js'
 import { buildEnv } from '../kube/build-env.js'
 import { buildCommands } from '../kube/build-plan.js'
@@ -117,7 +118,7 @@ export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, 
     const { config, log } = ctx
     const env = buildEnv(
       {
-        fastBuild: config.mode === 'quick-release',
+        fastBuild: isQuickMode(config.mode),
         verbosity: config.verbosity,
         platforms: state.platforms,
         sourceDateEpoch: state.sourceDateEpoch

@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process'
 import { statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Input, forInput } from '../config.js'
+import { Input, forInput, isImagesMode } from '../config.js'
 import { connectEngine } from '../docker/engine.js'
 import { HostView } from '../docker/host-view.js'
 import { InputError, ReleaseError } from '../errors.js'
-import { buildCommands, planBuild } from '../kube/build-plan.js'
+import { buildCommands, planBuild, planImagesBuild } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
 import { platformsOrigin, resolvePlatforms } from '../kube/platforms.js'
 import { computeVersion, sourceDateEpoch, versionFileContent } from '../kube/version.js'
@@ -65,9 +65,17 @@ export const prereqs: Stage<object, Prerequisites> = {
     const free = await statfs(root).then(s => s.bavail * s.bsize)
     if (free < LOW_DISK_BYTES) log.warning(`only ${(free / 1024 ** 3).toFixed(1)} GiB free at ${root}`)
 
-    const platforms = resolvePlatforms(config.platforms, config.mode, info.arch)
-    const plan = planBuild(platforms, config.targets)
+    const selected = resolvePlatforms(config.platforms, config.mode, info.arch)
+    const plan = isImagesMode(config.mode)
+      ? planImagesBuild(selected, config.images)
+      : planBuild(selected, config.targets, config.images)
+    // The images-only modes build for the server platforms (and windows/amd64) only.
+    const platforms = isImagesMode(config.mode) ? plan.platforms : selected
     log.info(`platforms: ${platforms.join(', ')} (from ${platformsOrigin(config.platforms, config.mode)})`)
+    log.info(
+      `images beyond the server images: conformance ${config.images.conformance ? 'on' : 'off'}, ` +
+        `windows kube-proxy ${config.images.windowsKubeProxy ? 'on' : 'off'}`
+    )
     log.info(
       `build commands: ${buildCommands(plan, config.runTests)
         .map(c => c.join(' '))

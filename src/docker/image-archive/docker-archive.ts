@@ -1,15 +1,13 @@
-// The tar files of a server image, written with the project's tar writer (so binary xattr values
-// such as security.capability keep every byte) and file content streamed: the layer holding
-// the binary, and the docker-archive (`docker load` input) of the whole image. Every member is owned
+// The tar files of an image, written with the project's tar writer (so binary xattr values such as
+// security.capability keep every byte) and file content streamed: a new layer, and the
+// docker-archive (`docker load` input) of the whole image. Every member is owned
 // by 0/0 and has one mtime, and every layer is held uncompressed under its diff ID, however the
 // engine stored it, so the same inputs give the same bytes on every engine and image store.
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { tarBlocks, type StreamedTarMember, type TarMember } from '../../archive/tar.js'
-import { CAPABILITY_XATTR, vfsCapData } from './capabilities.js'
 import { layerTar, type LayerFile } from './export-reader.js'
-import type { Placement } from './overlay.js'
 
 /** Writes the members to `dest` as one tar, every mtime `mtime`; returns the sha256 hex and size of its bytes. */
 async function writeTar(
@@ -33,30 +31,13 @@ async function writeTar(
   return { sha256: hash.digest('hex'), size }
 }
 
-export interface NewLayer {
-  readonly placement: Placement
-  readonly binaryPath: string
-  /** Set permitted and effective, as `setcap <caps>=+ep` does; none when empty. */
-  readonly capabilities: readonly number[]
-}
-
-/**
- * Writes the binary's layer: its parent directories as the base has them, then the binary (0755,
- * 0/0, capabilities as the security.capability xattr).
- */
-export async function writeLayer(dest: string, layer: NewLayer, created: Date): Promise<LayerFile> {
-  const { placement, capabilities } = layer
-  const parents = placement.parents.map((dir): TarMember => ({ ...dir, kind: 'dir', path: `${dir.path}/` }))
-  const binary: TarMember = {
-    kind: 'file',
-    path: placement.path,
-    source: layer.binaryPath,
-    mode: 0o755,
-    uid: 0,
-    gid: 0,
-    xattrs: capabilities.length > 0 ? { [CAPABILITY_XATTR]: vfsCapData(capabilities) } : undefined
-  }
-  const { sha256, size } = await writeTar(dest, [...parents, binary], created)
+/** Writes a layer tar of these members (owned 0/0, every mtime `created`); its diff ID is its digest. */
+export async function writeLayer(
+  dest: string,
+  members: readonly TarMember[],
+  created: Date
+): Promise<LayerFile> {
+  const { sha256, size } = await writeTar(dest, members, created)
   return { path: dest, compression: 'none', diffId: `sha256:${sha256}`, size }
 }
 

@@ -47,6 +47,7 @@ const succeeded: RunReport = {
   stages: STAGES,
   tarballs: TARBALLS,
   releaseDir: '/t/_output/release-tars',
+  images: [],
   artifacts: [],
   caches: null,
   error: null

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tarBuffer, type TarMember } from '../../../../src/archive/tar.js'
 import { BaseImageCache } from '../../../../src/docker/image-archive/base-images.js'
 import { ReleaseError } from '../../../../src/errors.js'
+import { startRegistry } from '../../../helpers/registry.js'
 import { StandInEngine, imageExport, layerTar, sha256, silent, type ExportFormat } from './stand-in-engine.js'
 
 const MTIME = { mtime: new Date(0) }
@@ -143,11 +144,50 @@ describe('BaseImageCache', () => {
     )
   })
 
-  it('a platform other than linux/<arch> is refused before the engine is asked', async () => {
-    await expect(cache.get('base:1', 'windows/amd64')).rejects.toThrow(
-      "unsupported platform 'windows/amd64' for a server image: expected linux/<arch>"
-    )
-    expect(engine.calls).toEqual([])
+  it('a Windows base comes from its registry, its os.version entry chosen, never through the engine', async () => {
+    const registry = await startRegistry()
+    try {
+      await registry.push('hpc', 'v1', [
+        { os: 'linux', arch: 'amd64', files: [{ path: 'etc/os', content: 'linux\n' }] },
+        {
+          os: 'windows',
+          arch: 'amd64',
+          osVersion: '10.0.17763.1',
+          files: [
+            { path: 'Files/License.txt', content: 'cc0\n' },
+            { path: 'Hives/DefaultUser_Delta', content: '' }
+          ]
+        }
+      ])
+      const base = await cache.get(`${registry.host}/hpc:v1`, 'windows/amd64')
+      expect(base.config).toMatchObject({
+        os: 'windows',
+        architecture: 'amd64',
+        'os.version': '10.0.17763.1'
+      })
+      expect(base.rootfs.get('Files/License.txt')?.type).toBe('other')
+      expect(base.layers).toHaveLength(1)
+      expect(base.layers[0]).toMatchObject({ compression: 'gzip', diffId: base.config.rootfs?.diff_ids?.[0] })
+      expect(engine.calls).toEqual([])
+      expect(registry.requests.filter(r => r.includes('/blobs/'))).toHaveLength(2)
+    } finally {
+      await registry.close()
+    }
+  })
+
+  it('a registry without an image for the platform names the platforms it has', async () => {
+    const registry = await startRegistry()
+    try {
+      await registry.push('hpc', 'v1', [
+        { os: 'linux', arch: 'amd64', files: [] },
+        { os: 'linux', arch: 'arm64', files: [] }
+      ])
+      await expect(cache.get(`${registry.host}/hpc:v1`, 'windows/amd64')).rejects.toThrow(
+        `base image ${registry.host}/hpc:v1 has no image for windows/amd64 (it has linux/amd64, linux/arm64)`
+      )
+    } finally {
+      await registry.close()
+    }
   })
 
   it('exports each (reference, platform) once for all the requests', async () => {

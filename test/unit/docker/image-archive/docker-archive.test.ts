@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync, zstdCompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { TarMember } from '../../../../src/archive/tar.js'
+import { CAPABILITY_XATTR, vfsCapData } from '../../../../src/docker/image-archive/capabilities.js'
 import { writeDockerArchive, writeLayer } from '../../../../src/docker/image-archive/docker-archive.js'
 import type { LayerCompression, LayerFile } from '../../../../src/docker/image-archive/export-reader.js'
 import type { Placement } from '../../../../src/docker/image-archive/overlay.js'
@@ -42,11 +44,25 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true })
 })
 
+/** The members a server image's layer has: the placement's parents, then the binary 0755 0/0. */
+function binaryLayer(binaryPath: string, capabilities: readonly number[]): TarMember[] {
+  return [
+    ...PLACEMENT.parents.map((dir): TarMember => ({ ...dir, kind: 'dir', path: `${dir.path}/` })),
+    {
+      kind: 'file',
+      path: PLACEMENT.path,
+      source: binaryPath,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      xattrs: capabilities.length > 0 ? { [CAPABILITY_XATTR]: vfsCapData(capabilities) } : undefined
+    }
+  ]
+}
+
 const layerWith = (capabilities: readonly number[], name = `layer-${capabilities.join('-')}.tar`) => {
   const dest = join(tmp, name)
-  return writeLayer(dest, { placement: PLACEMENT, binaryPath: binary, capabilities }, CREATED).then(
-    layer => ({ ...layer, dest })
-  )
+  return writeLayer(dest, binaryLayer(binary, capabilities), CREATED).then(layer => ({ ...layer, dest }))
 }
 
 describe('writeLayer', () => {
@@ -84,8 +100,7 @@ describe('writeLayer', () => {
 
   it('a missing binary is an error naming it', async () => {
     const dest = join(tmp, 'no-binary.tar')
-    const layer = { placement: PLACEMENT, binaryPath: join(tmp, 'missing'), capabilities: [] }
-    await expect(writeLayer(dest, layer, CREATED)).rejects.toThrow('missing')
+    await expect(writeLayer(dest, binaryLayer(join(tmp, 'missing'), []), CREATED)).rejects.toThrow('missing')
   })
 
   it('every capability 0–40: the pax record reads back as that one, permitted and effective', async () => {
