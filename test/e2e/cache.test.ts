@@ -108,6 +108,16 @@ describe('kube-cross image cache', () => {
   const log = new ConsoleLogger(false)
   afterAll(async () => {
     await run('docker', ['rmi', '-f', ref]).catch(() => undefined)
+    // The kube-build image made from this test's kube-cross: clean keeps kube-build images, which
+    // trees share, but no other tree uses this one.
+    const { stdout } = await run('docker', [
+      'images',
+      '-q',
+      '--filter',
+      `reference=kube-build:*-cached-${process.pid}`
+    ])
+    const ids = [...new Set(stdout.split('\n').filter(Boolean))]
+    if (ids.length > 0) await run('docker', ['rmi', '-f', ...ids])
   })
 
   it('saves an image with docker save and brings it back with docker load', async () => {
