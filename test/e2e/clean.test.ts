@@ -1,0 +1,82 @@
+// What the action removes of its own on the real engine — `clean` and the stale data volumes of a
+// tree — and that it is never another tree's. Engines differ on label filters (Podman 4 ORs several
+// on volumes and matches nothing with two on images), so this runs on every engine of the matrix.
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { cleanTree, fixtureTree, managedObjects, runCli } from './helpers.js'
+
+const trees: string[] = []
+afterAll(async () => {
+  for (const tree of trees) await cleanTree(tree)
+})
+
+async function tree(): Promise<string> {
+  const dir = await fixtureTree()
+  trees.push(dir)
+  return dir
+}
+
+async function buildKubectl(tree: string): Promise<string> {
+  const result = await runCli([
+    '--source',
+    tree,
+    '--mode',
+    'quick-release',
+    '--targets',
+    'kubectl',
+    '--server-images',
+    'false'
+  ])
+  expect(result.code, result.stderr + result.stdout.slice(-2000)).toBe(0)
+  return result.stdout
+}
+
+/** What the action keeps on the engine for a tree. */
+const kept = (tree: string) => ({
+  containers: managedObjects('containers', { tree }),
+  volumes: managedObjects('volumes', { tree }),
+  images: managedObjects('images', { tree })
+})
+
+/** Makes the tree ask for another kube-build image version (build/build-image/VERSION). */
+const imageVersion = (tree: string, version: number): Promise<void> =>
+  writeFile(join(tree, 'build/build-image/VERSION'), `${version}\n`)
+
+describe('clean', () => {
+  it('the stale-volume cleanup and clean remove their own tree`s volumes and images, never another`s', async () => {
+    const [a, b] = [await tree(), await tree()]
+    // Trees asking for the same kube-build image share it (the first to build it labels it): B asks
+    // for another version, so that each tree has an image of its own.
+    await imageVersion(b, 7)
+    await buildKubectl(a)
+    await buildKubectl(b)
+    const keptForB = kept(b)
+    expect(keptForB.volumes).toHaveLength(1)
+    expect(keptForB.images).toHaveLength(1)
+    const keptForA = kept(a)
+    expect(keptForA.volumes).toHaveLength(1)
+    expect(keptForA.images).toHaveLength(1)
+    expect(keptForA.images).not.toEqual(keptForB.images)
+
+    // A new kube-build image version makes a new data volume: the old one of A is stale, B's is not.
+    await imageVersion(a, 6)
+    const rebuilt = await buildKubectl(a)
+    expect(rebuilt).toContain(`removed data volume ${keptForA.volumes[0]} of an older image version`)
+    expect(rebuilt.match(/removed data volume /g)).toHaveLength(1)
+    const rebuiltA = kept(a)
+    expect(rebuiltA.volumes).toHaveLength(1)
+    expect(rebuiltA.volumes).not.toEqual(keptForA.volumes)
+    expect(rebuiltA.images).toHaveLength(2)
+    expect(kept(b)).toEqual(keptForB)
+
+    const cleaned = await runCli(['clean', '--source', a])
+    expect(cleaned.code, cleaned.stderr).toBe(0)
+    expect(cleaned.stdout).toContain(`removed 0 containers, 1 volumes, 2 images of ${a}`)
+    expect(kept(a)).toEqual({ containers: [], volumes: [], images: [] })
+    expect(kept(b)).toEqual(keptForB)
+
+    await cleanTree(b)
+    expect(kept(b)).toEqual({ containers: [], volumes: [], images: [] })
+  })
+})
