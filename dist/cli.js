@@ -4,6 +4,7 @@ import {
   Input,
   InputError,
   MODES,
+  OUTPUT_DIR,
   VERBOSE_LEVEL,
   WORKSPACES,
   cancelOnSignal,
@@ -13,15 +14,16 @@ import {
   loadConfig,
   newRunId,
   readKubeTree,
-  removeTreeLeftovers,
+  removeKeptObjects,
+  removeOutputDir,
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-T6VWSORV.js";
+} from "./chunks/chunk-EEGN3QEV.js";
 
 // src/cli.ts
-import { rm as rm2, rmdir } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { realpath, rm as rm2, rmdir, stat } from "node:fs/promises";
+import { dirname as dirname2, join as join2, relative, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
 // src/artifacts/local.ts
@@ -93,7 +95,8 @@ var ConsoleLogger = class {
 
 // src/cli.ts
 var USAGE = `usage: kube-release [build] [options]
-       kube-release clean [--source DIR]
+       kube-release clean [--source DIR] [--output-dir DIR] [--images]
+       kube-release clean --all
 
 Builds Kubernetes release tarballs in containers, like make release / make quick-release.
 
@@ -109,6 +112,8 @@ options (the action's inputs):
   --server-images BOOL     image archives in the linux server tarballs (default: true)
   --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
   --kube-proxy-base-image REF  base image of kube-proxy
+  --conformance-image BOOL     conformance-<arch>.tar in release-images/ (default: true for release)
+  --windows-kube-proxy-image BOOL  kube-proxy.exe.tar for windows/amd64 in release-images/amd64
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
   --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
   --artifact-layout L      bundle (DIR/<name>/\u2026) | per-file (DIR/<file>) (default: bundle)
@@ -122,7 +127,12 @@ options (the action's inputs):
   --legs N                 legs of the plan phase (default: 3)
   -h, --help               this text
 
-clean removes the data volumes, kube-build images and leftover containers kept for the tree.`;
+clean does what make clean does for the tree: removes the containers and data volumes the engine
+keeps for it (also when its directory is gone) and its _output directory (and --output-dir). The
+kube-build images stay, as every tree with the same build image shares them:
+  --images                 remove the kube-build images too (they are rebuilt when needed)
+  --all                    remove everything this action keeps on the engine, for every tree and run
+                           (containers, data volumes, kube-build images: what carries its labels)`;
 var FLAG_INPUTS = [
   Input.source,
   Input.mode,
@@ -135,6 +145,8 @@ var FLAG_INPUTS = [
   Input.serverImages,
   Input.goRunnerImage,
   Input.kubeProxyBaseImage,
+  Input.conformanceImage,
+  Input.windowsKubeProxyImage,
   Input.artifactLayout,
   Input.artifactName,
   Input.cache,
@@ -152,6 +164,8 @@ function parse(argv) {
       ...Object.fromEntries(FLAG_INPUTS.map((name) => [name, { type: "string" }])),
       verbose: { type: "string" },
       "artifacts-dir": { type: "string" },
+      images: { type: "boolean" },
+      all: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -160,11 +174,21 @@ function parse(argv) {
   if (positionals.length > 1 || !["build", "clean"].includes(command)) {
     throw new Error(`unknown command '${positionals.join(" ")}'`);
   }
+  if (command !== "clean" && (values.images || values.all))
+    throw new Error("--images and --all are for clean");
+  if (values.all && (values.images || values.source !== void 0)) {
+    throw new Error("clean --all takes no --source or --images: it removes everything");
+  }
   const raw = {};
   const strings = values;
   for (const name of FLAG_INPUTS) raw[name] = strings[name];
   raw[Input.verbose] = strings.verbose;
-  return { command, raw, artifactsDir: strings["artifacts-dir"] };
+  return {
+    command,
+    raw,
+    artifactsDir: strings["artifacts-dir"],
+    clean: { images: values.images === true, all: values.all === true }
+  };
 }
 function normaliseVerbose(argv) {
   return argv.flatMap(
@@ -178,8 +202,54 @@ function whereResultsAre(config, report, artifactsDir) {
     case "build":
       return `this leg's binaries are in ${artifactsDir}, for the package phase to collect`;
     default:
-      return `tarballs are in ${report.releaseDir}`;
+      return report.releaseDir ? `tarballs are in ${report.releaseDir}` : `image archives are in ${join2(config.outputDir, "release-images")}`;
   }
+}
+async function treeToClean(source) {
+  const path = resolve2(source);
+  const present = await stat(path).then(
+    () => true,
+    () => false
+  );
+  if (present) return { root: (await forInput(Input.source, () => readKubeTree(path))).root, gone: false };
+  let parent = dirname2(path);
+  while (!await realpath(parent).then(
+    () => true,
+    () => false
+  ))
+    parent = dirname2(parent);
+  return { root: join2(await realpath(parent), relative(parent, path)), gone: true };
+}
+async function clean(raw, flags, log) {
+  const count = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  if (flags.all) {
+    const removed2 = await removeKeptObjects({ kind: "all" }, log);
+    log.info(
+      `removed ${count(removed2.containers, "container")}, ${count(removed2.volumes, "volume")} and ${count(removed2.images, "image")} of this action from the engine`
+    );
+    return 0;
+  }
+  const { root, gone } = await treeToClean(raw.source ?? ".");
+  const outputDir = resolve2(root, raw[Input.outputDir] || process.env.OUT_DIR || OUTPUT_DIR);
+  if (!outputDir.startsWith(`${root}/`)) {
+    throw new InputError(`clean removes only directories inside the tree, and ${outputDir} is not`, {
+      input: Input.outputDir
+    });
+  }
+  if (gone) log.info(`${root} is gone: removing what the engine keeps for it`);
+  const removed = await removeKeptObjects(
+    { kind: "tree", treeHash: treeHash(root), images: flags.images },
+    log
+  );
+  log.info(
+    `removed ${count(removed.containers, "container")} and ${count(removed.volumes, "data volume")} of ${root}` + (flags.images ? `, and ${count(removed.images, "kube-build image")}` : "")
+  );
+  if (!flags.images) log.info("kept the kube-build images, which trees share (clean --images removes them)");
+  if (gone) return 0;
+  for (const dir of /* @__PURE__ */ new Set([join2(root, OUTPUT_DIR), outputDir])) {
+    if (await removeOutputDir(dir)) log.info(`removed ${dir}`);
+  }
+  return 0;
 }
 async function main() {
   let parsed;
@@ -199,14 +269,7 @@ ${USAGE}
   }
   let log = new ConsoleLogger(false);
   try {
-    if (parsed.command === "clean") {
-      const tree = await forInput(Input.source, () => readKubeTree(parsed.raw.source ?? "."));
-      const removed = await removeTreeLeftovers(treeHash(tree.root), log);
-      log.info(
-        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
-      );
-      return 0;
-    }
+    if (parsed.command === "clean") return await clean(parsed.raw, parsed.clean, log);
     const config = await loadConfig(parsed.raw, process.env, process.cwd());
     log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL);
     const runId = newRunId(process.env);

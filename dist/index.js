@@ -72,7 +72,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-T6VWSORV.js";
+} from "./chunks/chunk-EEGN3QEV.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

@@ -1,8 +1,17 @@
 // Removal of what a run left, outside the run's own end: on SIGINT/SIGTERM, in the action's post step
-// and for `kube-release clean`. Each connects its own engine, which nothing cancels: it runs because
-// the run was cancelled or is gone.
+// and for `kube-release clean` (what make clean does for a tree, or everything the action keeps).
+// Each connects its own engine, which nothing cancels: it runs because the run was cancelled or is gone.
+import { chmod, lstat, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { DEFAULT_STALL_TIMEOUT_MS } from './config.js'
-import { connectEngine, removeRunContainers, removeTreeObjects, type Engine } from './docker/engine.js'
+import {
+  connectEngine,
+  removeLabelledObjects,
+  removeRunContainers,
+  type Engine,
+  type RemovedObjects
+} from './docker/engine.js'
+import { managedLabels, treeLabels } from './docker/labels.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 
@@ -37,13 +46,50 @@ export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
   return controller.signal
 }
 
+/** What `kube-release clean` removes from the engine. */
+export type CleanScope =
+  /** What make clean removes for one tree: its containers and data volumes; kube-build images when asked. */
+  | { readonly kind: 'tree'; readonly treeHash: string; readonly images: boolean }
+  /** Every container, volume and image this action made, of every tree and run. */
+  | { readonly kind: 'all' }
+
 /**
- * Everything this action keeps for a tree between runs (data volumes, kube-build images) and any
- * container left from its runs: what upstream's `make clean` removes for its own build.
+ * Removes what the action keeps on the engine for the scope, by its labels only. kube-build images
+ * are named by their content, so trees with the same build image share them: a tree's clean keeps
+ * them unless asked, and then removes every one (upstream, since v1.35, no longer deletes them).
  */
-export async function removeTreeLeftovers(
-  treeHash: string,
-  log: Logger
-): Promise<{ containers: number; volumes: number; images: number }> {
-  return removeTreeObjects(await cleanupEngine(log), treeHash)
+export async function removeKeptObjects(scope: CleanScope, log: Logger): Promise<RemovedObjects> {
+  const engine = await cleanupEngine(log)
+  if (scope.kind === 'all') return removeLabelledObjects(engine, managedLabels(), { images: true })
+  const removed = await removeLabelledObjects(engine, treeLabels(scope.treeHash), { images: false })
+  const images = scope.images ? await engine.images.removeLabelled(managedLabels('build-image')) : 0
+  return { ...removed, images }
+}
+
+/**
+ * Removes a build output directory as kube::build::clean does `_output`: the Go module cache inside
+ * is read-only, so what cannot be removed is made writable first. A missing directory is no error.
+ */
+export async function removeOutputDir(dir: string): Promise<boolean> {
+  try {
+    await lstat(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw err
+  }
+  try {
+    await rm(dir, { recursive: true, force: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES') throw err
+    await makeWritable(dir)
+    await rm(dir, { recursive: true, force: true })
+  }
+  return true
+}
+
+async function makeWritable(dir: string): Promise<void> {
+  await chmod(dir, 0o755)
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await makeWritable(join(dir, entry.name))
+  }
 }

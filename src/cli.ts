@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
-import { rm, rmdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { realpath, rm, rmdir, stat } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { LocalArtifactStore } from './artifacts/local.js'
 import { chooseCache } from './cache/select.js'
-import { cancelOnSignal, removeTreeLeftovers } from './cleanup.js'
+import { cancelOnSignal, removeKeptObjects, removeOutputDir } from './cleanup.js'
 import {
   Input,
   MODES,
@@ -17,14 +17,15 @@ import {
   type RawInputs
 } from './config.js'
 import { InputError, errorMessage } from './errors.js'
-import { treeHash } from './kube/layout.js'
+import { OUTPUT_DIR, treeHash } from './kube/layout.js'
 import { readKubeTree } from './kube/tree.js'
 import { ConsoleLogger } from './logger.js'
 import { summaryText, type Reporter, type RunReport } from './report/report.js'
 import { newRunId, runPipeline } from './run/pipeline.js'
 
 const USAGE = `usage: kube-release [build] [options]
-       kube-release clean [--source DIR]
+       kube-release clean [--source DIR] [--output-dir DIR] [--images]
+       kube-release clean --all
 
 Builds Kubernetes release tarballs in containers, like make release / make quick-release.
 
@@ -40,6 +41,8 @@ options (the action's inputs):
   --server-images BOOL     image archives in the linux server tarballs (default: true)
   --go-runner-image REF    base image of kube-apiserver, -controller-manager, -scheduler, kubectl
   --kube-proxy-base-image REF  base image of kube-proxy
+  --conformance-image BOOL     conformance-<arch>.tar in release-images/ (default: true for release)
+  --windows-kube-proxy-image BOOL  kube-proxy.exe.tar for windows/amd64 in release-images/amd64
   --verbose [LEVEL]        KUBE_VERBOSE level, or more detail when given alone
   --artifacts-dir DIR      copy the release there, laid out as the action's artifacts
   --artifact-layout L      bundle (DIR/<name>/…) | per-file (DIR/<file>) (default: bundle)
@@ -53,7 +56,12 @@ options (the action's inputs):
   --legs N                 legs of the plan phase (default: 3)
   -h, --help               this text
 
-clean removes the data volumes, kube-build images and leftover containers kept for the tree.`
+clean does what make clean does for the tree: removes the containers and data volumes the engine
+keeps for it (also when its directory is gone) and its _output directory (and --output-dir). The
+kube-build images stay, as every tree with the same build image shares them:
+  --images                 remove the kube-build images too (they are rebuilt when needed)
+  --all                    remove everything this action keeps on the engine, for every tree and run
+                           (containers, data volumes, kube-build images: what carries its labels)`
 
 const FLAG_INPUTS = [
   Input.source,
@@ -67,6 +75,8 @@ const FLAG_INPUTS = [
   Input.serverImages,
   Input.goRunnerImage,
   Input.kubeProxyBaseImage,
+  Input.conformanceImage,
+  Input.windowsKubeProxyImage,
   Input.artifactLayout,
   Input.artifactName,
   Input.cache,
@@ -77,7 +87,14 @@ const FLAG_INPUTS = [
   Input.legs
 ] as const
 
-function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?: string } | null {
+interface CleanFlags {
+  readonly images: boolean
+  readonly all: boolean
+}
+
+function parse(
+  argv: string[]
+): { command: string; raw: RawInputs; artifactsDir?: string; clean: CleanFlags } | null {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -85,6 +102,8 @@ function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?
       ...Object.fromEntries(FLAG_INPUTS.map(name => [name, { type: 'string' as const }])),
       verbose: { type: 'string' },
       'artifacts-dir': { type: 'string' },
+      images: { type: 'boolean' },
+      all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -93,11 +112,21 @@ function parse(argv: string[]): { command: string; raw: RawInputs; artifactsDir?
   if (positionals.length > 1 || !['build', 'clean'].includes(command)) {
     throw new Error(`unknown command '${positionals.join(' ')}'`)
   }
+  if (command !== 'clean' && (values.images || values.all))
+    throw new Error('--images and --all are for clean')
+  if (values.all && (values.images || (values as Record<string, unknown>).source !== undefined)) {
+    throw new Error('clean --all takes no --source or --images: it removes everything')
+  }
   const raw: RawInputs = {}
   const strings = values as Record<string, string | undefined>
   for (const name of FLAG_INPUTS) raw[name] = strings[name]
   raw[Input.verbose] = strings.verbose
-  return { command, raw, artifactsDir: strings['artifacts-dir'] }
+  return {
+    command,
+    raw,
+    artifactsDir: strings['artifacts-dir'],
+    clean: { images: values.images === true, all: values.all === true }
+  }
 }
 
 /** `--verbose` alone means true; parseArgs wants a value, so one is supplied. */
@@ -117,8 +146,68 @@ function whereResultsAre(config: Config, report: RunReport, artifactsDir: string
     case 'build':
       return `this leg's binaries are in ${artifactsDir}, for the package phase to collect`
     default:
-      return `tarballs are in ${report.releaseDir}`
+      return report.releaseDir
+        ? `tarballs are in ${report.releaseDir}`
+        : `image archives are in ${join(config.outputDir, 'release-images')}`
   }
+}
+
+/**
+ * The tree to clean: a Kubernetes tree, or one whose directory is gone, named by the physical path
+ * it had (its nearest existing parent with symlinks resolved), which its objects' labels hash.
+ */
+async function treeToClean(source: string): Promise<{ root: string; gone: boolean }> {
+  const path = resolve(source)
+  const present = await stat(path).then(
+    () => true,
+    () => false
+  )
+  if (present) return { root: (await forInput(Input.source, () => readKubeTree(path))).root, gone: false }
+  let parent = dirname(path)
+  while (
+    !(await realpath(parent).then(
+      () => true,
+      () => false
+    ))
+  )
+    parent = dirname(parent)
+  return { root: join(await realpath(parent), relative(parent, path)), gone: true }
+}
+
+/** `kube-release clean`: what make clean does for a tree, or everything the action keeps on the engine. */
+async function clean(raw: RawInputs, flags: CleanFlags, log: ConsoleLogger): Promise<number> {
+  const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`
+  if (flags.all) {
+    const removed = await removeKeptObjects({ kind: 'all' }, log)
+    log.info(
+      `removed ${count(removed.containers, 'container')}, ${count(removed.volumes, 'volume')} and ` +
+        `${count(removed.images, 'image')} of this action from the engine`
+    )
+    return 0
+  }
+  const { root, gone } = await treeToClean(raw.source ?? '.')
+  // kube::build::clean removes ${OUT_DIR:-_output}; binaries and caches are always in _output here.
+  const outputDir = resolve(root, raw[Input.outputDir] || process.env.OUT_DIR || OUTPUT_DIR)
+  if (!outputDir.startsWith(`${root}/`)) {
+    throw new InputError(`clean removes only directories inside the tree, and ${outputDir} is not`, {
+      input: Input.outputDir
+    })
+  }
+  if (gone) log.info(`${root} is gone: removing what the engine keeps for it`)
+  const removed = await removeKeptObjects(
+    { kind: 'tree', treeHash: treeHash(root), images: flags.images },
+    log
+  )
+  log.info(
+    `removed ${count(removed.containers, 'container')} and ${count(removed.volumes, 'data volume')} of ${root}` +
+      (flags.images ? `, and ${count(removed.images, 'kube-build image')}` : '')
+  )
+  if (!flags.images) log.info('kept the kube-build images, which trees share (clean --images removes them)')
+  if (gone) return 0
+  for (const dir of new Set([join(root, OUTPUT_DIR), outputDir])) {
+    if (await removeOutputDir(dir)) log.info(`removed ${dir}`)
+  }
+  return 0
 }
 
 async function main(): Promise<number> {
@@ -135,14 +224,7 @@ async function main(): Promise<number> {
   }
   let log = new ConsoleLogger(false)
   try {
-    if (parsed.command === 'clean') {
-      const tree = await forInput(Input.source, () => readKubeTree(parsed.raw.source ?? '.'))
-      const removed = await removeTreeLeftovers(treeHash(tree.root), log)
-      log.info(
-        `removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.images} images of ${tree.root}`
-      )
-      return 0
-    }
+    if (parsed.command === 'clean') return await clean(parsed.raw, parsed.clean, log)
     const config = await loadConfig(parsed.raw, process.env, process.cwd())
     log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL)
     const runId = newRunId(process.env)

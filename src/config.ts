@@ -3,8 +3,9 @@
 import { resolve } from 'node:path'
 import { InputError } from './errors.js'
 import { isReference, parseReference } from './kube/image-reference.js'
-import { parsePlatformSelection, type PlatformSelection } from './kube/platforms.js'
+import { parsePlatformSelection, selectPlatforms, type PlatformSelection } from './kube/platforms.js'
 import { parseTargets, type Target } from './kube/targets.js'
+import { OUTPUT_DIR } from './kube/layout.js'
 import { readKubeTree, type KubeTree } from './kube/tree.js'
 
 /** Input names, spelled as in action.yml. */
@@ -21,6 +22,8 @@ export const Input = {
   serverImages: 'server-images',
   goRunnerImage: 'go-runner-image',
   kubeProxyBaseImage: 'kube-proxy-base-image',
+  conformanceImage: 'conformance-image',
+  windowsKubeProxyImage: 'windows-kube-proxy-image',
   upload: 'upload',
   artifactName: 'artifact-name',
   artifactLayout: 'artifact-layout',
@@ -35,8 +38,13 @@ export const Input = {
 export type InputName = (typeof Input)[keyof typeof Input]
 export type RawInputs = Partial<Record<InputName, string>>
 
-export const MODES = ['release', 'quick-release'] as const
+/** make release, make quick-release, and the images-only make release-images, make quick-release-images. */
+export const MODES = ['release', 'quick-release', 'release-images', 'quick-release-images'] as const
 export type Mode = (typeof MODES)[number]
+/** The quick modes build for the engine's own linux/<arch> (KUBE_FASTBUILD=true). */
+export const isQuickMode = (mode: Mode): boolean => mode.startsWith('quick-')
+/** build/release-images.sh: the image binaries and their image archives, no tarballs. */
+export const isImagesMode = (mode: Mode): boolean => mode.endsWith('-images')
 export const WORKSPACES = ['volume', 'bind'] as const
 export type WorkspaceStrategy = (typeof WORKSPACES)[number]
 /** all: one machine does everything; plan/build/package: the three jobs of a matrix release. */
@@ -99,6 +107,19 @@ export interface Config {
   readonly stallTimeoutMs: number
   /** Base image overrides from inputs; they win over upstream's env variables. */
   readonly baseImages: { readonly goRunnerImage?: string; readonly kubeProxyBaseImage?: string }
+  /** The images beyond the five server images, and what the images-only modes add to their build. */
+  readonly images: ImageOptions
+}
+
+export interface ImageOptions {
+  /** release-images/<arch>/conformance-<arch>.tar for each linux server platform (KUBE_BUILD_CONFORMANCE). */
+  readonly conformance: boolean
+  /** release-images/amd64/kube-proxy.exe.tar, kube-proxy for windows/amd64 (KUBE_BUILD_WINDOWS). */
+  readonly windowsKubeProxy: boolean
+  /** KUBE_EXTRA_WHAT: more targets for the images-only modes' build. */
+  readonly extraTargets: readonly Target[]
+  /** DBG for the images-only modes' build: 1 keeps symbols and turns optimisations off. */
+  readonly debug: string
 }
 
 const inputError = (input: InputName, problem: string): InputError => new InputError(problem, { input })
@@ -177,10 +198,77 @@ function parseVerbosity(value: string): number {
   throw inputError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
 }
 
+/** Upstream's test of KUBE_BUILD_CONFORMANCE and KUBE_BUILD_WINDOWS: `=~ [yY]`. */
+const upstreamYes = (value: string): boolean => /[yY]/.test(value)
+
+/** An input if given, else the upstream variable if set, else the mode's default. */
+function switchedOn(
+  input: InputName,
+  value: string,
+  variable: string | undefined,
+  fallback: boolean
+): boolean {
+  if (value !== '') return parseBoolean(input, value, fallback)
+  if (variable !== undefined && variable !== '') return upstreamYes(variable)
+  return fallback
+}
+
+/** server-images: false leaves out every image, so that no base image is needed. */
+function parseImageOptions(
+  value: (name: InputName) => string,
+  env: NodeJS.ProcessEnv,
+  mode: Mode,
+  serverImages: boolean
+): ImageOptions {
+  if (!serverImages) {
+    for (const input of [Input.conformanceImage, Input.windowsKubeProxyImage]) {
+      if (parseBoolean(input, value(input), false)) throw inputError(input, 'needs server-images: true')
+    }
+  }
+  const extraTargets = env.KUBE_EXTRA_WHAT ? parseTargets(env.KUBE_EXTRA_WHAT) : null
+  if (extraTargets === null && env.KUBE_EXTRA_WHAT?.trim()) {
+    throw new InputError(`KUBE_EXTRA_WHAT '${env.KUBE_EXTRA_WHAT}' names no target`)
+  }
+  if (env.DBG !== undefined && !['', '0', '1'].includes(env.DBG)) {
+    throw new InputError(`DBG must be 1 (debug binaries) or empty, not '${env.DBG}'`)
+  }
+  return {
+    // make release sets KUBE_BUILD_CONFORMANCE=y; the other targets leave upstream's default, n.
+    conformance:
+      serverImages &&
+      switchedOn(
+        Input.conformanceImage,
+        value(Input.conformanceImage),
+        env.KUBE_BUILD_CONFORMANCE,
+        mode === 'release'
+      ),
+    windowsKubeProxy:
+      serverImages &&
+      switchedOn(
+        Input.windowsKubeProxyImage,
+        value(Input.windowsKubeProxyImage),
+        env.KUBE_BUILD_WINDOWS,
+        false
+      ),
+    extraTargets: extraTargets ?? [],
+    debug: env.DBG ?? ''
+  }
+}
+
 function parseImageReference(input: InputName, value: string): string | undefined {
   if (value === '') return undefined
   if (!isReference(value)) throw inputError(input, `'${value}' is not an image reference (repository[:tag])`)
   return value
+}
+
+/** The images-only modes make images and nothing else, on one machine. */
+function checkImagesMode(mode: Mode, runTests: boolean, serverImages: boolean, phase: Phase): void {
+  if (!isImagesMode(mode)) return
+  if (runTests)
+    throw inputError(Input.runTests, `mode '${mode}' builds no tests (as build/release-images.sh)`)
+  if (!serverImages)
+    throw inputError(Input.serverImages, `mode '${mode}' makes only images: it cannot be false`)
+  if (phase !== 'all') throw inputError(Input.phase, `mode '${mode}' runs on one machine: only 'all'`)
 }
 
 function parseKubeCross(value: string, env: NodeJS.ProcessEnv, treeTag: string): Config['kubeCross'] {
@@ -222,16 +310,21 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const workspace = oneOf(Input.workspace, value(Input.workspace), WORKSPACES, 'volume')
   const runTests = parseBoolean(Input.runTests, value(Input.runTests), mode === 'release')
   const verbosity = parseVerbosity(value(Input.verbose))
-  const platforms = await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? ''))
+  const platforms = selectPlatforms(
+    await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? '')),
+    env
+  )
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || '_output'))
+  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || OUTPUT_DIR))
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
     kubeProxyBaseImage: parseImageReference(Input.kubeProxyBaseImage, value(Input.kubeProxyBaseImage))
   }
+  const phase = oneOf(Input.phase, value(Input.phase), PHASES, 'all')
+  checkImagesMode(mode, runTests, serverImages, phase)
   return {
     mode,
     platforms,
@@ -244,6 +337,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
     outputDir,
     serverImages,
     baseImages,
+    images: parseImageOptions(value, env, mode, serverImages),
     artifacts: {
       upload: parseBoolean(Input.upload, value(Input.upload), true),
       name: parseArtifactName(value(Input.artifactName)),
@@ -256,7 +350,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
       dir: value(Input.cacheDir) ? resolve(cwd, value(Input.cacheDir)) : null,
       maxBytes: parseSize(Input.cacheSizeLimit, value(Input.cacheSizeLimit), DEFAULT_CACHE_MAX_BYTES)
     },
-    phase: oneOf(Input.phase, value(Input.phase), PHASES, 'all'),
+    phase,
     legs: parseLegs(value(Input.legs)),
     stallTimeoutMs: stallTimeout(env)
   }

@@ -14,6 +14,8 @@ export interface EntryHeader {
   readonly linkname?: string
   /** Extended attributes as pax SCHILY.xattr records (e.g. security.capability). */
   readonly xattrs?: Readonly<Record<string, Buffer>>
+  /** Other pax records, written as they are. */
+  readonly paxRecords?: Readonly<Record<string, string>>
 }
 
 const TYPE_FLAGS = { file: '0', directory: '5', symlink: '2' } as const
@@ -101,6 +103,8 @@ export function encodeHeader(entry: EntryHeader): Buffer {
   if (Buffer.byteLength(linkname) > 100) records.push(paxRecord('linkpath', Buffer.from(linkname)))
   for (const [name, value] of Object.entries(entry.xattrs ?? {}))
     records.push(paxRecord(`SCHILY.xattr.${name}`, value))
+  for (const [key, value] of Object.entries(entry.paxRecords ?? {}))
+    records.push(paxRecord(key, Buffer.from(value)))
   const main = ustarBlock({
     name: entry.path.slice(0, 100),
     mode: entry.mode,

@@ -17,6 +17,8 @@ interface MemberMetadata {
   readonly uid?: number
   readonly gid?: number
   readonly mode?: number
+  /** More pax records, e.g. the MSWINDOWS.* attributes of a Windows image layer. */
+  readonly paxRecords?: Readonly<Record<string, string>>
 }
 
 export type TarMember =
@@ -35,6 +37,19 @@ export type TarMember =
       readonly mode: number
     } & Omit<MemberMetadata, 'mode'>)
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+
+/**
+ * A file whose content is produced while the archive is written (a layer decompressed into an image
+ * archive): its size must be known beforehand, as the header comes first.
+ */
+export interface StreamedTarMember extends Omit<MemberMetadata, 'mode'> {
+  readonly kind: 'stream'
+  readonly path: string
+  readonly mode: number
+  /** Bytes `content` gives; any other count fails the archive. */
+  readonly size: number
+  readonly content: () => AsyncIterable<Buffer>
+}
 
 export interface TarOwner {
   readonly uid: number
@@ -68,11 +83,17 @@ async function fileInfo(path: string): Promise<FileInfo> {
 }
 
 /** Header (and, for data members, the content) of a member; file content is added by the caller. */
-function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): Buffer {
+function memberHeader(member: TarMember | StreamedTarMember, options: TarOptions, info?: FileInfo): Buffer {
   const owner = options.owner ?? { uid: 0, gid: 0 }
   const mtime = options.mtime ?? info?.mtime ?? new Date()
   const own: Omit<MemberMetadata, 'mode'> = member.kind === 'symlink' ? {} : member
-  const base = { path: member.path, mtime, uid: own.uid ?? owner.uid, gid: own.gid ?? owner.gid }
+  const base = {
+    path: member.path,
+    mtime,
+    uid: own.uid ?? owner.uid,
+    gid: own.gid ?? owner.gid,
+    paxRecords: own.paxRecords
+  }
   switch (member.kind) {
     case 'dir':
       return encodeHeader({ ...base, type: 'directory', mode: member.mode ?? 0o755, size: 0 })
@@ -83,6 +104,8 @@ function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): 
       const header = encodeHeader({ ...base, type: 'file', mode: member.mode, size: data.length })
       return Buffer.concat([header, data, Buffer.alloc(padding(data.length))])
     }
+    case 'stream':
+      return encodeHeader({ ...base, type: 'file', mode: member.mode, size: member.size })
     case 'file':
       return encodeHeader({
         ...base,
@@ -94,21 +117,31 @@ function memberHeader(member: TarMember, options: TarOptions, info?: FileInfo): 
   }
 }
 
-/** Reads a file, failing if it is not the size its header announced, then pads it to a block. */
-async function* paddedContent(path: string, size: number): AsyncGenerator<Buffer> {
+/** Content padded to a block, failing with `mismatch(read)` when it is not the size its header announced. */
+async function* padded(
+  content: AsyncIterable<Buffer>,
+  size: number,
+  mismatch: (read: number) => string
+): AsyncGenerator<Buffer> {
   let read = 0
-  for await (const chunk of createReadStream(path)) {
-    read += (chunk as Buffer).length
-    yield chunk as Buffer
+  for await (const chunk of content) {
+    read += chunk.length
+    yield chunk
   }
-  if (read !== size)
-    throw new Error(`${path} changed while it was archived (${size} bytes expected, ${read} read)`)
+  if (read !== size) throw new Error(mismatch(read))
   yield Buffer.alloc(padding(size))
 }
 
+const paddedContent = (path: string, size: number): AsyncGenerator<Buffer> =>
+  padded(
+    createReadStream(path),
+    size,
+    read => `${path} changed while it was archived (${size} bytes expected, ${read} read)`
+  )
+
 /** An uncompressed tar block by block, file content read as it is yielded. */
 export async function* tarBlocks(
-  members: readonly TarMember[],
+  members: readonly (TarMember | StreamedTarMember)[],
   options: TarOptions = {}
 ): AsyncGenerator<Buffer> {
   for (const member of members) {
@@ -116,6 +149,10 @@ export async function* tarBlocks(
       const info = await fileInfo(member.source)
       yield memberHeader(member, options, info)
       yield* paddedContent(member.source, info.size)
+    } else if (member.kind === 'stream') {
+      const { path, size } = member
+      yield memberHeader(member, options)
+      yield* padded(member.content(), size, read => `${path}: ${size} bytes announced, ${read} given`)
     } else {
       yield memberHeader(member, options)
     }

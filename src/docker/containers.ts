@@ -1,12 +1,22 @@
 // Containers through the Engine API: create, run attached with live output, copy files in and out,
 // remove by label.
 import { writeFile } from 'node:fs/promises'
-import { PassThrough } from 'node:stream'
+import {
+  PassThrough,
+  Transform,
+  type Duplex,
+  type Readable,
+  type TransformCallback,
+  type Writable
+} from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { setTimeout } from 'node:timers/promises'
+import type Dockerode from 'dockerode'
 import { createInterface } from 'node:readline'
 import { readTar } from '../archive/tar-read.js'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { get, statusCode, unlessMissing, type EngineCalls } from './calls.js'
+import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
@@ -24,8 +34,6 @@ export interface ContainerSpec {
   readonly workingDir?: string
   readonly hostname?: string
   readonly mounts?: readonly Mount[]
-  /** Container port (e.g. 8730/tcp) published on 127.0.0.1 at a port the engine picks. */
-  readonly publishOnLoopback?: string
 }
 
 export type OutputLine = (line: string, stream: 'stdout' | 'stderr') => void
@@ -40,13 +48,28 @@ export interface ContainerState {
   readonly running: boolean
   readonly exitCode: number
   readonly oomKilled: boolean
-  /** Container port → the host address it is published at (`127.0.0.1:<port>`). */
-  readonly published: Readonly<Record<string, string>>
-  /** The container's address on each network it is attached to. */
-  readonly addresses: readonly string[]
+}
+
+/** A container as the engine runs it, with its mounts: host path `source` at `destination` inside. */
+export interface OwnContainer {
+  readonly id: string
+  readonly name: string
+  readonly mounts: readonly { readonly source: string; readonly destination: string }[]
+}
+
+/** A container's standard streams carried over the API connection (what `docker run -i` does). */
+export interface PipedStreams {
+  readonly stdin: Readable
+  /** Receives the container's stdout with back-pressure; ended when the container's output ends. */
+  readonly stdout: Writable
+  readonly onStderr: (chunk: Buffer) => void
 }
 
 const shortId = (id: string): string => id.slice(0, 12)
+
+/** What a container runs while exec sessions do its work. */
+const IDLE_COMMAND = ['sleep', 'infinity']
+const EXEC_POLL_MS = 20
 
 /** Writes the content of the one file member of a tar stream to `destination`. */
 async function writeOnlyFile(
@@ -63,6 +86,31 @@ async function writeOnlyFile(
     written = true
   })
   if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
+}
+
+/**
+ * The stdout frames of the engine's multiplexed attach stream (an 8-byte header per frame: stream,
+ * 3 zero bytes, big-endian length), as a stream with back-pressure; stderr frames go to `onStderr`.
+ */
+class StdoutFrames extends Transform {
+  private pending: Buffer = Buffer.alloc(0)
+
+  constructor(private readonly onStderr: (chunk: Buffer) => void) {
+    super()
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk
+    while (this.pending.length >= 8) {
+      const end = 8 + this.pending.readUInt32BE(4)
+      if (this.pending.length < end) break
+      const payload = this.pending.subarray(8, end)
+      if (this.pending[0] === 2) this.onStderr(payload)
+      else this.push(payload)
+      this.pending = this.pending.subarray(end)
+    }
+    done()
+  }
 }
 
 function engineMounts(
@@ -86,8 +134,8 @@ export class ContainerClient {
   }
 
   /** Creates a container; returns its id. Refused once the run is cancelled. */
-  async create(spec: ContainerSpec): Promise<string> {
-    const port = spec.publishOnLoopback
+  async create(spec: ContainerSpec, options: { readonly stdin?: boolean } = {}): Promise<string> {
+    const stdin = options.stdin ?? false
     this.log.debug(`creating container ${spec.name} from ${spec.image}: ${JSON.stringify(spec.cmd)}`)
     const container = await this.calls.call(
       `creating container ${spec.name} from ${spec.image}`,
@@ -102,11 +150,8 @@ export class ContainerClient {
           WorkingDir: spec.workingDir,
           Hostname: spec.hostname,
           Tty: false,
-          ExposedPorts: port ? { [port]: {} } : undefined,
-          HostConfig: {
-            Mounts: spec.mounts ? engineMounts(spec.mounts) : undefined,
-            PortBindings: port ? { [port]: [{ HostIp: '127.0.0.1', HostPort: '' }] } : undefined
-          },
+          ...(stdin ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {}),
+          HostConfig: { Mounts: spec.mounts ? engineMounts(spec.mounts) : undefined },
           abortSignal
         })
     )
@@ -149,6 +194,52 @@ export class ContainerClient {
     }
   }
 
+  /**
+   * Runs `spec.cmd` with its stdin and stdout piped through the API connection, in a container of its
+   * own that is removed after. Ending `stdin` closes the command's stdin. Returns the exit code.
+   * The command runs as an exec session of an idle container: Docker 20.10 carries an exec's streams
+   * several times faster than an attached container's (about 150 against 20 MB/s here).
+   */
+  async runPiped(spec: ContainerSpec, streams: PipedStreams): Promise<number> {
+    const id = await this.create({ ...spec, cmd: IDLE_COMMAND })
+    try {
+      await this.start(id)
+      const exitCode = await this.calls.call(
+        `running ${spec.cmd[0]} in container ${spec.name}`,
+        async abortSignal => {
+          const exec = await this.container(id).exec({
+            Cmd: [...spec.cmd],
+            User: spec.user,
+            AttachStdin: true,
+            AttachStdout: true,
+            AttachStderr: true,
+            abortSignal
+          })
+          const attached = (await exec.start({ hijack: true, stdin: true, abortSignal })) as Duplex
+          // Ending the session's writing half (when stdin ends, or breaks off) closes the command's stdin.
+          streams.stdin.pipe(attached)
+          streams.stdin.once('close', () => attached.end())
+          await pipeline(attached, new StdoutFrames(streams.onStderr), streams.stdout)
+          return this.execExitCode(exec, abortSignal)
+        },
+        { timeoutMs: null }
+      )
+      this.log.debug(`${spec.cmd[0]} in container ${spec.name} exited with ${exitCode}`)
+      return exitCode
+    } finally {
+      await this.remove(id)
+    }
+  }
+
+  /** An exec's exit code: its output can end a moment before the engine records that it exited. */
+  private async execExitCode(exec: Dockerode.Exec, abortSignal: AbortSignal): Promise<number> {
+    for (;;) {
+      const { Running, ExitCode } = await exec.inspect({ abortSignal })
+      if (!Running) return ExitCode ?? -1
+      await setTimeout(EXEC_POLL_MS, undefined, { signal: abortSignal })
+    }
+  }
+
   private demuxLines(stream: NodeJS.ReadableStream, onLine: OutputLine): Promise<void> {
     const outputs = (['stdout', 'stderr'] as const).map(name => {
       const pass = new PassThrough()
@@ -169,19 +260,19 @@ export class ContainerClient {
     const info = await this.calls.call(`inspecting container ${shortId(id)}`, abortSignal =>
       this.container(id).inspect({ abortSignal })
     )
-    const published: Record<string, string> = {}
-    for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
-      const hostPort = bindings?.[0]?.HostPort
-      if (hostPort) published[port] = `${bindings[0].HostIp || '127.0.0.1'}:${hostPort}`
-    }
+    return { running: info.State.Running, exitCode: info.State.ExitCode, oomKilled: info.State.OOMKilled }
+  }
+
+  /** A container's name and mounts; null when the engine has no such container. */
+  async mounts(id: string): Promise<OwnContainer | null> {
+    const info = await this.calls.call(`inspecting container ${shortId(id)}`, abortSignal =>
+      unlessMissing(this.container(id).inspect({ abortSignal }))
+    )
+    if (!info) return null
     return {
-      running: info.State.Running,
-      exitCode: info.State.ExitCode,
-      oomKilled: info.State.OOMKilled,
-      published,
-      addresses: Object.values(info.NetworkSettings.Networks ?? {})
-        .map(network => network.IPAddress)
-        .filter(ip => ip)
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      mounts: (info.Mounts ?? []).map(m => ({ source: m.Source, destination: m.Destination }))
     }
   }
 
@@ -231,20 +322,6 @@ export class ContainerClient {
       },
       { cancellable: false }
     )
-  }
-
-  /** The gateway address of the default bridge network, where the host's connections come from. */
-  async defaultBridgeGateway(): Promise<string | null> {
-    const network = await this.calls.call('inspecting the bridge network', abortSignal =>
-      unlessMissing(
-        get<{ IPAM?: { Config?: { Gateway?: string }[] } }>(
-          this.calls.docker,
-          '/networks/bridge',
-          abortSignal
-        )
-      )
-    )
-    return network?.IPAM?.Config?.[0]?.Gateway ?? null
   }
 
   /** Removes every container carrying all of `labels`; returns how many there were. Runs after a cancel too. */

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js'
 import { EngineCalls, withAbortSignal } from './calls.js'
 import { ContainerClient } from './containers.js'
 import { ImageClient } from './images.js'
-import { runLabels, treeLabels } from './labels.js'
+import { runLabels } from './labels.js'
 import { VolumeClient } from './volumes.js'
 
 /** An engine that does not answer a version request this soon is not going to. */
@@ -29,8 +29,6 @@ export interface EngineInfo {
   readonly arch: string
   /** Rootless engines map container root to the caller, so builds must not pass --user. */
   readonly rootless: boolean
-  /** Reached through a unix socket on this machine: published ports are on this host's loopback. */
-  readonly local: boolean
 }
 
 export interface EngineOptions {
@@ -130,8 +128,7 @@ export async function connectEngine(log: Logger, options: EngineOptions): Promis
     serverVersion: version.Version,
     os: version.Os,
     arch: version.Arch,
-    rootless: (SecurityOptions ?? []).some(o => o.includes('name=rootless')),
-    local: !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')
+    rootless: (SecurityOptions ?? []).some(o => o.includes('name=rootless'))
   }
   log.debug(
     `engine ${info.serverVersion} at ${endpoint}: API ${apiVersion} (engine max ${version.ApiVersion})`
@@ -168,18 +165,28 @@ export async function removeRunContainers(engine: Engine, runId: string, log: Lo
   return removed
 }
 
+/** How many objects a clean removed. */
+export interface RemovedObjects {
+  readonly containers: number
+  readonly volumes: number
+  readonly images: number
+}
+
 /**
- * Everything kept for a tree between runs (data volumes, kube-build images) and any container left
- * from its runs.
+ * The containers and volumes carrying every one of `labels` (containers running or not), and the
+ * images too when `images` is set.
  */
-export async function removeTreeObjects(
+export async function removeLabelledObjects(
   engine: Engine,
-  treeHash: string
-): Promise<{ containers: number; volumes: number; images: number }> {
-  const labels = treeLabels(treeHash)
+  labels: readonly string[],
+  { images }: { readonly images: boolean }
+): Promise<RemovedObjects> {
   const containers = await engine.containers.removeLabelled(labels)
   const volumes = await engine.volumes.listLabelled(labels)
   for (const name of volumes) await engine.volumes.remove(name)
-  const images = await engine.images.removeLabelled(labels)
-  return { containers, volumes: volumes.length, images }
+  return {
+    containers,
+    volumes: volumes.length,
+    images: images ? await engine.images.removeLabelled(labels) : 0
+  }
 }

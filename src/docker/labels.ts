@@ -9,7 +9,7 @@ export const Label = {
   role: `${LABEL_PREFIX}.role`
 } as const
 
-export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image' | 'cache'
+export type Role = 'build' | 'rsync' | 'volume-init' | 'data' | 'build-image' | 'cache' | 'probe'
 
 export interface Ownership {
   readonly runId: string
@@ -27,6 +27,12 @@ export function createLabels(owner: Ownership, role: Role): Record<string, strin
 
 /** The label filter of one run's objects. */
 export const runLabels = (runId: string): string[] => [`${Label.managed}=true`, `${Label.run}=${runId}`]
+
+/** The label filter of every object this action made, of any run and tree, or of one role among them. */
+export const managedLabels = (role?: Role): string[] => [
+  `${Label.managed}=true`,
+  ...(role ? [`${Label.role}=${role}`] : [])
+]
 
 /** The label filter of one tree's objects, or of one role among them. */
 export const treeLabels = (treeHash: string, role?: Role): string[] => [

@@ -1,183 +1,178 @@
-// Moves files between the host and a data volume the way upstream's legacy build does: an rsync
-// daemon container on the volume, published on 127.0.0.1 only, behind a password made fresh for
-// each daemon and handed to it through the API (never in an image, an env var or a log).
+// Moves files between this host and a data volume with rsync's own protocol (only what changed is
+// sent), carried by the Engine API connection itself. The local rsync's remote shell is a small relay
+// back to this process, which runs `rsync --server` in a container on the volume and pipes the bytes
+// through a hijacked attach, as `docker run -i` does. No shared path, published port, network route
+// or password is needed: it works wherever the API answers (a remote DOCKER_HOST, a sidecar engine,
+// a container job).
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import pRetry, { AbortError } from 'p-retry'
-import { tarBuffer } from '../archive/tar.js'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { CancelledError, ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { ContainerClient } from './containers.js'
 
-const DAEMON_PORT = '8730/tcp'
-const CONFIG_DIR = 'kube-release-rsyncd'
-const MODULE = 'k8s'
 const RSYNC_IO_TIMEOUT_SECONDS = 300
-const USER = 'k8s'
-/** A new daemon answers within a second or two; this many tries, 100 ms apart, per address. */
-const CONNECT_ATTEMPTS = 50
+/** Names the volume in rsync's `host:path` syntax; the relay ignores it. */
+const REMOTE_HOST = 'volume'
+const RELAY_SOCKET_ENV = 'KUBE_RELEASE_RSYNC_RELAY'
 
-export interface RsyncDaemonOptions {
+/**
+ * The remote shell rsync starts as `relay <host> rsync --server …`: it sends that command line, then
+ * rsync's stream both ways, over a unix socket to the process that started rsync.
+ */
+const RELAY_SCRIPT = `'use strict'
+const socket = require('node:net').connect(process.env.${RELAY_SOCKET_ENV})
+socket.write(JSON.stringify(process.argv.slice(3)) + '\\n')
+process.stdin.pipe(socket)
+socket.pipe(process.stdout)
+// Writes to a pipe are synchronous on Linux: everything received is out once the socket ends.
+socket.on('end', () => process.exit(0))
+socket.on('error', err => {
+  process.stderr.write('rsync relay: ' + err.message + '\\n')
+  process.exit(1)
+})
+`
+
+export interface VolumeRsyncOptions {
+  /** Name of each transfer's container. */
   readonly name: string
+  /** An image with rsync (the build image). */
   readonly image: string
   readonly volume: string
-  /** Where the volume is mounted, and what the module serves. */
+  /** Where the volume is mounted: the remote side of every transfer. */
   readonly path: string
-  /** uid:gid the daemon runs as; null on rootless engines (container root is the caller). */
+  /** uid:gid the remote rsync runs as; null on rootless engines (container root is the caller). */
   readonly user: { uid: number; gid: number } | null
   readonly labels: Record<string, string>
-  /** rsync filter rules of the module itself: what neither direction ever transfers. */
-  readonly moduleFilter: string
   /** KUBE_VERBOSE: 6 and up itemises every transferred file. */
   readonly verbosity: number
   /** Aborting it kills a transfer under way. */
   readonly signal?: AbortSignal
 }
 
-function daemonConfig(options: RsyncDaemonOptions, asRoot: boolean, allowed: string | null): string {
-  return [
-    `pid file = /tmp/${CONFIG_DIR}/rsyncd.pid`,
-    'use chroot = no',
-    'reverse lookup = no',
-    'munge symlinks = no',
-    'port = 8730',
-    `[${MODULE}]`,
-    `  path = ${options.path}`,
-    '  read only = false',
-    '  numeric ids = true',
-    // A root daemon would otherwise write as nobody.
-    ...(asRoot ? ['  uid = 0', '  gid = 0'] : []),
-    // Published on 127.0.0.1 only, so the host's connections arrive from the bridge gateway.
-    ...(allowed ? [`  hosts allow = ${allowed} 127.0.0.1`, '  hosts deny = *'] : []),
-    `  auth users = ${USER}`,
-    `  secrets file = /tmp/${CONFIG_DIR}/rsyncd.secrets`,
-    `  filter = ${options.moduleFilter}`,
-    ''
-  ].join('\n')
+/** How one side of a transfer ended. */
+interface Outcome {
+  readonly exitCode: number
+  readonly stderr: string
 }
 
-export class RsyncDaemon {
-  private constructor(
+/** A path as one argument of rsync's --rsh, which splits on spaces and honours quotes. */
+function rshWord(path: string): string {
+  if (path.includes("'")) throw new ReleaseError(`cannot pass the path ${path} to rsync's --rsh`)
+  return `'${path}'`
+}
+
+/** The last lines of some output, for a message. */
+const tail = (text: string): string => text.trim().split('\n').slice(-5).join('\n')
+
+/** Reads the relay's first line: the command rsync wants run remotely. */
+async function remoteCommand(connection: Socket): Promise<string[]> {
+  let head = Buffer.alloc(0)
+  for (;;) {
+    const chunk = connection.read() as Buffer | null
+    if (chunk === null) {
+      if (connection.readableEnded) throw new ReleaseError('the rsync relay closed before sending a command')
+      await once(connection, 'readable')
+      continue
+    }
+    head = Buffer.concat([head, chunk])
+    const newline = head.indexOf(10)
+    if (newline < 0) continue
+    connection.unshift(head.subarray(newline + 1))
+    const argv = JSON.parse(head.subarray(0, newline).toString()) as string[]
+    if (argv[0] !== 'rsync' || argv[1] !== '--server') {
+      throw new ReleaseError(`the rsync relay asked for an unexpected command: ${argv.join(' ')}`)
+    }
+    return argv
+  }
+}
+
+export class VolumeRsync {
+  constructor(
     private readonly containers: ContainerClient,
-    private readonly containerId: string,
-    private readonly address: string,
-    private readonly password: string,
-    private readonly options: RsyncDaemonOptions,
+    private readonly options: VolumeRsyncOptions,
     private readonly log: Logger
   ) {}
 
-  static async start(
-    containers: ContainerClient,
-    options: RsyncDaemonOptions,
-    log: Logger
-  ): Promise<RsyncDaemon> {
-    const password = randomBytes(24).toString('base64url')
-    log.mask(password)
-    const asRoot = options.user === null || options.user.uid === 0
-    const containerId = await containers.create({
-      name: options.name,
-      image: options.image,
-      cmd: ['rsync', '--daemon', '--no-detach', `--config=/tmp/${CONFIG_DIR}/rsyncd.conf`],
-      labels: options.labels,
-      user: options.user ? `${options.user.uid}:${options.user.gid}` : undefined,
-      mounts: [{ kind: 'volume', volume: options.volume, target: options.path }],
-      publishOnLoopback: DAEMON_PORT
-    })
-    try {
-      const owner = options.user ?? { uid: 0, gid: 0 }
-      const files = await tarBuffer(
-        [
-          { kind: 'dir', path: `${CONFIG_DIR}/` },
-          {
-            kind: 'data',
-            path: `${CONFIG_DIR}/rsyncd.conf`,
-            data: daemonConfig(options, asRoot, await containers.defaultBridgeGateway()),
-            mode: 0o644
-          },
-          { kind: 'data', path: `${CONFIG_DIR}/rsyncd.secrets`, data: `${USER}:${password}\n`, mode: 0o600 }
-        ],
-        { owner }
-      )
-      await containers.putArchive(containerId, '/tmp', files)
-      await containers.start(containerId)
-      const address = await RsyncDaemon.reachableAddress(containers, containerId, options.signal)
-      log.debug(`rsync daemon ${options.name} listening at ${address}`)
-      return new RsyncDaemon(containers, containerId, address, password, options, log)
-    } catch (err) {
-      await containers.remove(containerId)
-      throw err
-    }
-  }
-
-  /** The published loopback port first; the container's own address for runs inside a container. */
-  private static async reachableAddress(
-    containers: ContainerClient,
-    id: string,
-    signal: AbortSignal | undefined
-  ): Promise<string> {
-    const state = await containers.state(id)
-    const candidates = [
-      ...(state.published[DAEMON_PORT] ? [state.published[DAEMON_PORT]] : []),
-      ...state.addresses.map(ip => `${ip}:8730`)
-    ]
-    for (const address of candidates) {
-      const answered = await pRetry(
-        async () => {
-          if (await listModules(address)) return true
-          const now = await containers.state(id)
-          if (!now.running) {
-            throw new AbortError(
-              new ReleaseError(
-                `the rsync daemon container exited with code ${now.exitCode} before it answered`
-              )
-            )
-          }
-          throw new Error(`no answer at ${address}`)
-        },
-        { retries: CONNECT_ATTEMPTS - 1, minTimeout: 100, factor: 1, signal }
-      ).catch(err => {
-        if (err instanceof ReleaseError) throw err
-        // p-retry ends with the signal's reason: a cancel, not an address that did not answer.
-        if (signal?.aborted) throw new CancelledError('cancelled while waiting for the rsync daemon')
-        return false
-      })
-      if (answered) return address
-    }
-    throw new ReleaseError(
-      `could not connect to the rsync daemon container (tried ${candidates.join(', ') || 'no address'})`
-    )
-  }
-
-  private url(): string {
-    return `rsync://${USER}@${this.address}/${MODULE}/`
-  }
-
   /** Host directory → volume. `source` must end with / to copy its contents. */
   push(source: string, args: readonly string[]): Promise<void> {
-    return this.rsync([...args, source, this.url()])
+    return this.transfer([...args, source, `${REMOTE_HOST}:${this.options.path}/`])
   }
 
   /** Volume → host directory. */
   pull(destination: string, args: readonly string[]): Promise<void> {
-    return this.rsync([...args, this.url(), destination])
+    return this.transfer([...args, `${REMOTE_HOST}:${this.options.path}/`, destination])
   }
 
-  async stop(): Promise<void> {
-    await this.containers.remove(this.containerId)
+  private async transfer(args: readonly string[]): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'kube-release-rsync-'))
+    const relay = join(dir, 'relay.cjs')
+    const socketPath = join(dir, 'relay.sock')
+    await writeFile(relay, RELAY_SCRIPT)
+    const served: Promise<Outcome>[] = []
+    const server = createServer({ allowHalfOpen: true }, connection => {
+      if (served.length > 0) {
+        connection.destroy()
+        return
+      }
+      const remote = this.serve(connection)
+      // Awaited below, once the local rsync is done; it reports a broken stream too.
+      remote.catch(() => connection.destroy())
+      served.push(remote)
+    })
+    server.listen(socketPath)
+    try {
+      await once(server, 'listening')
+      const local = await this.runLocal(
+        [
+          '--archive',
+          '--numeric-ids',
+          // An I/O timeout: a transfer that stalls fails instead of hanging the run.
+          `--timeout=${RSYNC_IO_TIMEOUT_SECONDS}`,
+          `--rsh=${rshWord(process.execPath)} ${rshWord(relay)}`,
+          ...(this.options.verbosity >= 6 ? ['-iv'] : []),
+          ...args
+        ],
+        socketPath
+      )
+      const remote = served.length > 0 ? await served[0] : null
+      if (local.exitCode !== 0 || (remote && remote.exitCode !== 0)) {
+        const remoteSide = remote?.stderr.trim() ? `\nin the container: ${tail(remote.stderr)}` : ''
+        throw new ReleaseError(`rsync exited with ${local.exitCode}: ${tail(local.stderr)}${remoteSide}`)
+      }
+    } finally {
+      server.close()
+      await rm(dir, { recursive: true, force: true })
+    }
   }
 
-  private rsync(args: readonly string[]): Promise<void> {
-    // An I/O timeout: a transfer that stalls fails instead of hanging the run.
-    const all = [
-      '--archive',
-      `--timeout=${RSYNC_IO_TIMEOUT_SECONDS}`,
-      ...(this.options.verbosity >= 6 ? ['-iv'] : []),
-      ...args
-    ]
-    this.log.debug(`rsync ${all.join(' ')}`)
+  /** Runs the command the relay sends in a container on the volume, piped to the relay. */
+  private async serve(connection: Socket): Promise<Outcome> {
+    const command = await remoteCommand(connection)
+    const { user } = this.options
+    let stderr = ''
+    const exitCode = await this.containers.runPiped(
+      {
+        name: this.options.name,
+        image: this.options.image,
+        cmd: command,
+        labels: this.options.labels,
+        user: user ? `${user.uid}:${user.gid}` : undefined,
+        mounts: [{ kind: 'volume', volume: this.options.volume, target: this.options.path }]
+      },
+      { stdin: connection, stdout: connection, onStderr: chunk => (stderr += chunk.toString()) }
+    )
+    return { exitCode, stderr }
+  }
+
+  private runLocal(args: readonly string[], socketPath: string): Promise<Outcome> {
+    this.log.debug(`rsync ${args.join(' ')}`)
     return new Promise((resolve, reject) => {
-      const child = spawn('rsync', all, {
-        env: { ...process.env, RSYNC_PASSWORD: this.password },
+      const child = spawn('rsync', args, {
+        env: { ...process.env, [RELAY_SOCKET_ENV]: socketPath },
         stdio: ['ignore', 'pipe', 'pipe'],
         signal: this.options.signal
       })
@@ -194,22 +189,7 @@ export class RsyncDaemon {
               )
         )
       )
-      child.on('close', code =>
-        code === 0
-          ? resolve()
-          : reject(
-              new ReleaseError(`rsync exited with ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`)
-            )
-      )
+      child.on('close', code => resolve({ exitCode: code ?? -1, stderr }))
     })
   }
-}
-
-/** Whether a daemon answers a module listing (no password needed for that). */
-function listModules(address: string): Promise<boolean> {
-  return new Promise(resolve => {
-    const child = spawn('rsync', ['--contimeout=2', `rsync://${address}/`], { stdio: 'ignore' })
-    child.on('error', () => resolve(false))
-    child.on('close', code => resolve(code === 0))
-  })
 }

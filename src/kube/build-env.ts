@@ -2,6 +2,9 @@
 // (kube-build-flow.md §3.3.1), plus the two variables the kube-build image would otherwise set.
 import { OUTPUT_SUBPATH, REMOTE_ROOT, VERSION_FILE_NAME } from './layout.js'
 
+/** HOME of the build: under the output (git-ignored, removed by clean), never the checkout itself. */
+export const BUILD_HOME = `${REMOTE_ROOT}/${OUTPUT_SUBPATH}/home`
+
 /** Passed from the host as they are, empty when unset (upstream's `${VAR:-}`). */
 const PASSED_THROUGH = [
   'KUBE_BUILD_WITH_COVERAGE',
@@ -43,6 +46,9 @@ export function buildEnv(options: BuildEnvOptions, hostEnv: NodeJS.ProcessEnv): 
     `KUBE_OUTPUT_SUBPATH=${OUTPUT_SUBPATH}`,
     // Binaries carry the version computed on the host, whatever the container's view of .git.
     `KUBE_GIT_VERSION_FILE=${REMOTE_ROOT}/${VERSION_FILE_NAME}`,
+    // The kube-build image makes the tree HOME, and Go (telemetry, go env -w) and git write under it:
+    // kept in the build output, a mounted checkout stays as it was (git status unchanged).
+    `HOME=${BUILD_HOME}`,
     ...PASSED_THROUGH.map(name => `${name}=${hostEnv[name] ?? ''}`),
     ...PASSED_WHEN_SET.filter(name => hostEnv[name] !== undefined).map(name => `${name}=${hostEnv[name]}`)
   ]

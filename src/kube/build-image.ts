@@ -8,10 +8,10 @@ import type { TarMember } from '../archive/tar.js'
 import { InputError } from '../errors.js'
 
 /**
- * The Dockerfile ADDs rsyncd.password. Each rsync daemon gets a fresh password at run time instead,
- * so this fixed text keeps the image identical from run to run.
+ * The Dockerfile ADDs rsyncd.password. No rsync daemon runs (rsync goes over an exec session), so
+ * this fixed text keeps the image identical from run to run.
  */
-const PASSWORD_PLACEHOLDER = 'not-used: rsync daemons get their password at run time\n'
+const PASSWORD_PLACEHOLDER = 'not-used: rsync runs over an exec session, not a daemon\n'
 
 /** The files of build/build-image the Dockerfile copies, plus the host's /etc/localtime as upstream. */
 export async function buildImageContext(dir: string): Promise<TarMember[]> {

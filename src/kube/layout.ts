@@ -5,6 +5,8 @@ import { join } from 'node:path'
 
 /** The tree's path inside every build container (REMOTE_ROOT). */
 export const REMOTE_ROOT = '/go/src/k8s.io/kubernetes'
+/** LOCAL_OUTPUT_ROOT's default (OUT_DIR unset): every output of a build, which make clean removes. */
+export const OUTPUT_DIR = '_output'
 /** KUBE_OUTPUT_SUBPATH: relative to the tree, the same on the host and in the container. */
 export const OUTPUT_SUBPATH = '_output/dockerized'
 export const VERSION_FILE_NAME = '.dockerized-kube-version-defs'

@@ -44,9 +44,15 @@ export const hostGoArch = (nodeArch: string = process.arch): string => GO_ARCH[n
 /** Architectures that `KUBE_FASTBUILD` maps the build host to; anything else falls back to amd64. */
 const FASTBUILD_ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x']
 
+/** Where an explicit platform list came from: the input, or upstream's variable below it. */
+export type PlatformListOrigin = 'input' | 'KUBE_BUILD_PLATFORMS'
+
 /** What the user asked for, before the engine's architecture is known. */
 export type PlatformSelection =
-  { kind: 'mode-default' } | { kind: 'all' } | { kind: 'host' } | { kind: 'list'; platforms: string[] }
+  | { kind: 'mode-default' }
+  | { kind: 'all' }
+  | { kind: 'host' }
+  | { kind: 'list'; platforms: string[]; from: PlatformListOrigin }
 
 /**
  * Parses the `platforms` input: `os/arch` separated by commas or white space, or `all`, or `host`.
@@ -56,17 +62,55 @@ export function parsePlatformSelection(text: string): PlatformSelection {
   const words = splitList(text)
   if (words.length === 0) return { kind: 'mode-default' }
   if (words.length === 1 && (words[0] === 'all' || words[0] === 'host')) return { kind: words[0] }
-  // The client list is the superset: every platform some target group builds.
+  return { kind: 'list', platforms: checkedPlatforms(words, " (or 'all', or 'host')"), from: 'input' }
+}
+
+/**
+ * The selection of the input (parsed), else upstream's KUBE_BUILD_PLATFORMS (space-separated os/arch), else
+ * the mode's default: the variable sits below the input and above the mode, as in build/release.sh.
+ * Upstream drops unsupported entries silently; here they are refused like the input's.
+ */
+export function selectPlatforms(selection: PlatformSelection, env: NodeJS.ProcessEnv): PlatformSelection {
+  const variable = splitList(env.KUBE_BUILD_PLATFORMS ?? '')
+  if (selection.kind !== 'mode-default' || variable.length === 0) return selection
+  try {
+    return { kind: 'list', platforms: checkedPlatforms(variable, ''), from: 'KUBE_BUILD_PLATFORMS' }
+  } catch (err) {
+    throw new InputError(`KUBE_BUILD_PLATFORMS: ${(err as Error).message}`)
+  }
+}
+
+/** The words as platforms, once each; any the client list (the superset) lacks is an error. */
+function checkedPlatforms(words: readonly string[], alternatives: string): string[] {
   const unknown = words.filter(w => !(CLIENT_PLATFORMS as readonly string[]).includes(w))
   if (unknown.length > 0) {
     const malformed = unknown.filter(w => !/^[a-z0-9]+\/[a-z0-9]+$/.test(w))
     const what = malformed.length > 0 ? 'malformed' : 'unsupported'
     throw new InputError(
       `${what} platform${unknown.length > 1 ? 's' : ''} ${quoteSome(unknown)}; ` +
-        `use os/arch from: ${CLIENT_PLATFORMS.join(', ')} (or 'all', or 'host')`
+        `use os/arch from: ${CLIENT_PLATFORMS.join(', ')}${alternatives}`
     )
   }
-  return { kind: 'list', platforms: unique(words) }
+  return unique(words)
+}
+
+/** Where the platform list of a run came from, for the log. */
+export function platformsOrigin(
+  selection: PlatformSelection,
+  mode: 'release' | 'quick-release' | 'release-images' | 'quick-release-images'
+): string {
+  switch (selection.kind) {
+    case 'list':
+      return selection.from === 'input' ? "input 'platforms'" : 'KUBE_BUILD_PLATFORMS'
+    case 'all':
+      return "input 'platforms': all"
+    case 'host':
+      return "input 'platforms': host, the engine's own"
+    case 'mode-default':
+      return mode.startsWith('quick-')
+        ? `mode ${mode}: the engine's own linux platform`
+        : `mode ${mode}: every supported platform`
+  }
 }
 
 /** The engine's own linux platform, as upstream's KUBE_FASTBUILD computes it from `uname -m`. */
@@ -75,12 +119,12 @@ export function hostPlatform(engineArch: string): string {
 }
 
 /**
- * The platforms to build: an explicit list as given, `all` (and mode `release`) every supported
- * platform, `host` (and mode `quick-release`) the engine's linux/<arch>.
+ * The platforms to build: an explicit list as given, `all` (and the release modes) every supported
+ * platform, `host` (and the quick modes) the engine's linux/<arch>.
  */
 export function resolvePlatforms(
   selection: PlatformSelection,
-  mode: 'release' | 'quick-release',
+  mode: 'release' | 'quick-release' | 'release-images' | 'quick-release-images',
   engineArch: string
 ): string[] {
   switch (selection.kind) {
@@ -91,7 +135,7 @@ export function resolvePlatforms(
     case 'host':
       return [hostPlatform(engineArch)]
     case 'mode-default':
-      return mode === 'release' ? [...CLIENT_PLATFORMS] : [hostPlatform(engineArch)]
+      return mode.startsWith('quick-') ? [hostPlatform(engineArch)] : [...CLIENT_PLATFORMS]
   }
 }
 

@@ -1,7 +1,9 @@
 // The server images of create_docker_images_for_server (kube-build-flow.md §3.5): which binaries,
-// where each goes in its image, on which base, under which tags. Legacy defaults (common@72d3584).
+// where each goes in its image, on which base, under which tags. The base is the tree's own
+// (build/common.sh); the built-in defaults are the legacy ones (common@72d3584).
 import { InputError, ReleaseError } from '../errors.js'
 import { isReference } from './image-reference.js'
+import type { CommonSh } from './tree-base-images.js'
 
 export const SERVER_IMAGE_BINARIES = [
   'kube-apiserver',
@@ -37,9 +39,23 @@ export interface BaseImageOptions {
   readonly kubeProxyBaseImage?: string
 }
 
+/** Where a base image came from, first that is set: input, the tree's common.sh, variable, default. */
+export type BaseImageOrigin =
+  | { readonly kind: 'input' }
+  /** The tree's build/common.sh, with the environment variables it read into the value. */
+  | { readonly kind: 'tree'; readonly variables: readonly string[] }
+  | { readonly kind: 'variable'; readonly name: string }
+  | { readonly kind: 'default'; readonly reason: string }
+
+export interface BaseImageChoice {
+  readonly image: string
+  readonly origin: BaseImageOrigin
+}
+
 export interface ServerImageSpec {
   readonly binary: ServerImageBinary
   readonly baseImage: string
+  readonly baseImageOrigin: BaseImageOrigin
   /** Absolute path of the binary inside the image. */
   readonly imagePath: string
   /** File capabilities set permitted and effective, as `setcap <caps>=+ep` does. */
@@ -48,7 +64,9 @@ export interface ServerImageSpec {
 }
 
 /** What the server/<name>/Dockerfile of each binary adds on top of its base image. */
-function placement(binary: ServerImageBinary): Omit<ServerImageSpec, 'binary' | 'baseImage'> {
+function placement(
+  binary: ServerImageBinary
+): Omit<ServerImageSpec, 'binary' | 'baseImage' | 'baseImageOrigin'> {
   switch (binary) {
     case 'kube-apiserver':
       // Its setcap stage: the apiserver may serve on 443 without running as root.
@@ -66,27 +84,60 @@ function nonEmpty(...candidates: (string | undefined)[]): string | undefined {
 }
 
 /**
- * The base image of one binary. An action input wins over every variable, the per-binary variable
- * over KUBE_GORUNNER_IMAGE, which replaces the go-runner default for all but kube-proxy.
+ * The base image of one binary. An action input wins; then what the tree's build/common.sh makes of
+ * its variable (the environment included, as sourcing it would); without a readable common.sh, the
+ * per-binary variable, then KUBE_GORUNNER_IMAGE for all but kube-proxy, then the legacy default.
  */
 export function baseImage(
   binary: ServerImageBinary,
   env: NodeJS.ProcessEnv,
-  options: BaseImageOptions = {}
-): string {
-  const perBinary = env[BASE_IMAGE_VARIABLES[binary]]
-  if (binary === 'kube-proxy') {
-    return nonEmpty(options.kubeProxyBaseImage, perBinary) ?? DEFAULT_KUBE_PROXY_BASE_IMAGE
+  options: BaseImageOptions = {},
+  tree: CommonSh | null = null
+): BaseImageChoice {
+  const isProxy = binary === 'kube-proxy'
+  const input = nonEmpty(isProxy ? options.kubeProxyBaseImage : options.goRunnerImage)
+  if (input) return { image: input, origin: { kind: 'input' } }
+  const variable = BASE_IMAGE_VARIABLES[binary]
+  const declared = tree?.value(variable)
+  if (declared && !('unreadable' in declared) && declared.text !== '') {
+    return {
+      image: declared.text,
+      origin: declared.fromEnv.has(variable)
+        ? { kind: 'variable', name: variable }
+        : { kind: 'tree', variables: [...declared.fromEnv] }
+    }
   }
-  return nonEmpty(options.goRunnerImage, perBinary, env.KUBE_GORUNNER_IMAGE) ?? DEFAULT_GORUNNER_IMAGE
+  const fromEnv = (isProxy ? [variable] : [variable, 'KUBE_GORUNNER_IMAGE']).find(name => nonEmpty(env[name]))
+  if (fromEnv) return { image: env[fromEnv]!, origin: { kind: 'variable', name: fromEnv } }
+  const reason = !tree
+    ? 'the tree has no build/common.sh'
+    : declared && 'unreadable' in declared
+      ? `build/common.sh sets ${declared.unreadable}`
+      : `build/common.sh does not set ${variable}`
+  return {
+    image: isProxy ? DEFAULT_KUBE_PROXY_BASE_IMAGE : DEFAULT_GORUNNER_IMAGE,
+    origin: { kind: 'default', reason }
+  }
 }
 
-export function serverImageSpecs(env: NodeJS.ProcessEnv, options: BaseImageOptions = {}): ServerImageSpec[] {
-  return SERVER_IMAGE_BINARIES.map(binary => ({
-    binary,
-    baseImage: baseImage(binary, env, options),
-    ...placement(binary)
-  }))
+/**
+ * Base image variables set in the environment that the tree's build/common.sh never reads (v1.35+
+ * makes KUBE_GORUNNER_IMAGE a constant): as with make release, they change nothing.
+ */
+export function unreadBaseImageVariables(env: NodeJS.ProcessEnv, tree: CommonSh): string[] {
+  const names = ['KUBE_BASE_IMAGE_REGISTRY', 'KUBE_GORUNNER_IMAGE', ...Object.values(BASE_IMAGE_VARIABLES)]
+  return names.filter(name => nonEmpty(env[name]) && !tree.consulted.has(name))
+}
+
+export function serverImageSpecs(
+  env: NodeJS.ProcessEnv,
+  options: BaseImageOptions = {},
+  tree: CommonSh | null = null
+): ServerImageSpec[] {
+  return SERVER_IMAGE_BINARIES.map(binary => {
+    const { image, origin } = baseImage(binary, env, options, tree)
+    return { binary, baseImage: image, baseImageOrigin: origin, ...placement(binary) }
+  })
 }
 
 /** The version as a Docker tag: the first `+` (semver build metadata) is not allowed in tags. */

@@ -1,8 +1,5 @@
 // What moves between the tree and the data volume, as upstream's rsync filters say (build/common.sh).
 
-/** The rsync module never serves the tree's _tmp, whichever way a transfer goes. */
-export const MODULE_FILTER = '- /_tmp/'
-
 /** sync_to_container: never send _tmp or _output, never touch the root's attributes; mirror deletions. */
 export const PUSH_ARGS: readonly string[] = [
   '--delete',
@@ -11,9 +8,13 @@ export const PUSH_ARGS: readonly string[] = [
   '--filter=- /'
 ]
 
-/** copy_output, first match wins: binaries and generated sources, no caches. */
+/**
+ * copy_output, first match wins: binaries and generated sources, no caches. The tree's _tmp never
+ * comes back (upstream's rsync module filters it out).
+ */
 export const PULL_ARGS: readonly string[] = [
   '--prune-empty-dirs',
+  '--filter=- /_tmp/',
   '--filter=- /_temp/',
   '--filter=+ /vendor/',
   '--filter=+ /staging/***/Godeps/**',

@@ -146,10 +146,14 @@ const embedded = (sources: ReleaseSources, name: string, at: string): TarMember 
   source: posix.join(sources.releaseTars, name)
 })
 
-/** The dirty-tree form of the src tarball: every top-level entry but _*, .git*, .config*, .gsutil*. */
+/**
+ * The dirty-tree form of the src tarball: every top-level entry but _*, .git*, .config*, .gsutil*.
+ * Upstream hands tar those entries, not the tree's directory, so there is no `kubernetes/` member.
+ */
 export function planDirtySrc(sources: ReleaseSources): TarballPlan {
   const kept = sources.tree.filter(e => !SRC_EXCLUDED_TOP_LEVEL.test(e.path.split('/')[0]))
-  return { name: SRC_TARBALL, members: withDirectories(copyTree({ ...sources, tree: kept }, '', ROOT)) }
+  const members = withDirectories(copyTree({ ...sources, tree: kept }, '', ROOT))
+  return { name: SRC_TARBALL, members: members.filter(m => m.path !== `${ROOT}/`) }
 }
 
 /** The client, node, server and test tarballs of every platform this run built. */

@@ -17,6 +17,8 @@ export interface Target {
 }
 
 export type TargetGroupName = 'server' | 'node' | 'client' | 'test' | 'test-server'
+/** cross.sh's groups, and `images`: binaries built only for an image (conformance, windows kube-proxy). */
+export type BuiltGroupName = TargetGroupName | 'images'
 
 export interface TargetGroup {
   readonly name: TargetGroupName
@@ -68,6 +70,29 @@ export const TARGET_GROUPS: readonly TargetGroup[] = [
 
 /** Every known target once, in group order. */
 export const ALL_TARGETS: readonly Target[] = unique(TARGET_GROUPS.flatMap(g => g.targets))
+
+const known = (path: string): Target => ALL_TARGETS.find(x => x.path === path)!
+
+/** KUBE_SERVER_IMAGE_TARGETS: the binaries of the five server images. */
+export const SERVER_IMAGE_TARGETS: readonly Target[] = [
+  'cmd/kube-apiserver',
+  'cmd/kube-controller-manager',
+  'cmd/kube-scheduler',
+  'cmd/kube-proxy',
+  'cmd/kubectl'
+].map(known)
+
+/** KUBE_CONFORMANCE_IMAGE_TARGETS: what test/conformance/image/Makefile copies into the image. */
+export const CONFORMANCE_IMAGE_TARGETS: readonly Target[] = [
+  'ginkgo',
+  'test/e2e/e2e.test',
+  'test/conformance/image/go-runner',
+  'cmd/kubectl'
+].map(known)
+
+/** The one binary with a Windows image, and its platform (KUBE_BUILD_WINDOWS). */
+export const WINDOWS_IMAGE_TARGET: Target = known('cmd/kube-proxy')
+export const WINDOWS_IMAGE_PLATFORM = 'windows/amd64'
 
 /** Names a user may give in `targets` for a group; `test` also covers the test-server binaries. */
 const GROUP_WORDS: Record<string, TargetGroupName[]> = {

@@ -15,7 +15,8 @@ export const Output = {
   imageCacheKey: 'image-cache-key',
   buildCacheHit: 'build-cache-hit',
   buildCacheKey: 'build-cache-key',
-  matrix: 'matrix'
+  matrix: 'matrix',
+  images: 'images'
 } as const
 
 /** The cache keys this run restored from; null for a miss. */
@@ -40,6 +41,8 @@ export interface RunReport {
   readonly stages: readonly StageTiming[]
   readonly tarballs: readonly ReleaseTarball[]
   readonly releaseDir: string | null
+  /** The image archives in release-images/, with the tags `docker load` gives them. */
+  readonly images: readonly { readonly path: string; readonly tags: readonly string[] }[]
   readonly artifacts: readonly UploadedArtifact[]
   /** null when caching is off. */
   readonly caches: CacheReport | null
@@ -59,6 +62,7 @@ function summaryRows(report: RunReport): {
   facts: [string, string][]
   stages: string[][]
   tarballs: string[][]
+  images: string[][]
 } {
   return {
     facts: [
@@ -76,7 +80,8 @@ function summaryRows(report: RunReport): {
         : [])
     ],
     stages: report.stages.map(s => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? 'ok' : 'failed']),
-    tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes), t.sha256])
+    tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes), t.sha256]),
+    images: report.images.map(i => [i.path, i.tags.join(', ')])
   }
 }
 
@@ -109,6 +114,16 @@ export function summaryMarkdown(report: RunReport): string {
           ''
         ]
       : []),
+    ...(rows.images.length > 0
+      ? [
+          '### Image archives',
+          '',
+          mdRow(['archive', 'tags']),
+          mdRow(['---', '---']),
+          ...rows.images.map(mdRow),
+          ''
+        ]
+      : []),
     ...(report.artifacts.length > 0
       ? ['### Artifacts', '', ...report.artifacts.map(a => `- [${a.name}](${a.location})`), '']
       : []),
@@ -116,6 +131,7 @@ export function summaryMarkdown(report: RunReport): string {
   ].join('\n')
 }
 
+/** The summary as terminal text; a failure's message is not in it: the CLI ends with that, once. */
 export function summaryText(report: RunReport): string {
   const rows = summaryRows(report)
   const table = (lines: string[][]): string[] => {
@@ -128,9 +144,9 @@ export function summaryText(report: RunReport): string {
     'stages:',
     ...table(rows.stages),
     ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []),
+    ...(rows.images.length > 0 ? ['', 'image archives:', ...table(rows.images)] : []),
     ...(report.artifacts.length > 0
       ? ['', 'artifacts:', ...table(report.artifacts.map(a => [a.name, a.location]))]
-      : []),
-    ...(report.error ? ['', `error: ${report.error}`] : [])
+      : [])
   ].join('\n')
 }

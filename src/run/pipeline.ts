@@ -11,7 +11,7 @@ import { treeHash } from '../kube/layout.js'
 import type { Logger } from '../logger.js'
 import type { Reporter, RunReport, StageTiming } from '../report/report.js'
 import type { RunContext } from './context.js'
-import { PHASE_STAGES } from './phases.js'
+import { runStages } from './phases.js'
 import type { PhaseStages } from './stage.js'
 import type { RunState } from './state.js'
 
@@ -53,6 +53,7 @@ function runReport(
     stages,
     tarballs: state.release?.tarballs ?? [],
     releaseDir: state.release?.dir ?? null,
+    images: (state.imageArchives ?? []).map(({ path, tags }) => ({ path, tags })),
     artifacts: state.artifacts ?? [],
     caches: ctx.cache
       ? {
@@ -68,7 +69,7 @@ function runReport(
 export async function runPipeline(
   config: Config,
   deps: PipelineDeps,
-  phase: PhaseStages = PHASE_STAGES[config.phase]
+  phase: PhaseStages = runStages(config)
 ): Promise<RunReport> {
   const { log } = deps
   const ctx: RunContext = {

@@ -1,13 +1,12 @@
-// What several stages do alike with the run's objects: name and label them, serve the data volume
-// over rsync, find the artifact store a phase needs.
+// What several stages do alike with the run's objects: name and label them, rsync to and from the
+// data volume, find the artifact store a phase needs.
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { createLabels, type Role } from '../docker/labels.js'
-import { RsyncDaemon } from '../docker/rsync.js'
+import { VolumeRsync } from '../docker/rsync.js'
 import { ReleaseError } from '../errors.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
-import { MODULE_FILTER } from '../kube/sync-filters.js'
 import type { RunContext } from './context.js'
 import type { BuildContainerImage, BuildUser, Prerequisites } from './state.js'
 
@@ -20,13 +19,13 @@ export function containerName(ctx: RunContext, role: Role): string {
 export const userSpec = (user: BuildUser | null): string | undefined =>
   user ? `${user.uid}:${user.gid}` : undefined
 
-/** An rsync daemon serving the data volume, for the sync in and the copy out. */
-export function startVolumeDaemon(
+/** rsync to and from the data volume, for the sync in and the copy out. */
+export function volumeRsync(
   ctx: RunContext,
   state: Prerequisites & BuildContainerImage,
   volume: string
-): Promise<RsyncDaemon> {
-  return RsyncDaemon.start(
+): VolumeRsync {
+  return new VolumeRsync(
     state.engine.containers,
     {
       name: containerName(ctx, 'rsync'),
@@ -35,7 +34,6 @@ export function startVolumeDaemon(
       path: REMOTE_ROOT,
       user: state.buildUser,
       labels: createLabels(ctx.owner, 'rsync'),
-      moduleFilter: MODULE_FILTER,
       verbosity: ctx.config.verbosity,
       signal: ctx.signal
     },
@@ -52,6 +50,21 @@ export function matrixArtifactStore(ctx: RunContext): ArtifactStore {
     )
   }
   return ctx.artifacts
+}
+
+/** Unique per run (the run id's random part) and telling what it holds: `<prefix>-<version>-<platforms>-<id>`. */
+export function defaultArtifactName(
+  ctx: RunContext,
+  prefix: string,
+  version: string,
+  platforms: readonly string[]
+): string {
+  const names =
+    platforms.length <= 3
+      ? platforms.map(p => p.replace('/', '-')).join('_')
+      : `${platforms.length}-platforms`
+  const unique = ctx.owner.runId.split('-').pop()
+  return `${prefix}-${version}-${names}-${unique}`
 }
 
 /** Every regular file below `dir`. */

@@ -5,6 +5,7 @@ import type { UploadedArtifact } from '../artifacts/store.js'
 import type { BuildCacheTarget, BuildCacheUse } from '../cache/build-cache.js'
 import type { Mount } from '../docker/containers.js'
 import type { Engine } from '../docker/engine.js'
+import type { HostView } from '../docker/host-view.js'
 import type { BuildPlan } from '../kube/build-plan.js'
 import type { ReleaseTarball, ServerImageFile } from '../kube/tarballs.js'
 import type { KubeVersion } from '../kube/version.js'
@@ -18,6 +19,8 @@ export interface BuildUser {
 /** Added by prereqs: the engine, and what this run builds. */
 export interface Prerequisites {
   readonly engine: Engine
+  /** What the engine sees of this process's files (a container job translates paths). */
+  readonly host: HostView
   /** null on rootless engines, where container root is the caller. */
   readonly buildUser: BuildUser | null
   readonly platforms: readonly string[]
@@ -60,9 +63,19 @@ export interface Binaries {
   readonly binDir: string
 }
 
-/** Added by server-images: the image archives made for each linux server platform. */
+/** An image archive in release-images/: what `docker load` of it gives. */
+export interface ImageArchive {
+  readonly platform: string
+  readonly path: string
+  readonly tags: readonly string[]
+}
+
+/** Added by server-images: the image archives made for each linux server platform, and every archive made. */
 export interface ServerImages {
+  /** The five server images of each linux server platform, for the server tarballs. */
   readonly serverImages: ReadonlyMap<string, readonly ServerImageFile[]>
+  /** Every archive in release-images/, sorted by path: the server images, conformance, windows. */
+  readonly imageArchives: readonly ImageArchive[]
 }
 
 /** Added by package. */

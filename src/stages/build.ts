@@ -2,14 +2,15 @@
 // a fresh build container as the caller's uid:gid, with the output streamed live.
 import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join, relative } from 'node:path'
+import { join, posix, relative } from 'node:path'
 import type { ExitStatus } from '../docker/containers.js'
 import { createLabels } from '../docker/labels.js'
+import { isQuickMode } from '../config.js'
 import { EngineLostError, ReleaseError } from '../errors.js'
 import { buildEnv } from '../kube/build-env.js'
-import { TEST_COMMANDS } from '../kube/build-plan.js'
+import { buildCommands } from '../kube/build-plan.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
-import { parseGoDiagnostic } from '../report/annotations.js'
+import { GoTestOutput, packageDirectories, parseGoDiagnostic } from '../report/annotations.js'
 import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
 import { containerName, userSpec } from '../run/stage-helpers.js'
@@ -27,14 +28,15 @@ const ENGINE_SHUTDOWN_GRACE_MS = 2000
 /** Exit code of a process ended by SIGKILL: the OOM killer, or `docker kill`. */
 const SIGKILL_EXIT_CODE = 137
 
-/** Compiler messages annotated at most: a broken vendor tree must not flood the run. */
+/** Go messages annotated at most: a broken vendor tree or a failing suite must not flood the run. */
 const MAX_ANNOTATIONS = 50
 
 /** What a failed command tells the user: why it likely failed, and its last lines. */
 function commandFailed(
   command: string,
   { exitCode, oomKilled }: ExitStatus,
-  tail: readonly string[]
+  tail: readonly string[],
+  failedPackages: readonly string[]
 ): ReleaseError {
   const lastLines = `its last lines:\n${tail.join('\n')}`
   if (oomKilled) {
@@ -52,39 +54,60 @@ function commandFailed(
       { fix: "Check the engine's memory and whether anything stops containers" }
     )
   }
-  return new ReleaseError(`'${command}' failed with exit code ${exitCode}; ${lastLines}`)
+  const failing =
+    failedPackages.length > 0 ? `; tests failed in ${[...new Set(failedPackages)].join(', ')}` : ''
+  return new ReleaseError(`'${command}' failed with exit code ${exitCode}${failing}; ${lastLines}`)
 }
 
-/** Turns Go diagnostics in the output into annotations on files of the checkout, up to a cap. */
-function goAnnotations(ctx: RunContext): { line(text: string): void; finish(): void } {
+/**
+ * Turns Go diagnostics in the output into annotations on files of the checkout, up to a cap:
+ * compiler and vet messages by their path, `go test` failures by the package their block ends with.
+ */
+function goAnnotations(ctx: RunContext): {
+  line(text: string): void
+  finish(): void
+  readonly failedPackages: readonly string[]
+} {
   const root = ctx.config.tree.root
   const workspace = ctx.env.GITHUB_WORKSPACE ?? root
+  const tests = new GoTestOutput()
   const seen = new Set<string>()
   let skipped = 0
+  const annotate = (path: string, line: number, message: string, column?: number): void => {
+    const key = `${path}:${line}:${message}`
+    if (seen.has(key)) return
+    seen.add(key)
+    if (seen.size > MAX_ANNOTATIONS) {
+      skipped++
+      return
+    }
+    const fromWorkspace = relative(workspace, join(root, path))
+    ctx.log.annotate({
+      message,
+      file: fromWorkspace.startsWith('..') ? path : fromWorkspace,
+      line,
+      column
+    })
+  }
   return {
+    failedPackages: tests.failedPackages,
     line(text) {
-      const diagnostic = parseGoDiagnostic(text)
-      if (!diagnostic || !existsSync(join(root, diagnostic.path))) return
-      const key = `${diagnostic.path}:${diagnostic.line}:${diagnostic.message}`
-      if (seen.has(key)) return
-      seen.add(key)
-      if (seen.size > MAX_ANNOTATIONS) {
-        skipped++
-        return
+      const test = tests.line(text)
+      for (const failure of test.done) {
+        const path = packageDirectories(failure.importPath)
+          .map(dir => posix.join(dir, failure.file))
+          .find(candidate => existsSync(join(root, candidate)))
+        if (path) annotate(path, failure.line, `${failure.test}: ${failure.message}`)
       }
-      const fromWorkspace = relative(workspace, join(root, diagnostic.path))
-      ctx.log.annotate({
-        message: diagnostic.message,
-        file: fromWorkspace.startsWith('..') ? diagnostic.path : fromWorkspace,
-        line: diagnostic.line,
-        column: diagnostic.column
-      })
+      if (test.message) return
+      const diagnostic = parseGoDiagnostic(text)
+      if (diagnostic && existsSync(join(root, diagnostic.path))) {
+        annotate(diagnostic.path, diagnostic.line, diagnostic.message, diagnostic.column)
+      }
     },
     finish() {
       if (skipped > 0)
-        ctx.log.warning(
-          `${skipped} more compiler messages were not annotated (at most ${MAX_ANNOTATIONS} are)`
-        )
+        ctx.log.warning(`${skipped} more Go messages were not annotated (at most ${MAX_ANNOTATIONS} are)`)
     }
   }
 }
@@ -95,14 +118,14 @@ export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, 
     const { config, log } = ctx
     const env = buildEnv(
       {
-        fastBuild: config.mode === 'quick-release',
+        fastBuild: isQuickMode(config.mode),
         verbosity: config.verbosity,
         platforms: state.platforms,
         sourceDateEpoch: state.sourceDateEpoch
       },
       ctx.env
     )
-    const commands = [...state.plan.commands, ...(config.runTests ? TEST_COMMANDS : [])]
+    const commands = buildCommands(state.plan, config.runTests)
     for (const argv of commands) {
       const command = argv.join(' ')
       log.info(`+++ running ${command}`)
@@ -135,7 +158,7 @@ export const build: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, 
           { fix: 'Was dockerd stopped or restarted?' }
         )
       }
-      throw commandFailed(command, status, tail)
+      throw commandFailed(command, status, tail, annotations.failedPackages)
     }
     return {}
   }

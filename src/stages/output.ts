@@ -5,7 +5,7 @@ import { missingBinaries } from '../kube/build-plan.js'
 import { localBinDir } from '../kube/layout.js'
 import { PULL_ARGS } from '../kube/sync-filters.js'
 import type { Stage } from '../run/stage.js'
-import { startVolumeDaemon } from '../run/stage-helpers.js'
+import { volumeRsync } from '../run/stage-helpers.js'
 import type { Binaries, BuildContainerImage, BuildWorkspace, Prerequisites } from '../run/state.js'
 
 export const output: Stage<Prerequisites & BuildContainerImage & BuildWorkspace, Binaries> = {
@@ -15,12 +15,7 @@ export const output: Stage<Prerequisites & BuildContainerImage & BuildWorkspace,
     const { volume } = state.workspace
     if (volume) {
       ctx.log.info('syncing binaries and generated files out of the data volume')
-      const daemon = await startVolumeDaemon(ctx, state, volume)
-      try {
-        await daemon.pull(`${root}/`, PULL_ARGS)
-      } finally {
-        await daemon.stop()
-      }
+      await volumeRsync(ctx, state, volume).pull(`${root}/`, PULL_ARGS)
     }
     const binDir = localBinDir(root)
     const missing = await missingBinaries(state.plan, binDir)

@@ -3,12 +3,13 @@
 import { spawn } from 'node:child_process'
 import { statfs, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Input, forInput } from '../config.js'
+import { Input, forInput, isImagesMode } from '../config.js'
 import { connectEngine } from '../docker/engine.js'
+import { HostView } from '../docker/host-view.js'
 import { InputError, ReleaseError } from '../errors.js'
-import { planBuild } from '../kube/build-plan.js'
+import { buildCommands, planBuild, planImagesBuild } from '../kube/build-plan.js'
 import { VERSION_FILE_NAME } from '../kube/layout.js'
-import { resolvePlatforms } from '../kube/platforms.js'
+import { platformsOrigin, resolvePlatforms } from '../kube/platforms.js'
 import { computeVersion, sourceDateEpoch, versionFileContent } from '../kube/version.js'
 import type { Stage } from '../run/stage.js'
 import type { BuildUser, Prerequisites } from '../run/state.js'
@@ -49,19 +50,37 @@ export const prereqs: Stage<object, Prerequisites> = {
         fix: 'Switch the engine to linux containers, or point DOCKER_HOST at a linux engine'
       })
     }
-    if (config.workspace === 'volume' && !info.local) {
-      log.warning(
-        'the engine is not on this machine: the rsync daemon is reached through its container address'
+
+    const host = await HostView.detect(engine.containers, log)
+    if (config.workspace === 'bind' && host.enginePath(root) === null) {
+      throw new InputError(
+        `the tree ${root} is in no directory mounted into this container (${host.ownContainer?.name}), so the engine cannot mount it`,
+        {
+          input: Input.workspace,
+          fix: "Use workspace: volume, or check the tree out under a directory mounted from the engine's host (in a GitHub container job: the workspace)"
+        }
       )
     }
 
     const free = await statfs(root).then(s => s.bavail * s.bsize)
     if (free < LOW_DISK_BYTES) log.warning(`only ${(free / 1024 ** 3).toFixed(1)} GiB free at ${root}`)
 
-    const platforms = resolvePlatforms(config.platforms, config.mode, info.arch)
-    const plan = planBuild(platforms, config.targets)
-    log.info(`platforms: ${platforms.join(', ')}`)
-    log.info(`build commands: ${plan.commands.map(c => c.join(' ')).join(' ; ')}`)
+    const selected = resolvePlatforms(config.platforms, config.mode, info.arch)
+    const plan = isImagesMode(config.mode)
+      ? planImagesBuild(selected, config.images)
+      : planBuild(selected, config.targets, config.images)
+    // The images-only modes build for the server platforms (and windows/amd64) only.
+    const platforms = isImagesMode(config.mode) ? plan.platforms : selected
+    log.info(`platforms: ${platforms.join(', ')} (from ${platformsOrigin(config.platforms, config.mode)})`)
+    log.info(
+      `images beyond the server images: conformance ${config.images.conformance ? 'on' : 'off'}, ` +
+        `windows kube-proxy ${config.images.windowsKubeProxy ? 'on' : 'off'}`
+    )
+    log.info(
+      `build commands: ${buildCommands(plan, config.runTests)
+        .map(c => c.join(' '))
+        .join(' ; ')}`
+    )
 
     await writeFile(join(root, VERSION_FILE_NAME), versionFileContent(version))
     log.info(`version ${version.version} (commit ${version.commit || 'unknown'}, tree ${version.treeState})`)
@@ -70,6 +89,6 @@ export const prereqs: Stage<object, Prerequisites> = {
 
     const buildUser: BuildUser | null =
       info.rootless || process.getuid === undefined ? null : { uid: process.getuid(), gid: process.getgid!() }
-    return { engine, buildUser, platforms, plan, version, sourceDateEpoch: epoch }
+    return { engine, host, buildUser, platforms, plan, version, sourceDateEpoch: epoch }
   }
 }

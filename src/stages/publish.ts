@@ -5,19 +5,10 @@ import { ReleaseError, errorMessage } from '../errors.js'
 import { Output } from '../report/report.js'
 import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
+import { defaultArtifactName } from '../run/stage-helpers.js'
 import type { Prerequisites, Published, Release } from '../run/state.js'
 
 type Needs = Prerequisites & Release
-
-/** Unique per run (the run id's random part) and telling what it holds. */
-function defaultArtifactName(ctx: RunContext, state: Needs): string {
-  const platforms =
-    state.platforms.length <= 3
-      ? state.platforms.map(p => p.replace('/', '-')).join('_')
-      : `${state.platforms.length}-platforms`
-  const unique = ctx.owner.runId.split('-').pop()
-  return `kubernetes-release-${state.version.version}-${platforms}-${unique}`
-}
 
 async function upload(ctx: RunContext, state: Needs, store: ArtifactStore): Promise<UploadedArtifact[]> {
   const { layout, retentionDays, name } = ctx.config.artifacts
@@ -25,7 +16,7 @@ async function upload(ctx: RunContext, state: Needs, store: ArtifactStore): Prom
   if (layout === 'bundle') {
     return [
       await store.uploadBundle(
-        name ?? defaultArtifactName(ctx, state),
+        name ?? defaultArtifactName(ctx, 'kubernetes-release', state.version.version, state.platforms),
         release.dir,
         release.files,
         retentionDays

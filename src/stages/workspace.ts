@@ -1,6 +1,7 @@
 // Stage 3: where the build container finds the tree and keeps its caches.
 // volume (upstream ≤ v1.34): a data volume holds the source copy, GOPATH and GOCACHE; the source is
-//   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed.
+//   pushed with rsync (upstream's filters, --delete) so later runs transfer only what changed, over
+//   the Engine API connection (no shared path or port).
 // bind (upstream ≥ v1.35): the checkout is mounted; caches live in its _output/dockerized/go.
 import { access, mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,7 +16,7 @@ import { PUSH_ARGS } from '../kube/sync-filters.js'
 import { Output } from '../report/report.js'
 import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
-import { containerName, startVolumeDaemon, userSpec } from '../run/stage-helpers.js'
+import { containerName, userSpec, volumeRsync } from '../run/stage-helpers.js'
 import type { BuildContainerImage, BuildWorkspace, Prerequisites } from '../run/state.js'
 
 type Needs = Prerequisites & BuildContainerImage
@@ -60,15 +61,6 @@ async function withBuildCache(
   return { workspace: { ...mounted, buildCache } }
 }
 
-async function localtimeMounts(state: Prerequisites): Promise<Mount[]> {
-  if (!state.engine.info.local) return []
-  const present = await access('/etc/localtime').then(
-    () => true,
-    () => false
-  )
-  return present ? [{ kind: 'bind', source: '/etc/localtime', target: '/etc/localtime', readOnly: true }] : []
-}
-
 /** Data volumes of this tree made for other image versions are dead weight: upstream deletes them too. */
 async function removeStaleVolumes(ctx: RunContext, state: Prerequisites, current: string): Promise<void> {
   const { volumes } = state.engine
@@ -110,14 +102,45 @@ async function volumeWorkspace(ctx: RunContext, state: Needs): Promise<BuildWork
   }
 
   ctx.log.info(`syncing ${root} into the data volume`)
-  const daemon = await startVolumeDaemon(ctx, state, volume)
-  try {
-    await daemon.push(`${root}/`, PUSH_ARGS)
-  } finally {
-    await daemon.stop()
-  }
-  const mounted = { mounts: [volumeMount, ...(await localtimeMounts(state))], volume }
+  await volumeRsync(ctx, state, volume).push(`${root}/`, PUSH_ARGS)
+  const mounted = { mounts: [volumeMount], volume }
   return withBuildCache(ctx, state, mounted, created)
+}
+
+/**
+ * Where the engine finds the tree: its path on the engine's host, once a container has shown that it
+ * reads there what this run wrote (a remote engine or a sidecar would mount an empty directory).
+ */
+async function engineTreePath(ctx: RunContext, state: Needs): Promise<string> {
+  const root = ctx.config.tree.root
+  const { host } = state
+  // prereqs refused a tree outside every mount of this container.
+  const source = host.enginePath(root)!
+  if (source !== root) ctx.log.info(`the tree ${root} is ${source} on the engine's host`)
+  const shared = await host.sharesDirectory(localGoPath(root), host.enginePath(localGoPath(root))!, {
+    name: containerName(ctx, 'probe'),
+    image: state.buildImage.ref,
+    labels: createLabels(ctx.owner, 'probe')
+  })
+  if (!shared) {
+    throw new ReleaseError(
+      `the engine at ${state.engine.info.endpoint} does not see this machine's files: a container that mounts ${source} does not find what this run wrote there`,
+      {
+        fix: 'The engine is remote or in a container of its own (e.g. a Docker-in-Docker sidecar): use workspace: volume, which moves the files through the Engine API'
+      }
+    )
+  }
+  return source
+}
+
+/** upstream mounts the host's timezone; only a file the engine shares with this process can be. */
+async function localtimeMounts(state: Needs): Promise<Mount[]> {
+  const source = state.host.enginePath('/etc/localtime')
+  const present = await access('/etc/localtime').then(
+    () => true,
+    () => false
+  )
+  return source && present ? [{ kind: 'bind', source, target: '/etc/localtime', readOnly: true }] : []
 }
 
 async function bindWorkspace(ctx: RunContext, state: Needs): Promise<BuildWorkspace> {
@@ -126,8 +149,9 @@ async function bindWorkspace(ctx: RunContext, state: Needs): Promise<BuildWorksp
   const empty = (await readdir(goCache).catch(() => [])).length === 0
   // Created here so that Docker does not create it as root.
   await mkdir(localGoPath(root), { recursive: true })
+  const source = await engineTreePath(ctx, state)
   ctx.log.info(`mounting ${root} at ${REMOTE_ROOT}; Go caches in ${localGoPath(root)}`)
-  const treeMount: Mount = { kind: 'bind', source: root, target: REMOTE_ROOT }
+  const treeMount: Mount = { kind: 'bind', source, target: REMOTE_ROOT }
   const mounted = { mounts: [treeMount, ...(await localtimeMounts(state))], volume: null }
   return withBuildCache(ctx, state, mounted, empty)
 }

@@ -1,13 +1,14 @@
 // Shared by the e2e suites: fixture trees, running the bundled CLI and action, reading results.
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { mkdtemp, open, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { REPO_ROOT } from './stand-in.js'
+import { afterAll } from 'vitest'
 
-export { REPO_ROOT, standInKubeCross } from './stand-in.js'
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const run = promisify(execFile)
 
 export interface Result {
@@ -119,6 +120,15 @@ export function runLabelFlags(owner: { tree: string; run: string; role: string }
   ].flatMap(label => ['--label', label])
 }
 
+/** The stand-in kube-cross image the global setup makes: the reference the fixture tree asks for. */
+export function standInKubeCross(): string {
+  const tag = readFileSync(
+    join(REPO_ROOT, 'test/fixtures/kube-tree/build/build-image/cross/VERSION'),
+    'utf8'
+  ).trim()
+  return `${process.env.KUBE_CROSS_IMAGE ?? 'registry.k8s.io/build-image/kube-cross'}:${tag}`
+}
+
 /** The tree label value: sha256 of the resolved tree path, 10 hex (computed here, not imported). */
 function treeLabel(tree: string): string {
   return execFileSync('bash', ['-c', 'printf %s "$(realpath "$1")" | sha256sum | cut -c1-10', '_', tree], {
@@ -139,6 +149,19 @@ export function dependsOn<T>(made: T | undefined, test: string, missing = 'did n
 export async function cleanTree(tree: string): Promise<void> {
   const result = await runCli(['clean', '--source', tree])
   if (result.code !== 0) throw new Error(`clean failed: ${result.stderr}`)
+}
+
+/** A maker of fresh fixture trees for one test file; what the action kept for them is cleaned after it. */
+export function cleanedFixtureTrees(): () => Promise<string> {
+  const trees: string[] = []
+  afterAll(async () => {
+    for (const tree of trees) await cleanTree(tree)
+  })
+  return async () => {
+    const dir = await fixtureTree()
+    trees.push(dir)
+    return dir
+  }
 }
 
 /** Members of a .tar.gz as GNU tar lists them: path, numeric owner and mode. */

@@ -24,17 +24,20 @@ afterAll(async () => {
 
 it('builds linux, darwin and windows tarballs in one run', async () => {
   tree = await fixtureTree('v1.31.2')
-  const result = await runCli([
-    '--source',
-    tree,
-    '--mode',
-    'release',
-    '--run-tests',
-    'false',
-    '--platforms',
-    PLATFORMS.join(','),
-    ...bases.args
-  ])
+  const result = await runCli(
+    [
+      '--source',
+      tree,
+      '--mode',
+      'release',
+      '--run-tests',
+      'false',
+      '--platforms',
+      PLATFORMS.join(','),
+      ...bases.args
+    ],
+    bases.env
+  )
   expect(result.code, result.stderr + result.stdout.slice(-3000)).toBe(0)
   await checkRelease(tree, { platforms: PLATFORMS, version: gitDescribe(tree), images: true, full: true })
   expect(managedObjects('containers', { tree })).toEqual([])

@@ -19,7 +19,7 @@ import type { Logger } from '../../src/logger.js'
 import { startRegistry, type Registry } from '../helpers/registry.js'
 import { pythonTarList } from '../unit/archive/readers.js'
 import { readVfsCapData } from '../unit/docker/image-archive/vfs-cap-data.js'
-import { standInKubeCross } from './stand-in.js'
+import { standInKubeCross } from './helpers.js'
 
 // Never execFileSync: the test registry answers from this process's event loop.
 const run = promisify(execFile)

@@ -15,6 +15,8 @@ export interface PlatformImage {
   os: string
   arch: string
   variant?: string
+  /** Windows images: the build they were made for, in the config and the index entry. */
+  osVersion?: string
   files: { path: string; content: string | Buffer; mode?: number }[]
   config?: { Entrypoint?: string[]; Cmd?: string[]; Env?: string[]; User?: string }
 }
@@ -122,6 +124,7 @@ export async function startRegistry(): Promise<Registry> {
         architecture: image.arch,
         os: image.os,
         ...(image.variant ? { variant: image.variant } : {}),
+        ...(image.osVersion ? { 'os.version': image.osVersion } : {}),
         config: image.config ?? {},
         rootfs: { type: 'layers', diff_ids: [digest(raw)] },
         history: [{ created: EPOCH, created_by: 'test/helpers/registry.ts' }],
@@ -137,7 +140,8 @@ export async function startRegistry(): Promise<Registry> {
     const platform = {
       architecture: image.arch,
       os: image.os,
-      ...(image.variant ? { variant: image.variant } : {})
+      ...(image.variant ? { variant: image.variant } : {}),
+      ...(image.osVersion ? { 'os.version': image.osVersion } : {})
     }
     return { ...ref, platform }
   }

@@ -187,8 +187,29 @@ describe('loadConfig: defaults per mode', () => {
       {},
       tmp
     )
-    expect(config.platforms).toEqual({ kind: 'list', platforms: ['linux/amd64', 'linux/arm64'] })
+    expect(config.platforms).toEqual({
+      kind: 'list',
+      platforms: ['linux/amd64', 'linux/arm64'],
+      from: 'input'
+    })
     expect(config.targets).toEqual([{ path: 'cmd/kubectl', binary: 'kubectl' }])
+  })
+
+  it('KUBE_BUILD_PLATFORMS stands in for an empty platforms input', async () => {
+    const source = await makeTree()
+    const env = { KUBE_BUILD_PLATFORMS: 'linux/s390x windows/amd64' }
+    expect((await loadConfig({ source, mode: 'quick-release' }, env, tmp)).platforms).toEqual({
+      kind: 'list',
+      platforms: ['linux/s390x', 'windows/amd64'],
+      from: 'KUBE_BUILD_PLATFORMS'
+    })
+  })
+
+  it('a bad KUBE_BUILD_PLATFORMS is named as the variable, not as the input', async () => {
+    const source = await makeTree()
+    await expect(loadConfig({ source }, { KUBE_BUILD_PLATFORMS: 'linux/mips' }, tmp)).rejects.toThrow(
+      /^KUBE_BUILD_PLATFORMS: unsupported platform 'linux\/mips'/
+    )
   })
 })
 

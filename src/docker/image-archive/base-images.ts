@@ -1,6 +1,7 @@
-// The base image of a server image, for one platform: the engine's own when it is for that platform,
-// else pulled for it; exported and unpacked once per (reference, platform) for every binary that
-// shares it.
+// The base image of an image, for one platform: for linux the engine's own when it is for that
+// platform, else pulled for it and exported; for Windows, which a Linux engine can neither pull nor
+// load, downloaded from its registry. Fetched and unpacked once per (reference, platform) for every
+// image that shares it.
 import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,9 +9,10 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import type { Logger } from '../../logger.js'
 import type { ImageFacts } from '../images.js'
 import { ReleaseError, errorMessage } from '../../errors.js'
-import { extractExport, layerMembers, readExport, type BaseLayer } from './export-reader.js'
+import { extractExport, readExport, readLayer, type ExportedLayer, type LayerFile } from './export-reader.js'
 import type { ImageConfig } from './image-config.js'
 import { mergeLayers, type RootfsEntry } from './overlay.js'
+import { fetchFromRegistry } from './registry-source.js'
 
 /** The engine calls a base image needs (ImageClient has them). */
 export interface ImageSource {
@@ -28,7 +30,8 @@ export interface BaseImage {
   readonly id: string
   readonly platform: string
   readonly config: ImageConfig
-  readonly layers: readonly BaseLayer[]
+  /** Each checked against its diff ID. */
+  readonly layers: readonly LayerFile[]
   /** The merged layers' directories, symlinks and other paths, without leading slash. */
   readonly rootfs: ReadonlyMap<string, RootfsEntry>
 }
@@ -64,7 +67,9 @@ export class BaseImageCache {
     private readonly source: ImageSource,
     private readonly log: Logger,
     /** Where exports and new layers are unpacked: base images can be large, /tmp may be small. */
-    readonly tempRoot: string = tmpdir()
+    readonly tempRoot: string = tmpdir(),
+    /** The run's cancel, for downloads from a registry (engine calls have their own). */
+    private readonly signal?: AbortSignal
   ) {}
 
   get(ref: string, platform: string): Promise<BaseImage> {
@@ -90,10 +95,37 @@ export class BaseImageCache {
   }
 
   private async fetch(ref: string, platform: string): Promise<BaseImage> {
-    const id = await this.imageForPlatform(ref, platform)
+    const {
+      id,
+      config,
+      layers: exported
+    } = platform.startsWith('linux/')
+      ? await this.fromEngine(ref, platform)
+      : await fetchFromRegistry(ref, platform, await this.newDir(), this.log, this.signal)
+    const layers = []
+    const members = []
+    for (const layer of exported) {
+      const read = await readLayer(layer, ref)
+      layers.push(read.layer)
+      members.push(read.members)
+    }
+    return { ref, id, platform, config, layers, rootfs: mergeLayers(members) }
+  }
+
+  /** A directory of its own for one image's files, removed by dispose. */
+  private async newDir(): Promise<string> {
     // Real, so that the members' real paths can be checked against it.
     const dir = await realpath(await mkdtemp(join(this.tempRoot, 'kube-release-base-')))
     this.dirs.push(dir)
+    return dir
+  }
+
+  private async fromEngine(
+    ref: string,
+    platform: string
+  ): Promise<{ id: string; config: ImageConfig; layers: ExportedLayer[] }> {
+    const id = await this.imageForPlatform(ref, platform)
+    const dir = await this.newDir()
     const stream = await this.source.export(id)
     try {
       await extractExport(stream, dir)
@@ -103,9 +135,7 @@ export class BaseImageCache {
     }
     const { config, layers } = await readExport(dir, ref)
     this.log.debug(`exported ${ref} (${shortId(id)}) for ${platform}: ${layers.length} layers`)
-    const members = []
-    for (const layer of layers) members.push(await layerMembers(layer.path))
-    return { ref, id, platform, config, layers, rootfs: mergeLayers(members) }
+    return { id, config, layers }
   }
 
   /** The ID of an image for the platform under `ref`; pulling re-points the tag, as `docker pull --platform` does. */

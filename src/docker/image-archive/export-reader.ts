@@ -1,21 +1,38 @@
 // Reading what `docker save` (GET /images/{id}/get) gives: the export unpacked with every member kept
-// inside its directory, its manifest and config, and the members of each layer.
+// inside its directory, its manifest and config, and each layer's members, its uncompressed tar
+// (plain from Docker 20.10, a gzip or zstd registry blob from the containerd store) checked against
+// its diff ID.
+import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, realpath, symlink, writeFile } from 'node:fs/promises'
 import { dirname, posix, resolve, sep } from 'node:path'
 import { buffer } from 'node:stream/consumers'
-import type { Readable } from 'node:stream'
-import { createGunzip } from 'node:zlib'
+import { Readable, pipeline } from 'node:stream'
+import { createGunzip, createZstdDecompress } from 'node:zlib'
 import { readTar } from '../../archive/tar-read.js'
-import { ReleaseError } from '../../errors.js'
+import { ReleaseError, errorMessage } from '../../errors.js'
 import type { ImageConfig } from './image-config.js'
 import type { LayerMember } from './overlay.js'
 
-export interface BaseLayer {
-  /** The extracted layer file, as the engine exported it (a tar, possibly compressed). */
+/** A layer the export's manifest names: its name there, the extracted file, and its config diff_id. */
+export interface ExportedLayer {
+  readonly name: string
   readonly path: string
   /** `sha256:<hex>` of the uncompressed layer, from the config's rootfs.diff_ids. */
   readonly diffId: string
+}
+
+/** How a layer file is stored: plain by Docker 20.10, as its registry blob by the containerd store. */
+export type LayerCompression = 'gzip' | 'zstd' | 'none'
+
+/** A layer tar file, possibly compressed, whose uncompressed content was checked against its diff ID. */
+export interface LayerFile {
+  readonly path: string
+  readonly compression: LayerCompression
+  /** `sha256:<hex>` of the uncompressed tar. */
+  readonly diffId: string
+  /** Bytes of the uncompressed tar. */
+  readonly size: number
 }
 
 /** The path of an archive member inside `dir`; members that would land outside are refused. */
@@ -56,7 +73,7 @@ async function exportedFile(dir: string, name: string): Promise<string> {
 export async function readExport(
   dir: string,
   ref: string
-): Promise<{ config: ImageConfig; layers: BaseLayer[] }> {
+): Promise<{ config: ImageConfig; layers: ExportedLayer[] }> {
   const manifest = JSON.parse(await readFile(await exportedFile(dir, 'manifest.json'), 'utf8')) as {
     Config: string
     Layers: string[]
@@ -73,37 +90,79 @@ export async function readExport(
     )
   }
   const paths = await Promise.all(Layers.map(layer => exportedFile(dir, layer)))
-  return { config, layers: paths.map((path, i) => ({ path, diffId: diffIds[i] })) }
+  return { config, layers: paths.map((path, i) => ({ name: Layers[i], path, diffId: diffIds[i] })) }
 }
 
-async function isGzip(path: string): Promise<boolean> {
+const MAGIC: readonly [LayerCompression, Buffer][] = [
+  ['gzip', Buffer.from([0x1f, 0x8b])],
+  ['zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd])]
+]
+
+async function compressionOf(path: string): Promise<LayerCompression> {
   const file = await open(path, 'r')
   try {
-    const head = Buffer.alloc(2)
-    await file.read(head, 0, 2, 0)
-    return head[0] === 0x1f && head[1] === 0x8b
+    const head = Buffer.alloc(4)
+    await file.read(head, 0, head.length, 0)
+    return MAGIC.find(([, magic]) => head.subarray(0, magic.length).equals(magic))?.[0] ?? 'none'
   } finally {
     await file.close()
   }
 }
 
-/** The members of a layer tar, in order; compressed layers (containerd-store engines) are gunzipped. */
-export async function layerMembers(path: string): Promise<LayerMember[]> {
-  const file = createReadStream(path)
-  const source: Readable = (await isGzip(path)) ? file.pipe(createGunzip()) : file
-  if (source !== file) file.on('error', err => source.destroy(err))
+const DECOMPRESSORS = { gzip: createGunzip, zstd: createZstdDecompress } as const
+
+/** The layer's uncompressed tar, streamed from its file. */
+export function layerTar(layer: Pick<LayerFile, 'path' | 'compression'>): Readable {
+  const file = createReadStream(layer.path)
+  if (layer.compression === 'none') return file
+  // pipeline passes a failure of either stream to the other, and lets the file go when the reader
+  // stops early; the reader sees every failure on the stream it reads.
+  return pipeline(file, DECOMPRESSORS[layer.compression](), () => undefined)
+}
+
+/**
+ * Reads an exported layer of `ref` once: its members (for the merged file system), and the size and
+ * sha256 of its uncompressed tar, which must be its diff ID: the image archive holds that tar.
+ */
+export async function readLayer(
+  exported: ExportedLayer,
+  ref: string
+): Promise<{ layer: LayerFile; members: LayerMember[] }> {
+  const compression = await compressionOf(exported.path)
+  const hash = createHash('sha256')
+  let size = 0
+  const tar = layerTar({ path: exported.path, compression })
+  async function* measured(): AsyncGenerator<Buffer> {
+    for await (const chunk of tar as AsyncIterable<Buffer>) {
+      hash.update(chunk)
+      size += chunk.length
+      yield chunk
+    }
+  }
   const members: LayerMember[] = []
-  await readTar(source, async ({ header }) => {
-    members.push({
-      name: header.name,
-      type: header.type === 'directory' || header.type === 'symlink' ? header.type : 'other',
-      mode: header.mode,
-      uid: header.uid,
-      gid: header.gid,
-      linkname: header.linkname ?? ''
+  try {
+    await readTar(Readable.from(measured()), async ({ header }) => {
+      members.push({
+        name: header.name,
+        type: header.type === 'directory' || header.type === 'symlink' ? header.type : 'other',
+        mode: header.mode,
+        uid: header.uid,
+        gid: header.gid,
+        linkname: header.linkname ?? ''
+      })
     })
-  })
-  return members
+  } catch (err) {
+    const message = `base image ${ref}: reading its layer ${exported.name} failed: ${errorMessage(err)}`
+    throw new ReleaseError(message, { cause: err })
+  }
+  const digest = `sha256:${hash.digest('hex')}`
+  if (digest !== exported.diffId) {
+    throw new ReleaseError(
+      `base image ${ref}: layer ${exported.name} is not the layer its config names: its tar's digest is ` +
+        `${digest}, the config's diff_id ${exported.diffId}. Remove the image and pull or load it again`
+    )
+  }
+  return { layer: { path: exported.path, compression, diffId: digest, size }, members }
 }
 
 /**

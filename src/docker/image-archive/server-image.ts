@@ -1,14 +1,10 @@
-// Server images without buildx: the base image's layers for the target platform plus one layer
-// holding the binary, written as a docker-archive that `docker load` accepts. Nothing runs for the
-// target architecture, so no emulation and no BuildKit are needed; the same inputs give the same
-// bytes, so the archives are reproducible.
-import { mkdtemp, rename, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+// Server images: the base image for the target platform plus one layer holding the binary (and,
+// for kubectl, its ENTRYPOINT), as build/server-image/<name>/Dockerfile has it.
+import { posix } from 'node:path'
 import type { Logger } from '../../logger.js'
 import { linuxArch, type BaseImageCache } from './base-images.js'
-import { writeDockerArchive, writeLayer } from './docker-archive.js'
-import { imageConfig } from './image-config.js'
-import { placeInRootfs } from './overlay.js'
+import { CAPABILITY_XATTR, vfsCapData } from './capabilities.js'
+import { writeImage, type WriteStep } from './image-writer.js'
 
 export interface ServerImageRequest {
   readonly bases: BaseImageCache
@@ -31,37 +27,30 @@ export interface ServerImageRequest {
 
 /** Writes one server image as a docker-archive: the base's layers for the platform plus the binary's layer. */
 export async function writeServerImage(request: ServerImageRequest): Promise<void> {
-  const { log, output, created } = request
-  const arch = linuxArch(request.platform)
-  const base = await request.bases.get(request.baseRef, request.platform)
-  const placement = placeInRootfs(base.rootfs, request.imagePath)
-  log.info(`writing ${output}: ${request.baseRef} (${request.platform}) + /${placement.path}`)
-  const work = await mkdtemp(join(request.bases.tempRoot, 'kube-release-layer-'))
-  const partial = `${output}.partial`
-  try {
-    const layerPath = join(work, 'layer.tar')
-    const diffId = await writeLayer(
-      layerPath,
-      { placement, binaryPath: request.binaryPath, capabilities: request.capabilities ?? [] },
-      created
-    )
-    const config = imageConfig(base.config, {
-      arch,
-      created,
-      diffId,
-      imagePath: request.imagePath,
-      entrypoint: request.entrypoint
-    })
-    const image = {
-      layers: [...base.layers, { path: layerPath, diffId }],
-      config: Buffer.from(JSON.stringify(config)),
-      tags: request.tags
-    }
-    await writeDockerArchive(partial, image, created)
-    await rename(partial, output)
-    log.debug(`${output}: layer ${diffId}, tags ${request.tags.join(', ')}`)
-  } finally {
-    await rm(partial, { force: true })
-    await rm(work, { recursive: true, force: true })
-  }
+  linuxArch(request.platform)
+  const capabilities = request.capabilities ?? []
+  const binary = posix.basename(request.imagePath)
+  const steps: WriteStep[] = [
+    {
+      createdBy: `COPY ${binary} ${request.imagePath} # kube-release-action`,
+      entries: [
+        {
+          kind: 'file',
+          imagePath: request.imagePath,
+          source: request.binaryPath,
+          mode: 0o755,
+          xattrs: capabilities.length > 0 ? { [CAPABILITY_XATTR]: vfsCapData(capabilities) } : undefined
+        }
+      ]
+    },
+    ...(request.entrypoint
+      ? [
+          {
+            createdBy: `ENTRYPOINT ${JSON.stringify(request.entrypoint)}`,
+            patch: { Entrypoint: request.entrypoint }
+          }
+        ]
+      : [])
+  ]
+  await writeImage({ ...request, steps })
 }

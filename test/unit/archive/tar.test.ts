@@ -22,7 +22,13 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { TarGzWriter, tarBuffer, type TarMember } from '../../../src/archive/tar.js'
+import {
+  TarGzWriter,
+  tarBlocks,
+  tarBuffer,
+  type StreamedTarMember,
+  type TarMember
+} from '../../../src/archive/tar.js'
 import { gnuTar, gnuTarList, gzipMembers, gzipTest, gunzip, pythonTarList } from './readers.js'
 
 // Test hooks in the file system calls the archive code makes: something to do right after a file was
@@ -177,6 +183,50 @@ describe('tarBuffer', () => {
   it('a file that grows after it was measured is an error', async () => {
     fsHooks.afterLstat.set(script, () => appendFile(script, 'more\n'))
     await expect(tarBuffer(members)).rejects.toThrow(script)
+  })
+})
+
+describe('tarBlocks with a streamed member', () => {
+  const blocks = async (members: Parameters<typeof tarBlocks>[0]): Promise<Buffer> => {
+    const parts: Buffer[] = []
+    for await (const block of tarBlocks(members, { mtime: MTIME })) parts.push(block)
+    return Buffer.concat(parts)
+  }
+  const streamed = (size: number, chunks: readonly Buffer[]): StreamedTarMember => ({
+    kind: 'stream',
+    path: 'a/layer.tar',
+    mode: 0o644,
+    size,
+    content: async function* () {
+      yield* chunks
+    }
+  })
+
+  it('holds the content as given, chunk after chunk, with its mode and a following member', async () => {
+    const content = randomBytes(1500)
+    const chunks = [content.subarray(0, 700), content.subarray(700)]
+    const file = join(tmp, 'streamed.tar')
+    await writeFile(
+      file,
+      await blocks([
+        streamed(content.length, chunks),
+        { kind: 'data', path: 'b', data: 'after', mode: 0o600 }
+      ])
+    )
+    expect(gnuTarList(file, { numeric: true }).map(e => [e.path, e.mode, e.owner, e.size, e.mtime])).toEqual([
+      ['a/layer.tar', '-rw-r--r--', '0/0', 1500, MTIME_TEXT],
+      ['b', '-rw-------', '0/0', 5, MTIME_TEXT]
+    ])
+    expect(pythonTarList(file, 'r:')[0].contentHex).toBe(content.toString('hex'))
+  })
+
+  it.each([
+    ['fewer', 400],
+    ['more', 600]
+  ])('content of %s bytes than announced is an error naming the member', async (_what, given) => {
+    await expect(blocks([streamed(500, [Buffer.alloc(given)])])).rejects.toThrow(
+      `a/layer.tar: 500 bytes announced, ${given} given`
+    )
   })
 })
 

@@ -1,7 +1,7 @@
 // Containers through the Engine API, against a fake dockerode: the spec as the engine's create body, a
 // run with its multiplexed output split into lines, removal whatever happens, and inspect mapped to
 // what the stages read.
-import { Readable } from 'node:stream'
+import { Duplex, Readable, Writable } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import type { ContainerSpec } from '../../../src/docker/containers.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
@@ -27,8 +27,7 @@ const SPEC: ContainerSpec = {
   mounts: [
     { kind: 'volume', volume: 'kube-build-data-tree', target: '/go/src/k8s.io/kubernetes' },
     { kind: 'bind', source: '/home/runner/work/kubernetes', target: '/tree', readOnly: true }
-  ],
-  publishOnLoopback: '8730/tcp'
+  ]
 }
 
 /** One frame of Docker's multiplexed attach stream: [stream, 0, 0, 0, size as big-endian uint32] + payload. */
@@ -103,13 +102,11 @@ describe('ContainerClient.run', () => {
       WorkingDir: '/go/src/k8s.io/kubernetes',
       Hostname: undefined,
       Tty: false,
-      ExposedPorts: { '8730/tcp': {} },
       HostConfig: {
         Mounts: [
           { Type: 'volume', Source: 'kube-build-data-tree', Target: '/go/src/k8s.io/kubernetes' },
           { Type: 'bind', Source: '/home/runner/work/kubernetes', Target: '/tree', ReadOnly: true }
-        ],
-        PortBindings: { '8730/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }
+        ]
       },
       abortSignal: expect.any(AbortSignal)
     })
@@ -174,27 +171,6 @@ describe('ContainerClient.run', () => {
   })
 })
 
-describe('ContainerClient.defaultBridgeGateway', () => {
-  it("reads the gateway of the engine's bridge network", async () => {
-    const dial = vi.fn((_options: { path: string }, callback: (err: unknown, data: unknown) => void) =>
-      callback(null, {
-        Name: 'bridge',
-        IPAM: { Config: [{ Subnet: '172.18.0.0/16', Gateway: '172.18.0.1' }] }
-      })
-    )
-    const gateway = await fakeContainerClient({ modem: { dial } }, recordingLog().log).defaultBridgeGateway()
-    expect(gateway).toBe('172.18.0.1')
-    expect(dial.mock.calls[0][0]).toMatchObject({ path: '/networks/bridge', method: 'GET' })
-  })
-
-  it('answers null when the engine has no bridge network', async () => {
-    const dial = (_options: unknown, callback: (err: unknown, data: unknown) => void): void =>
-      callback(engineError(404, 'network bridge not found'), null)
-    const client = fakeContainerClient({ modem: { dial } }, recordingLog().log)
-    await expect(client.defaultBridgeGateway()).resolves.toBeNull()
-  })
-})
-
 describe('ContainerClient.remove', () => {
   it.each([
     [404, 'No such container'],
@@ -249,27 +225,109 @@ describe('ContainerClient.removeLabelled', () => {
 })
 
 describe('ContainerClient.state', () => {
-  it('maps published ports to host addresses and lists the network addresses', async () => {
+  it('reads whether the container runs, its exit code and whether it was OOM killed', async () => {
     const { docker } = fakeEngine({
-      inspected: {
-        State: { Running: true, ExitCode: 0, OOMKilled: false },
-        NetworkSettings: {
-          Ports: {
-            '8730/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }],
-            '8080/tcp': [{ HostIp: '', HostPort: '32768' }],
-            '22/tcp': null
-          },
-          Networks: { bridge: { IPAddress: '172.17.0.3' }, none: { IPAddress: '' } }
-        }
-      }
+      inspected: { State: { Running: false, ExitCode: 137, OOMKilled: true }, NetworkSettings: {} }
     })
     const state = await fakeContainerClient(docker, recordingLog().log).state(ID)
-    expect(state).toEqual({
-      running: true,
-      exitCode: 0,
-      oomKilled: false,
-      published: { '8730/tcp': '127.0.0.1:49153', '8080/tcp': '127.0.0.1:32768' },
-      addresses: ['172.17.0.3']
+    expect(state).toEqual({ running: false, exitCode: 137, oomKilled: true })
+  })
+})
+
+describe('ContainerClient.runPiped', () => {
+  /**
+   * An engine whose exec session records stdin and, once stdin is closed, answers with `frames` cut
+   * at odd places (across headers and payloads); the exec is still running at the first inspect.
+   */
+  function pipedEngine(frames: Buffer[], exitCode = 0) {
+    const { docker, container, events } = fakeEngine()
+    const received: Buffer[] = []
+    const session = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        received.push(chunk)
+        done()
+      },
+      final(done) {
+        events.push('stdin closed')
+        const all = Buffer.concat(frames)
+        for (const [start, end] of [
+          [0, 3],
+          [3, 11],
+          [11, 17],
+          [17, all.length]
+        ])
+          this.push(all.subarray(start, end))
+        this.push(null)
+        done()
+      }
     })
+    const exec = {
+      start: vi.fn(async () => {
+        events.push('exec start')
+        return session
+      }),
+      inspect: vi
+        .fn()
+        .mockResolvedValueOnce({ Running: true, ExitCode: null })
+        .mockResolvedValue({ Running: false, ExitCode: exitCode })
+    }
+    const withExec = Object.assign(container, {
+      exec: vi.fn(async () => {
+        events.push('exec')
+        return exec
+      })
+    })
+    return { docker, container: withExec, exec, events, received }
+  }
+
+  it('execs the command in an idle container, feeds stdin, passes stdout on with stderr apart', async () => {
+    const { docker, container, exec, events, received } = pipedEngine(
+      [frame(1, 'out-1 '), frame(2, 'err-1'), frame(1, 'out-2')],
+      3
+    )
+    const stdout: Buffer[] = []
+    let stderr = ''
+    const exitCode = await fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
+      stdin: Readable.from([Buffer.from('in-1 '), Buffer.from('in-2')]),
+      stdout: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          stdout.push(chunk)
+          done()
+        }
+      }),
+      onStderr: chunk => (stderr += chunk.toString())
+    })
+    expect(exitCode).toBe(3)
+    expect(docker.createContainer).toHaveBeenCalledWith(
+      expect.objectContaining({ Cmd: ['sleep', 'infinity'] })
+    )
+    expect(container.exec).toHaveBeenCalledWith(
+      expect.objectContaining({
+        Cmd: SPEC.cmd,
+        User: SPEC.user,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true
+      })
+    )
+    expect(exec.start).toHaveBeenCalledWith(expect.objectContaining({ hijack: true, stdin: true }))
+    expect(Buffer.concat(received).toString()).toBe('in-1 in-2')
+    expect(Buffer.concat(stdout).toString()).toBe('out-1 out-2')
+    expect(stderr).toBe('err-1')
+    expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'remove'])
+  })
+
+  it("closes the command's stdin when stdin breaks off instead of ending", async () => {
+    const { docker, events } = pipedEngine([frame(1, 'done')])
+    const stdin = new Readable({ read() {} })
+    const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
+      stdin,
+      stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      onStderr: () => {}
+    })
+    setTimeout(() => stdin.destroy(), 10)
+    await expect(piped).resolves.toBe(0)
+    expect(events).toContain('stdin closed')
   })
 })

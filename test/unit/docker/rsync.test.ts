@@ -1,290 +1,189 @@
-// The rsync daemon on the data volume, with a fake container client: the config and password it puts
-// into the container, its removal when it never answers, and (with a real rsync daemon on this host's
-// loopback standing in for the container) that the config it writes serves the module behind the password.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+// rsync to and from a data volume over the API connection, with a container client whose "container"
+// is a real `rsync --server` on this host, fed through the same streams a hijacked attach gives: the
+// relay, the protocol both ways, upstream's filters, incremental transfers, failures and a cancel.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import tar from 'tar-stream'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ContainerClient, ContainerSpec, ContainerState } from '../../../src/docker/containers.js'
-import { RsyncDaemon, type RsyncDaemonOptions } from '../../../src/docker/rsync.js'
+import type { ContainerClient, ContainerSpec, PipedStreams } from '../../../src/docker/containers.js'
+import { VolumeRsync, type VolumeRsyncOptions } from '../../../src/docker/rsync.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
+import { PULL_ARGS, PUSH_ARGS } from '../../../src/kube/sync-filters.js'
 import { recordingLog } from '../../helpers/fake-engine.js'
 
-const ID = 'fedcba9876543210fedcba9876543210'
-const GATEWAY = '172.17.0.1'
-
-const OPTIONS: RsyncDaemonOptions = {
-  name: 'kube-rsync-tree-run',
-  image: 'kube-build:build-tree-5-v1.31.0',
-  volume: 'kube-build-data-tree',
-  path: '/go/src/k8s.io/kubernetes',
-  user: { uid: 1001, gid: 121 },
-  labels: { 'io.kube-release-action.managed': 'true', 'io.kube-release-action.run': 'run-1' },
-  moduleFilter: '- /_tmp/',
-  verbosity: 1
-}
-
-interface Member {
-  readonly mode: number
-  readonly uid: number
-  readonly gid: number
-  readonly text: string
-}
-
-async function tarMembers(archive: Buffer): Promise<Map<string, Member>> {
-  const extract = tar.extract()
-  const members = new Map<string, Member>()
-  const read = (async () => {
-    for await (const entry of extract) {
-      const chunks: Buffer[] = []
-      for await (const chunk of entry) chunks.push(chunk as Buffer)
-      const { name, mode = 0, uid = -1, gid = -1 } = entry.header
-      members.set(name, { mode, uid, gid, text: Buffer.concat(chunks).toString() })
-    }
-  })()
-  extract.end(archive)
-  await read
-  return members
-}
-
-const notRunning = (exitCode: number, published: Record<string, string> = {}): ContainerState => ({
-  running: false,
-  exitCode,
-  oomKilled: false,
-  published,
-  addresses: []
+const cleanups: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
 })
 
-/** A container client that records what it is given; `state` says the container exited with 1. */
-function fakeContainers(gateway: string | null = GATEWAY) {
-  const archives: { id: string; path: string; tar: Buffer }[] = []
-  const containers = {
-    create: vi.fn(async (_spec: ContainerSpec) => ID),
-    defaultBridgeGateway: vi.fn(async () => gateway),
-    putArchive: vi.fn(async (id: string, path: string, archive: Buffer | NodeJS.ReadableStream) => {
-      archives.push({ id, path, tar: archive as Buffer })
-    }),
-    start: vi.fn(async (_id: string) => {}),
-    state: vi.fn(async (_id: string) => notRunning(1)),
-    remove: vi.fn(async (_id: string) => {})
-  }
-  const client = containers as unknown as ContainerClient
-  /** The members of the one archive put into the container. */
-  const put = async (): Promise<Map<string, Member>> => {
-    expect(archives).toHaveLength(1)
-    expect(archives[0]).toMatchObject({ id: ID, path: '/tmp' })
-    return tarMembers(archives[0].tar)
-  }
-  return { containers, client, put }
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'volume-rsync-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  return dir
 }
 
-/** Starts a daemon that never gets an address: the config has been put into the container by then. */
-async function startWithoutAddress(fake: ReturnType<typeof fakeContainers>, options: RsyncDaemonOptions) {
-  const recorded = recordingLog()
-  await expect(RsyncDaemon.start(fake.client, options, recorded.log)).rejects.toThrow(
-    'could not connect to the rsync daemon container (tried no address)'
-  )
-  return recorded
+/**
+ * A container client that runs each piped container's command on this host (the "volume" is a local
+ * directory); `wrap` may change the command, e.g. to make the remote side fail.
+ */
+function localContainers(wrap: (cmd: readonly string[]) => readonly string[] = cmd => cmd) {
+  const specs: ContainerSpec[] = []
+  const children: ChildProcess[] = []
+  const runPiped = vi.fn(async (spec: ContainerSpec, streams: PipedStreams): Promise<number> => {
+    specs.push(spec)
+    const [command, ...args] = wrap(spec.cmd)
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    children.push(child)
+    child.stdin.on('error', () => {})
+    streams.stdin.pipe(child.stdin)
+    child.stdout.pipe(streams.stdout)
+    child.stderr.on('data', (chunk: Buffer) => streams.onStderr(chunk))
+    return new Promise(resolve => child.on('close', code => resolve(code ?? -1)))
+  })
+  cleanups.push(async () => children.forEach(c => c.kill()))
+  return { client: { runPiped } as unknown as ContainerClient, runPiped, specs }
 }
 
-const configLines = (members: Map<string, Member>): string[] =>
-  members.get('kube-release-rsyncd/rsyncd.conf')!.text.split('\n')
-
-describe('RsyncDaemon.start', () => {
-  it('creates the daemon container on the volume, published on loopback, as the build user', async () => {
-    const fake = fakeContainers()
-    await startWithoutAddress(fake, OPTIONS)
-    expect(fake.containers.create).toHaveBeenCalledWith({
-      name: OPTIONS.name,
-      image: OPTIONS.image,
-      cmd: ['rsync', '--daemon', '--no-detach', '--config=/tmp/kube-release-rsyncd/rsyncd.conf'],
-      labels: OPTIONS.labels,
-      user: '1001:121',
-      mounts: [{ kind: 'volume', volume: OPTIONS.volume, target: OPTIONS.path }],
-      publishOnLoopback: '8730/tcp'
-    })
-  })
-
-  it('writes a module on the path with the filter, open to the bridge gateway and loopback only', async () => {
-    const fake = fakeContainers()
-    await startWithoutAddress(fake, OPTIONS)
-    const lines = configLines(await fake.put())
-    expect(lines).toContain('[k8s]')
-    expect(lines).toContain(`  path = ${OPTIONS.path}`)
-    expect(lines).toContain(`  filter = ${OPTIONS.moduleFilter}`)
-    expect(lines).toContain(`  hosts allow = ${GATEWAY} 127.0.0.1`)
-    expect(lines).toContain('  hosts deny = *')
-    expect(lines).toContain('  auth users = k8s')
-    expect(lines).not.toContain('  uid = 0')
-  })
-
-  it('leaves hosts open when the engine has no bridge gateway', async () => {
-    const fake = fakeContainers(null)
-    await startWithoutAddress(fake, OPTIONS)
-    const lines = configLines(await fake.put())
-    expect(lines.filter(l => l.includes('hosts'))).toEqual([])
-  })
-
-  it.each([
-    ['on rootless engines', null],
-    ['when the build user is root', { uid: 0, gid: 0 }]
-  ])('writes as uid 0 %s', async (_case, user) => {
-    const fake = fakeContainers()
-    await startWithoutAddress(fake, { ...OPTIONS, user })
-    const lines = configLines(await fake.put())
-    expect(lines).toContain('  uid = 0')
-    expect(lines).toContain('  gid = 0')
-  })
-
-  it('hands the daemon a fresh password in a file only its user may read, masked in the log', async () => {
-    const fake = fakeContainers()
-    const { masked, lines } = await startWithoutAddress(fake, OPTIONS)
-    const secrets = (await fake.put()).get('kube-release-rsyncd/rsyncd.secrets')!
-    expect(masked).toHaveLength(1)
-    const password = masked[0]
-    expect(password.length).toBeGreaterThanOrEqual(32)
-    expect(secrets).toEqual({ mode: 0o600, uid: 1001, gid: 121, text: `k8s:${password}\n` })
-    expect(lines.filter(l => l.message.includes(password))).toEqual([])
-
-    const again = fakeContainers()
-    const second = await startWithoutAddress(again, OPTIONS)
-    expect(second.masked).toHaveLength(1)
-    expect(second.masked[0]).not.toBe(password)
-  })
-
-  it('removes the container that exits before it answers, naming its exit code', async () => {
-    // A loopback port nothing listens on: the module listing is refused at once.
-    const port = await freePort()
-    const fake = fakeContainers()
-    fake.containers.state.mockResolvedValue(notRunning(12, { '8730/tcp': `127.0.0.1:${port}` }))
-    const started = RsyncDaemon.start(fake.client, OPTIONS, recordingLog().log)
-    await expect(started).rejects.toThrow(ReleaseError)
-    await expect(started).rejects.toThrow('the rsync daemon container exited with code 12 before it answered')
-    expect(fake.containers.remove).toHaveBeenCalledWith(ID)
-  })
-
-  it('ends with CancelledError when the run is cancelled while it waits for the daemon', async () => {
-    const port = await freePort()
-    const cancel = new AbortController()
-    const fake = fakeContainers()
-    const running = { ...notRunning(0, { '8730/tcp': `127.0.0.1:${port}` }), running: true }
-    // The first state gives the address; the second comes after the first refused module listing.
-    fake.containers.state.mockResolvedValueOnce(running).mockImplementationOnce(async () => {
-      cancel.abort()
-      return running
-    })
-    const started = RsyncDaemon.start(fake.client, { ...OPTIONS, signal: cancel.signal }, recordingLog().log)
-    await expect(started).rejects.toThrow(CancelledError)
-    await expect(started).rejects.toThrow('cancelled while waiting for the rsync daemon')
-    expect(fake.containers.remove).toHaveBeenCalledWith(ID)
-  })
-})
-
-/** A loopback TCP port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
-
-describe('RsyncDaemon on a real rsync daemon', () => {
-  const cleanups: (() => Promise<void>)[] = []
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup()
-  })
-
-  /**
-   * A container client whose "container" is an rsync daemon on this host, run with the files the code
-   * put into it: /tmp inside it is `dir`, and its port is a free one.
-   */
-  async function loopbackContainers(dir: string) {
-    const port = await freePort()
-    const fake = fakeContainers()
-    let daemon: ChildProcess | undefined
-    const published = { '8730/tcp': `127.0.0.1:${port}` }
-    fake.containers.start.mockImplementation(async () => {
-      for (const [name, member] of await fake.put()) {
-        if (name.endsWith('/')) continue
-        const text = member.text
-          .replaceAll('/tmp/kube-release-rsyncd/', `${dir}/kube-release-rsyncd/`)
-          .replace('port = 8730', `port = ${port}`)
-        await mkdir(dirname(join(dir, name)), { recursive: true })
-        await writeFile(join(dir, name), text, { mode: member.mode })
-      }
-      daemon = spawn(
-        'rsync',
-        ['--daemon', '--no-detach', `--config=${dir}/kube-release-rsyncd/rsyncd.conf`],
-        { stdio: 'ignore' }
-      )
-    })
-    fake.containers.state.mockImplementation(async () => ({
-      running: daemon?.exitCode === null,
-      exitCode: daemon?.exitCode ?? 0,
-      oomKilled: false,
-      published,
-      addresses: []
-    }))
-    fake.containers.remove.mockImplementation(async () => void daemon?.kill())
-    cleanups.push(async () => void daemon?.kill())
-    return { fake, address: published['8730/tcp'] }
+function options(volume: string, more: Partial<VolumeRsyncOptions> = {}): VolumeRsyncOptions {
+  return {
+    name: 'kube-rsync-tree-run',
+    image: 'kube-build:build-tree-5-v1.31.0',
+    volume: 'kube-build-data-tree',
+    path: volume,
+    user: { uid: 1001, gid: 121 },
+    labels: { 'io.kube-release-action.managed': 'true', 'io.kube-release-action.run': 'run-1' },
+    verbosity: 6,
+    ...more
   }
+}
 
-  /** A daemon started on a loopback "container" serving `<dir>/volume`. */
-  async function startOnLoopback(signal?: AbortSignal) {
-    const dir = await mkdtemp(join(tmpdir(), 'rsync-daemon-'))
-    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+/** What rsync itemised as sent or received (`-i` lines of files, not directories). */
+const transferred = (messages: string[]): string[] =>
+  messages
+    .flatMap(m => m.split('\n'))
+    .filter(l => /^[<>]f/.test(l))
+    .map(l => l.split(' ').at(-1)!)
+
+async function tree(root: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(root, path, '..'), { recursive: true })
+    await writeFile(join(root, path), content)
+  }
+}
+
+describe('VolumeRsync', () => {
+  it('runs rsync --server in a container on the volume, as the build user, with the run labels', async () => {
+    const dir = await tempDir()
+    await tree(join(dir, 'source'), { 'cmd/kubectl/kubectl.go': 'package main\n' })
+    const fake = localContainers()
     const volume = join(dir, 'volume')
-    await mkdir(volume)
-    const { fake, address } = await loopbackContainers(dir)
-    const user = { uid: process.getuid!(), gid: process.getgid!() }
-    const recorded = recordingLog()
-    const options = { ...OPTIONS, path: volume, user, signal }
-    const daemon = await RsyncDaemon.start(fake.client, options, recorded.log)
-    cleanups.push(() => daemon.stop())
-    return { dir, volume, fake, address, daemon, ...recorded }
-  }
-
-  it('serves the module behind the password, without what the module filter excludes', async () => {
-    const { dir, volume, fake, address, daemon, lines, masked } = await startOnLoopback()
-    const [source, back] = ['source', 'back'].map(d => join(dir, d))
-    await mkdir(join(source, 'cmd/kubectl'), { recursive: true })
-    await mkdir(join(volume, '_tmp'))
-    await writeFile(join(source, 'cmd/kubectl/kubectl.go'), 'package main\n')
-    await writeFile(join(volume, '_tmp/scratch'), 'never served\n')
-
-    await daemon.push(`${source}/`, [])
-    await expect(readFile(join(volume, 'cmd/kubectl/kubectl.go'), 'utf8')).resolves.toBe('package main\n')
-
-    await daemon.pull(`${back}/`, [])
-    await expect(readFile(join(back, 'cmd/kubectl/kubectl.go'), 'utf8')).resolves.toBe('package main\n')
-    await expect(readFile(join(back, '_tmp/scratch'))).rejects.toThrow('ENOENT')
-
-    const guessed = spawnSync('rsync', [`rsync://k8s@${address}/k8s/`], {
-      env: { ...process.env, RSYNC_PASSWORD: 'not-the-password' },
-      encoding: 'utf8'
+    await new VolumeRsync(fake.client, options(volume), recordingLog().log).push(`${dir}/source/`, [])
+    expect(fake.specs).toHaveLength(1)
+    const [spec] = fake.specs
+    expect(spec.cmd.slice(0, 2)).toEqual(['rsync', '--server'])
+    expect(spec.cmd.at(-1)).toBe(`${volume}/`)
+    expect(spec).toMatchObject({
+      name: 'kube-rsync-tree-run',
+      image: 'kube-build:build-tree-5-v1.31.0',
+      user: '1001:121',
+      labels: options(volume).labels,
+      mounts: [{ kind: 'volume', volume: 'kube-build-data-tree', target: volume }]
     })
-    expect(guessed.status).not.toBe(0)
-    expect(guessed.stderr).toContain('auth failed')
-
-    await daemon.stop()
-    expect(fake.containers.remove).toHaveBeenCalledWith(ID)
-    expect(lines.map(l => l.message)).toContain(`rsync daemon ${OPTIONS.name} listening at ${address}`)
-    expect(masked).toHaveLength(1)
-    expect(lines.filter(l => l.message.includes(masked[0]))).toEqual([])
   })
 
-  it('ends a transfer with CancelledError when the run is cancelled', async () => {
-    // Aborted before the transfer: the same kill and AbortError as in the middle of one.
+  it('pushes with upstream filters, then sends only what changed and mirrors deletions', async () => {
+    const dir = await tempDir()
+    const [source, volume] = [join(dir, 'source'), join(dir, 'volume')]
+    await tree(source, {
+      'cmd/kubectl/kubectl.go': 'package main\n',
+      'pkg/api/types.go': 'package api\n',
+      'pkg/api/old.go': 'package api\n',
+      '_output/local/bin/kubectl': 'not sent\n',
+      '_tmp/scratch': 'not sent\n'
+    })
+    const recorded = recordingLog()
+    const rsync = new VolumeRsync(localContainers().client, options(volume), recorded.log)
+    await rsync.push(`${source}/`, PUSH_ARGS)
+    expect(transferred(recorded.at('debug')).sort()).toEqual([
+      'cmd/kubectl/kubectl.go',
+      'pkg/api/old.go',
+      'pkg/api/types.go'
+    ])
+    expect((await readdir(volume)).sort()).toEqual(['cmd', 'pkg'])
+
+    await writeFile(join(source, 'pkg/api/types.go'), 'package api // changed\n')
+    await rm(join(source, 'pkg/api/old.go'))
+    recorded.lines.splice(0)
+    await rsync.push(`${source}/`, PUSH_ARGS)
+    expect(transferred(recorded.at('debug'))).toEqual(['pkg/api/types.go'])
+    expect(await readFile(join(volume, 'pkg/api/types.go'), 'utf8')).toBe('package api // changed\n')
+    expect(await readdir(join(volume, 'pkg/api'))).toEqual(['types.go'])
+  })
+
+  it("pulls binaries and generated files, never the tree's _tmp or the Go caches", async () => {
+    const dir = await tempDir()
+    const [volume, back] = [join(dir, 'volume'), join(dir, 'back')]
+    await tree(volume, {
+      '_output/dockerized/bin/linux/amd64/kubectl': 'binary\n',
+      '_output/dockerized/go/cache/build/00/x': 'cache\n',
+      'pkg/api/zz_generated.deepcopy.go': 'generated\n',
+      'pkg/api/handwritten.go': 'not pulled\n',
+      '_tmp/zz_generated.scratch.go': 'not pulled\n'
+    })
+    await mkdir(back)
+    const rsync = new VolumeRsync(localContainers().client, options(volume), recordingLog().log)
+    await rsync.pull(`${back}/`, PULL_ARGS)
+    const pulled = (await readdir(back, { recursive: true, withFileTypes: true }))
+      .filter(e => e.isFile())
+      .map(e => join(e.parentPath, e.name).slice(back.length + 1))
+      .sort()
+    expect(pulled).toEqual(['_output/dockerized/bin/linux/amd64/kubectl', 'pkg/api/zz_generated.deepcopy.go'])
+  })
+
+  it("fails with rsync's message and the container's own stderr when the remote side fails", async () => {
+    const dir = await tempDir()
+    await tree(join(dir, 'source'), { 'a.go': 'package a\n' })
+    const failing = localContainers(() => [
+      'sh',
+      '-c',
+      'echo "rsync: mkdir failed: Permission denied" >&2; exit 23'
+    ])
+    const rsync = new VolumeRsync(failing.client, options(join(dir, 'volume')), recordingLog().log)
+    const pushed = rsync.push(`${dir}/source/`, [])
+    await expect(pushed).rejects.toThrow(ReleaseError)
+    await expect(pushed).rejects.toThrow(/rsync exited with \d+: [^]*in the container: rsync: mkdir failed/)
+  })
+
+  it('ends with CancelledError when the run is cancelled mid-transfer', async () => {
+    const dir = await tempDir()
+    await tree(join(dir, 'source'), { 'a.go': 'package a\n' })
     const cancel = new AbortController()
-    const { dir, daemon } = await startOnLoopback(cancel.signal)
-    cancel.abort()
-    const pulled = daemon.pull(`${join(dir, 'back')}/`, [])
-    await expect(pulled).rejects.toThrow(CancelledError)
-    await expect(pulled).rejects.toThrow('cancelled while rsync was transferring files')
+    // A remote side that never answers: the transfer waits until the cancel kills it.
+    const hanging = localContainers(() => ['sleep', '30'])
+    hanging.runPiped.mockImplementationOnce(async (_spec, streams) => {
+      setTimeout(() => cancel.abort(), 100)
+      const [command, ...args] = ['sleep', '30']
+      const child = spawn(command, args)
+      cleanups.push(async () => void child.kill())
+      streams.stdin.resume()
+      return new Promise(resolve => child.on('close', code => resolve(code ?? -1)))
+    })
+    const rsync = new VolumeRsync(
+      hanging.client,
+      options(join(dir, 'volume'), { signal: cancel.signal }),
+      recordingLog().log
+    )
+    await expect(rsync.push(`${dir}/source/`, [])).rejects.toThrow(CancelledError)
+  })
+
+  it('leaves no relay files behind', async () => {
+    const dir = await tempDir()
+    await tree(join(dir, 'source'), { 'a.go': 'package a\n' })
+    const before = await readdir(tmpdir())
+    const rsync = new VolumeRsync(localContainers().client, options(join(dir, 'volume')), recordingLog().log)
+    await rsync.push(`${dir}/source/`, [])
+    const after = await readdir(tmpdir())
+    expect(after.filter(name => !before.includes(name) && name.startsWith('kube-release-rsync-'))).toEqual([])
   })
 })

@@ -33,6 +33,11 @@ const ALWAYS_PASSED = [
 ]
 
 describe('buildEnv', () => {
+  it('HOME is a directory of the build output, not the tree the kube-build image makes HOME', () => {
+    const home = asMap(buildEnv(base, { HOME: '/root' })).get('HOME')
+    expect(home).toBe('/go/src/k8s.io/kubernetes/_output/dockerized/home')
+  })
+
   it.each([
     [true, 'true'],
     [false, 'false']
@@ -150,12 +155,13 @@ describe('buildEnv', () => {
       'KUBE_BUILD_CONFORMANCE',
       'DBG',
       'WHAT',
-      'HOME',
       'PATH',
       'GITHUB_TOKEN'
     ]) {
       expect(env.has(name), name).toBe(false)
     }
+    // The build's own HOME, never the host's.
+    expect(env.get('HOME')).not.toBe('/root')
   })
 
   it('holds every upstream variable, each once', () => {

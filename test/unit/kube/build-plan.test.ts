@@ -1,7 +1,7 @@
 // The build plan: what the container runs and what it produces, checked against kube-build-flow.md
 // §1.1 (make cross / make all), §3.3.2 (cross.sh: one make all per group over its platforms) and §4.
 import { describe, expect, it } from 'vitest'
-import { planBuild, type BuildPlan } from '../../../src/kube/build-plan.js'
+import { buildCommands, planBuild, type BuildPlan } from '../../../src/kube/build-plan.js'
 import { parseTargets, type TargetGroupName } from '../../../src/kube/targets.js'
 
 const LOG_RUNNER = 'staging/src/k8s.io/component-base/logs/kube-log-runner'
@@ -249,6 +249,23 @@ describe('planBuild with a target subset (make all)', () => {
     const plan = planBuild(FOUR, targets)
     const what = plan.commands.flatMap(argv => parseMakeAll(argv).what)
     expect([...what].sort()).toEqual(targets.map(x => x.path).sort())
+  })
+})
+
+describe('buildCommands', () => {
+  // §3.3.5: KUBE_RELEASE_RUN_TESTS runs make test, then make test-integration, after the build.
+  it('the plan, then make test and make test-integration when tests are on', () => {
+    const plan = planBuild(['linux/amd64'], null)
+    expect(buildCommands(plan, true)).toEqual([
+      ['make', 'cross'],
+      ['make', 'test'],
+      ['make', 'test-integration']
+    ])
+  })
+
+  it('the plan alone when tests are off', () => {
+    const plan = planBuild(['linux/amd64'], parseTargets('kubectl'))
+    expect(buildCommands(plan, false)).toEqual(plan.commands)
   })
 })
 

@@ -8,8 +8,10 @@ import {
   hostPlatform,
   intersect,
   parsePlatformSelection,
+  platformsOrigin,
   quoteSome,
   resolvePlatforms,
+  selectPlatforms,
   splitList,
   unique
 } from '../../../src/kube/platforms.js'
@@ -106,12 +108,12 @@ describe('parsePlatformSelection', () => {
     ['linux/amd64,linux/amd64\nlinux/amd64', ['linux/amd64']],
     ['linux/arm64,linux/amd64,linux/arm64', ['linux/arm64', 'linux/amd64']]
   ])('list %j → %j (deduplicated, order kept)', (text, expected) => {
-    expect(parsePlatformSelection(text)).toEqual({ kind: 'list', platforms: expected })
+    expect(parsePlatformSelection(text)).toEqual({ kind: 'list', platforms: expected, from: 'input' })
   })
 
   it('accepts every platform of the upstream lists', () => {
     const selection = parsePlatformSelection(EVERY_SPEC_PLATFORM.join('\n'))
-    expect(selection).toEqual({ kind: 'list', platforms: EVERY_SPEC_PLATFORM })
+    expect(selection).toEqual({ kind: 'list', platforms: EVERY_SPEC_PLATFORM, from: 'input' })
   })
 
   it.each([
@@ -146,6 +148,56 @@ describe('parsePlatformSelection', () => {
   })
 })
 
+describe('selectPlatforms: the input, then KUBE_BUILD_PLATFORMS, then the mode', () => {
+  const env = { KUBE_BUILD_PLATFORMS: 'linux/arm64 darwin/arm64' }
+
+  it('takes the variable when the input is empty', () => {
+    expect(selectPlatforms(parsePlatformSelection(''), env)).toEqual({
+      kind: 'list',
+      platforms: ['linux/arm64', 'darwin/arm64'],
+      from: 'KUBE_BUILD_PLATFORMS'
+    })
+  })
+
+  it.each([
+    ['linux/amd64', { kind: 'list', platforms: ['linux/amd64'], from: 'input' }],
+    ['all', { kind: 'all' }],
+    ['host', { kind: 'host' }]
+  ])('the input %j wins over the variable', (input, expected) => {
+    expect(selectPlatforms(parsePlatformSelection(input), env)).toEqual(expected)
+  })
+
+  it.each([{}, { KUBE_BUILD_PLATFORMS: '' }, { KUBE_BUILD_PLATFORMS: ' \n' }])(
+    'an unset or blank variable (%j) leaves the mode default',
+    variables => {
+      expect(selectPlatforms(parsePlatformSelection(''), variables)).toEqual({ kind: 'mode-default' })
+    }
+  )
+
+  it('refuses an unsupported platform in the variable, naming it', () => {
+    expect(() =>
+      selectPlatforms(parsePlatformSelection(''), { KUBE_BUILD_PLATFORMS: 'linux/amd64 plan9/386' })
+    ).toThrow(/^KUBE_BUILD_PLATFORMS: unsupported platform 'plan9\/386'; use os\/arch from: linux\/amd64,/)
+  })
+})
+
+describe('platformsOrigin', () => {
+  it.each([
+    [{ kind: 'list', platforms: ['linux/amd64'], from: 'input' }, 'release', "input 'platforms'"],
+    [
+      { kind: 'list', platforms: ['linux/amd64'], from: 'KUBE_BUILD_PLATFORMS' },
+      'release',
+      'KUBE_BUILD_PLATFORMS'
+    ],
+    [{ kind: 'all' }, 'quick-release', "input 'platforms': all"],
+    [{ kind: 'host' }, 'release', "input 'platforms': host, the engine's own"],
+    [{ kind: 'mode-default' }, 'release', 'mode release: every supported platform'],
+    [{ kind: 'mode-default' }, 'quick-release', "mode quick-release: the engine's own linux platform"]
+  ] as const)('%j in %s → %s', (selection, mode, expected) => {
+    expect(platformsOrigin(selection as Parameters<typeof platformsOrigin>[0], mode)).toBe(expected)
+  })
+})
+
 describe('hostPlatform (KUBE_FASTBUILD host arch)', () => {
   it.each([
     ['amd64', 'linux/amd64'],
@@ -163,7 +215,7 @@ describe('hostPlatform (KUBE_FASTBUILD host arch)', () => {
 })
 
 describe('resolvePlatforms', () => {
-  const list = { kind: 'list' as const, platforms: ['darwin/arm64', 'linux/amd64'] }
+  const list = { kind: 'list' as const, platforms: ['darwin/arm64', 'linux/amd64'], from: 'input' as const }
   it.each([
     // mode default: release builds every supported platform, quick-release the engine's linux/<arch>.
     [{ kind: 'mode-default' as const }, 'release', 'amd64', EVERY_SPEC_PLATFORM],

@@ -1,6 +1,11 @@
 // The server images of create_docker_images_for_server, checked against kube-build-flow.md §3.5
-// (binaries, Dockerfiles, tags, base images of common@72d3584) and §5 (the five image archives).
+// (binaries, Dockerfiles, tags, base images of common@72d3584 and common@0052cca) and §5 (the five
+// image archives).
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { CommonSh } from '../../../src/kube/tree-base-images.js'
 import {
   CAP_NET_BIND_SERVICE,
   DEFAULT_GORUNNER_IMAGE,
@@ -10,6 +15,7 @@ import {
   dockerTag,
   serverImageSpecs,
   serverImageTags,
+  unreadBaseImageVariables,
   type ServerImageBinary
 } from '../../../src/kube/server-images.js'
 import { ReleaseError } from '../../../src/errors.js'
@@ -91,16 +97,17 @@ describe('serverImageTags', () => {
 
 describe('baseImage', () => {
   it('defaults to go-runner, and distroless-iptables for kube-proxy', () => {
-    for (const binary of GO_RUNNER_BINARIES) expect(baseImage(binary, {})).toBe(DEFAULT_GORUNNER_IMAGE)
-    expect(baseImage('kube-proxy', {})).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
+    for (const binary of GO_RUNNER_BINARIES) expect(baseImage(binary, {}).image).toBe(DEFAULT_GORUNNER_IMAGE)
+    expect(baseImage('kube-proxy', {}).image).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
     expect(DEFAULT_GORUNNER_IMAGE).toBe('registry.k8s.io/build-image/go-runner:v2.3.1-go1.22.6-bookworm.0')
     expect(DEFAULT_KUBE_PROXY_BASE_IMAGE).toBe('registry.k8s.io/build-image/distroless-iptables:v0.5.7')
   })
 
   it('takes KUBE_GORUNNER_IMAGE for all but kube-proxy', () => {
     const env = { KUBE_GORUNNER_IMAGE: 'example.com/go-runner:v1' }
-    for (const binary of GO_RUNNER_BINARIES) expect(baseImage(binary, env)).toBe('example.com/go-runner:v1')
-    expect(baseImage('kube-proxy', env)).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
+    for (const binary of GO_RUNNER_BINARIES)
+      expect(baseImage(binary, env).image).toBe('example.com/go-runner:v1')
+    expect(baseImage('kube-proxy', env).image).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
   })
 
   it.each([
@@ -118,14 +125,14 @@ describe('baseImage', () => {
           : other === 'kube-proxy'
             ? DEFAULT_KUBE_PROXY_BASE_IMAGE
             : 'example.com/go-runner:v1'
-      expect(baseImage(other, env)).toBe(expected)
+      expect(baseImage(other, env).image).toBe(expected)
     }
   })
 
   it('treats empty variables as unset, as ${VAR:-default} does', () => {
     const env = { KUBE_GORUNNER_IMAGE: '', KUBE_APISERVER_BASE_IMAGE: '', KUBE_PROXY_BASE_IMAGE: '' }
-    expect(baseImage('kube-apiserver', env)).toBe(DEFAULT_GORUNNER_IMAGE)
-    expect(baseImage('kube-proxy', env)).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
+    expect(baseImage('kube-apiserver', env).image).toBe(DEFAULT_GORUNNER_IMAGE)
+    expect(baseImage('kube-proxy', env).image).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
   })
 
   it('lets the action inputs win over every variable', () => {
@@ -139,18 +146,94 @@ describe('baseImage', () => {
       kubeProxyBaseImage: 'example.com/input-proxy:v2'
     }
     for (const binary of GO_RUNNER_BINARIES) {
-      expect(baseImage(binary, env, options)).toBe('example.com/input-go-runner:v2')
+      expect(baseImage(binary, env, options).image).toBe('example.com/input-go-runner:v2')
     }
-    expect(baseImage('kube-proxy', env, options)).toBe('example.com/input-proxy:v2')
+    expect(baseImage('kube-proxy', env, options).image).toBe('example.com/input-proxy:v2')
   })
 
   it('treats empty inputs as not given', () => {
     const env = { KUBE_APISERVER_BASE_IMAGE: 'example.com/env-apiserver:v1' }
     const options = { goRunnerImage: '', kubeProxyBaseImage: '' }
-    expect(baseImage('kube-apiserver', env, options)).toBe('example.com/env-apiserver:v1')
-    expect(baseImage('kube-proxy', env, options)).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
+    expect(baseImage('kube-apiserver', env, options).image).toBe('example.com/env-apiserver:v1')
+    expect(baseImage('kube-proxy', env, options).image).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
   })
 })
+
+const COMMON_SH = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/common-sh')
+const commonSh = (name: 'legacy' | 'current', env: NodeJS.ProcessEnv = {}): CommonSh =>
+  new CommonSh(readFileSync(join(COMMON_SH, `${name}.sh`), 'utf8'), env)
+
+describe('baseImage from the tree', () => {
+  const DISTROLESS_STATIC = 'gcr.io/distroless/static-debian13'
+  const IPTABLES_V0_8_7 = 'registry.k8s.io/build-image/distroless-iptables:v0.8.7'
+
+  it('a current tree: distroless static and distroless-iptables v0.8.7, from its common.sh', () => {
+    const tree = commonSh('current')
+    for (const binary of GO_RUNNER_BINARIES) {
+      expect(baseImage(binary, {}, {}, tree)).toEqual({
+        image: DISTROLESS_STATIC,
+        origin: { kind: 'tree', variables: [] }
+      })
+    }
+    expect(baseImage('kube-proxy', {}, {}, tree)).toEqual({
+      image: IPTABLES_V0_8_7,
+      origin: { kind: 'tree', variables: [] }
+    })
+  })
+
+  it('a legacy tree: go-runner and distroless-iptables v0.5.7, as the built-in defaults', () => {
+    const tree = commonSh('legacy')
+    expect(baseImage('kubectl', {}, {}, tree).image).toBe(DEFAULT_GORUNNER_IMAGE)
+    expect(baseImage('kube-proxy', {}, {}, tree).image).toBe(DEFAULT_KUBE_PROXY_BASE_IMAGE)
+  })
+
+  it('names the variable the tree read the image from', () => {
+    const env = { KUBE_GORUNNER_IMAGE: 'example.com/runner:1', KUBE_PROXY_BASE_IMAGE: 'example.com/proxy:1' }
+    const tree = commonSh('legacy', env)
+    expect(baseImage('kube-scheduler', env, {}, tree)).toEqual({
+      image: 'example.com/runner:1',
+      origin: { kind: 'tree', variables: ['KUBE_GORUNNER_IMAGE'] }
+    })
+    expect(baseImage('kube-proxy', env, {}, tree)).toEqual({
+      image: 'example.com/proxy:1',
+      origin: { kind: 'variable', name: 'KUBE_PROXY_BASE_IMAGE' }
+    })
+  })
+
+  it('an input wins over the tree', () => {
+    const choice = baseImage('kube-apiserver', {}, { goRunnerImage: 'example.com/in:1' }, commonSh('current'))
+    expect(choice).toEqual({ image: 'example.com/in:1', origin: { kind: 'input' } })
+  })
+
+  it('falls back to the variables, then the built-in default, saying why, when the tree does not set it', () => {
+    const tree = new CommonSh('readonly KUBE_APISERVER_BASE_IMAGE=$(pick-one)\n', {})
+    expect(baseImage('kube-apiserver', { KUBE_GORUNNER_IMAGE: 'example.com/r:1' }, {}, tree)).toEqual({
+      image: 'example.com/r:1',
+      origin: { kind: 'variable', name: 'KUBE_GORUNNER_IMAGE' }
+    })
+    expect(baseImage('kube-apiserver', {}, {}, tree)).toEqual({
+      image: DEFAULT_GORUNNER_IMAGE,
+      origin: {
+        kind: 'default',
+        reason: expect.stringMatching(/^build\/common.sh sets KUBE_APISERVER_BASE_IMAGE=\$\(pick-one\)/)
+      }
+    })
+    expect(baseImage('kube-proxy', {}, {}, tree)).toEqual({
+      image: DEFAULT_KUBE_PROXY_BASE_IMAGE,
+      origin: { kind: 'default', reason: 'build/common.sh does not set KUBE_PROXY_BASE_IMAGE' }
+    })
+  })
+})
+
+describe('unreadBaseImageVariables', () => {
+  it('KUBE_GORUNNER_IMAGE set for a current tree, which never reads it', () => {
+    const env = { KUBE_GORUNNER_IMAGE: 'example.com/runner:1', KUBECTL_BASE_IMAGE: 'example.com/k:1' }
+    expect(unreadBaseImageVariables(env, commonSh('current', env))).toEqual(['KUBE_GORUNNER_IMAGE'])
+    expect(unreadBaseImageVariables(env, commonSh('legacy', env))).toEqual([])
+  })
+})
+
+const NO_TREE = { kind: 'default', reason: 'the tree has no build/common.sh' }
 
 describe('serverImageSpecs', () => {
   it('places the five binaries as build/server-image/*/Dockerfile do', () => {
@@ -158,27 +241,32 @@ describe('serverImageSpecs', () => {
       {
         binary: 'kube-apiserver',
         baseImage: DEFAULT_GORUNNER_IMAGE,
+        baseImageOrigin: NO_TREE,
         imagePath: '/usr/local/bin/kube-apiserver',
         capabilities: [CAP_NET_BIND_SERVICE]
       },
       {
         binary: 'kube-controller-manager',
         baseImage: DEFAULT_GORUNNER_IMAGE,
+        baseImageOrigin: NO_TREE,
         imagePath: '/usr/local/bin/kube-controller-manager'
       },
       {
         binary: 'kube-scheduler',
         baseImage: DEFAULT_GORUNNER_IMAGE,
+        baseImageOrigin: NO_TREE,
         imagePath: '/usr/local/bin/kube-scheduler'
       },
       {
         binary: 'kube-proxy',
         baseImage: DEFAULT_KUBE_PROXY_BASE_IMAGE,
+        baseImageOrigin: NO_TREE,
         imagePath: '/usr/local/bin/kube-proxy'
       },
       {
         binary: 'kubectl',
         baseImage: DEFAULT_GORUNNER_IMAGE,
+        baseImageOrigin: NO_TREE,
         imagePath: '/bin/kubectl',
         entrypoint: ['/bin/kubectl']
       }

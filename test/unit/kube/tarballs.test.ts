@@ -156,12 +156,16 @@ function withParentDirs(list: string[]): string[] {
   return byPath([...all])
 }
 
-/** Every plan: all under kubernetes/, directories end in /, parents first, no duplicates, sorted. */
-function expectWellFormed(plan: TarballPlan): void {
+/**
+ * Every plan: all under kubernetes/, directories end in /, parents first, no duplicates, sorted.
+ * `rootEntry` false: like upstream's dirty src tarball, kubernetes/ itself is not a member.
+ */
+function expectWellFormed(plan: TarballPlan, { rootEntry = true } = {}): void {
   const paths = plan.members.map(m => m.path)
   expect(new Set(paths).size, plan.name).toBe(paths.length)
   expect(paths, plan.name).toEqual(byPath(paths))
-  const seen = new Set<string>()
+  expect(paths.includes('kubernetes/'), plan.name).toBe(rootEntry)
+  const seen = new Set<string>(rootEntry ? [] : ['kubernetes/'])
   for (const m of plan.members) {
     expect(m.path.startsWith('kubernetes/'), m.path).toBe(true)
     expect(m.path.endsWith('/'), m.path).toBe(m.kind === 'dir')
@@ -549,6 +553,7 @@ describe('planTestPortable', () => {
       f('hack/get-build.sh'),
       f('hack/ginkgo-e2e.sh'),
       'kubernetes/hack/lib/',
+      f('hack/lib/etcd.sh'),
       f('hack/lib/golang.sh'),
       f('hack/lib/init.sh'),
       f('hack/lib/logging.sh'),
@@ -610,7 +615,7 @@ describe('planFinalTarball', () => {
         `kubernetes/server/kubernetes-manifests.tar.gz <- ${TARS}/kubernetes-manifests.tar.gz`,
         readme('kubernetes/server/README'),
         'kubernetes/hack/lib/',
-        ...['golang.sh', 'init.sh', 'logging.sh', 'version.sh'].map(n => f(`hack/lib/${n}`)),
+        ...['etcd.sh', 'golang.sh', 'init.sh', 'logging.sh', 'version.sh'].map(n => f(`hack/lib/${n}`)),
         'kubernetes/docs/',
         f('docs/README.md'),
         f('README.md'),
@@ -698,7 +703,6 @@ describe('planDirtySrc', () => {
     expect(plan.name).toBe('kubernetes-src.tar.gz')
     const f = (path: string): string => `kubernetes/${path} <- ${root}/${path}`
     expect(lines(plan)).toEqual([
-      'kubernetes/',
       f('.go-version'),
       'kubernetes/Makefile -> build/root/Makefile',
       'kubernetes/build/',
@@ -713,7 +717,7 @@ describe('planDirtySrc', () => {
       'kubernetes/pkg/_internal/',
       f('pkg/_internal/x.go')
     ])
-    expectWellFormed(plan)
+    expectWellFormed(plan, { rootEntry: false })
   })
 
   it('the fixture: every entry of the tree but .gitignore, under kubernetes/', () => {
@@ -725,7 +729,7 @@ describe('planDirtySrc', () => {
           ? `kubernetes/${e.path} -> ${e.target}`
           : f(e.path)
     )
-    expect(lines(plan)).toEqual(withParentDirs(kept))
+    expect(lines(plan)).toEqual(withParentDirs(kept).filter(l => l !== 'kubernetes/'))
     function f(path: string): string {
       return `kubernetes/${path} <- ${FIXTURE}/${path}`
     }

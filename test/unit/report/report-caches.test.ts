@@ -21,6 +21,7 @@ const report = (caches: CacheReport | null): RunReport => ({
   ],
   tarballs: [],
   releaseDir: null,
+  images: [],
   artifacts: [],
   caches,
   error: null

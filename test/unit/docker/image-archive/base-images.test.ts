@@ -1,97 +1,19 @@
 // Base images for a platform (src/docker/image-archive/base-images.ts) from a stand-in engine: which
 // image is used or pulled, the export unpacked safely and merged, once per (reference, platform),
 // one reference at a time.
-import { createHash } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { tarBuffer, type TarMember } from '../../../../src/archive/tar.js'
-import { BaseImageCache, type ImageSource } from '../../../../src/docker/image-archive/base-images.js'
+import { BaseImageCache } from '../../../../src/docker/image-archive/base-images.js'
 import { ReleaseError } from '../../../../src/errors.js'
-import type { Logger } from '../../../../src/logger.js'
+import { startRegistry } from '../../../helpers/registry.js'
+import { StandInEngine, imageExport, layerTar, sha256, silent, type ExportFormat } from './stand-in-engine.js'
 
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
 const MTIME = { mtime: new Date(0) }
-
-interface Image {
-  readonly id: string
-  readonly os: string
-  readonly architecture: string
-}
-
-const silent: Logger = {
-  info: () => undefined,
-  warning: () => undefined,
-  debug: () => undefined,
-  group: (_title, fn) => fn(),
-  annotate: () => undefined,
-  mask: () => undefined
-}
-
-/** A docker-archive of one image with these layers; `gzipped` layers are stored compressed. */
-async function dockerArchive(
-  arch: string,
-  layers: readonly TarMember[][],
-  gzipped: readonly number[] = []
-): Promise<Buffer> {
-  const tars = await Promise.all(layers.map(members => tarBuffer(members, MTIME)))
-  const stored = tars.map((data, i) => (gzipped.includes(i) ? gzipSync(data) : data))
-  // The legacy `<id>/layer.tar` layout for the first layer, the OCI blob layout for the rest.
-  const names = stored.map((data, i) => (i === 0 ? 'l0/layer.tar' : `blobs/sha256/${sha256(data)}`))
-  const config = JSON.stringify({
-    architecture: arch,
-    os: 'linux',
-    rootfs: { type: 'layers', diff_ids: tars.map(data => `sha256:${sha256(data)}`) }
-  })
-  const manifest = JSON.stringify([{ Config: 'config.json', RepoTags: [], Layers: names }])
-  return tarBuffer(
-    [
-      ...stored.map((data, i): TarMember => ({ kind: 'data', path: names[i], data, mode: 0o644 })),
-      { kind: 'data', path: 'config.json', data: config, mode: 0o644 },
-      { kind: 'data', path: 'manifest.json', data: manifest, mode: 0o644 }
-    ],
-    MTIME
-  )
-}
-
-/** An engine with tags, a registry with per-platform images, and exports; it records each call. */
-class StandInEngine implements ImageSource {
-  readonly calls: string[] = []
-  readonly tags = new Map<string, Image>()
-  readonly registry = new Map<string, Image>()
-  readonly exports = new Map<string, Buffer>()
-
-  async inspect(ref: string): Promise<Image | null> {
-    this.calls.push(`inspect ${ref}`)
-    await new Promise(setImmediate)
-    return this.tags.get(ref) ?? null
-  }
-
-  async pull(ref: string, platform: string): Promise<void> {
-    this.calls.push(`pull ${ref} ${platform}`)
-    await new Promise(setImmediate)
-    const image = this.registry.get(`${ref} ${platform}`)
-    if (!image) throw new Error(`no matching manifest for ${platform}`)
-    this.tags.set(ref, image)
-  }
-
-  async export(id: string): Promise<NodeJS.ReadableStream> {
-    this.calls.push(`export ${id}`)
-    await new Promise(setImmediate)
-    return Readable.from([this.exports.get(id)!])
-  }
-
-  /** An image for linux/<arch>, in the registry under `ref`, exportable. */
-  async publish(ref: string, arch: string, layers: TarMember[][] = [[]], gzipped?: number[]): Promise<Image> {
-    const image = { id: `sha256:${sha256(Buffer.from(`${ref} ${arch}`))}`, os: 'linux', architecture: arch }
-    this.registry.set(`${ref} linux/${arch}`, image)
-    this.exports.set(image.id, await dockerArchive(arch, layers, gzipped))
-    return image
-  }
-}
+const FORMATS: ExportFormat[] = ['legacy', 'oci-gzip', 'oci-zstd']
 
 let tmp: string
 let engine: StandInEngine
@@ -122,7 +44,7 @@ describe('BaseImageCache', () => {
           { kind: 'symlink', path: 'bin', target: 'usr/bin' }
         ]
       ],
-      [1]
+      'oci-gzip'
     )
     engine.tags.set('base:1', image)
     const base = await cache.get('base:1', 'linux/amd64')
@@ -134,6 +56,63 @@ describe('BaseImageCache', () => {
       'usr/bin directory',
       'bin symlink usr/bin'
     ])
+  })
+
+  it.each(FORMATS)(
+    'a %s export: each layer`s compression, and the size and digest of its uncompressed tar',
+    async format => {
+      const members: TarMember[][] = [
+        [{ kind: 'data', path: 'etc/os-release', data: 'ID=stand-in\n', mode: 0o644 }],
+        [{ kind: 'data', path: 'etc/big', data: Buffer.alloc(100_000, 0x61), mode: 0o644 }]
+      ]
+      engine.tags.set('base:1', await engine.publish('base:1', 'amd64', members, format))
+      const tars = await Promise.all(members.map(layerTar))
+      const base = await cache.get('base:1', 'linux/amd64')
+      const stored = { legacy: 'none', 'oci-gzip': 'gzip', 'oci-zstd': 'zstd' }[format]
+      expect(base.layers.map(({ compression, diffId, size }) => ({ compression, diffId, size }))).toEqual(
+        tars.map(tar => ({ compression: stored, diffId: `sha256:${sha256(tar)}`, size: tar.length }))
+      )
+    }
+  )
+
+  it.each(FORMATS)(
+    'a %s export whose layer is not what its config says is an error naming the image and the layer',
+    async format => {
+      const image = await engine.publish('base:1', 'amd64', [], format)
+      engine.tags.set('base:1', image)
+      const tar = await layerTar([{ kind: 'data', path: 'etc/os-release', data: 'ID=debian\n', mode: 0o644 }])
+      const corrupt = Buffer.from(tar)
+      // The first byte of the member's content: the tar still reads, its digest is another.
+      corrupt[512] ^= 1
+      const diffId = `sha256:${sha256(tar)}`
+      engine.exports.set(image.id, await imageExport('amd64', [corrupt], format, [diffId]))
+      const exported = (await cache.get('base:1', 'linux/amd64').catch((err: unknown) => err)) as Error
+      expect(exported).toBeInstanceOf(ReleaseError)
+      const name =
+        format === 'legacy' ? String.raw`[0-9a-f]{64}/layer\.tar` : String.raw`blobs/sha256/[0-9a-f]{64}`
+      expect(exported.message).toMatch(
+        new RegExp(
+          `^base image base:1: layer ${name} is not the layer its config names: its tar's digest is ` +
+            `sha256:${sha256(corrupt)}, the config's diff_id ${diffId}\\. Remove the image and pull or load it again$`
+        )
+      )
+    }
+  )
+
+  it('a compressed layer that does not decompress is an error naming the image and the layer', async () => {
+    const image = await engine.publish('base:1', 'amd64')
+    engine.tags.set('base:1', image)
+    const tar = await layerTar([{ kind: 'data', path: 'etc/os-release', data: 'ID=debian\n', mode: 0o644 }])
+    const blob = gzipSync(tar)
+    const exported = await imageExport('amd64', [tar], 'oci-gzip')
+    // A byte of the gzip trailer's CRC-32 changed in place: the export reads, the blob does not.
+    exported[exported.indexOf(blob) + blob.length - 8] ^= 1
+    engine.exports.set(image.id, exported)
+    await expect(cache.get('base:1', 'linux/amd64')).rejects.toThrow(
+      new ReleaseError(
+        `base image base:1: reading its layer blobs/sha256/${sha256(blob)} failed: incorrect data check`
+      )
+    )
   })
 
   it('pulls for the platform when the engine holds another one under the reference', async () => {
@@ -165,11 +144,50 @@ describe('BaseImageCache', () => {
     )
   })
 
-  it('a platform other than linux/<arch> is refused before the engine is asked', async () => {
-    await expect(cache.get('base:1', 'windows/amd64')).rejects.toThrow(
-      "unsupported platform 'windows/amd64' for a server image: expected linux/<arch>"
-    )
-    expect(engine.calls).toEqual([])
+  it('a Windows base comes from its registry, its os.version entry chosen, never through the engine', async () => {
+    const registry = await startRegistry()
+    try {
+      await registry.push('hpc', 'v1', [
+        { os: 'linux', arch: 'amd64', files: [{ path: 'etc/os', content: 'linux\n' }] },
+        {
+          os: 'windows',
+          arch: 'amd64',
+          osVersion: '10.0.17763.1',
+          files: [
+            { path: 'Files/License.txt', content: 'cc0\n' },
+            { path: 'Hives/DefaultUser_Delta', content: '' }
+          ]
+        }
+      ])
+      const base = await cache.get(`${registry.host}/hpc:v1`, 'windows/amd64')
+      expect(base.config).toMatchObject({
+        os: 'windows',
+        architecture: 'amd64',
+        'os.version': '10.0.17763.1'
+      })
+      expect(base.rootfs.get('Files/License.txt')?.type).toBe('other')
+      expect(base.layers).toHaveLength(1)
+      expect(base.layers[0]).toMatchObject({ compression: 'gzip', diffId: base.config.rootfs?.diff_ids?.[0] })
+      expect(engine.calls).toEqual([])
+      expect(registry.requests.filter(r => r.includes('/blobs/'))).toHaveLength(2)
+    } finally {
+      await registry.close()
+    }
+  })
+
+  it('a registry without an image for the platform names the platforms it has', async () => {
+    const registry = await startRegistry()
+    try {
+      await registry.push('hpc', 'v1', [
+        { os: 'linux', arch: 'amd64', files: [] },
+        { os: 'linux', arch: 'arm64', files: [] }
+      ])
+      await expect(cache.get(`${registry.host}/hpc:v1`, 'windows/amd64')).rejects.toThrow(
+        `base image ${registry.host}/hpc:v1 has no image for windows/amd64 (it has linux/amd64, linux/arm64)`
+      )
+    } finally {
+      await registry.close()
+    }
   })
 
   it('exports each (reference, platform) once for all the requests', async () => {

@@ -5,8 +5,12 @@ import { createHash } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync, zstdCompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { TarMember } from '../../../../src/archive/tar.js'
+import { CAPABILITY_XATTR, vfsCapData } from '../../../../src/docker/image-archive/capabilities.js'
 import { writeDockerArchive, writeLayer } from '../../../../src/docker/image-archive/docker-archive.js'
+import type { LayerCompression, LayerFile } from '../../../../src/docker/image-archive/export-reader.js'
 import type { Placement } from '../../../../src/docker/image-archive/overlay.js'
 import { gnuTar, gnuTarList, pythonTarList, pythonTarLists, xattrsOf } from '../../archive/readers.js'
 import { readVfsCapData } from './vfs-cap-data.js'
@@ -40,17 +44,36 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true })
 })
 
+/** The members a server image's layer has: the placement's parents, then the binary 0755 0/0. */
+function binaryLayer(binaryPath: string, capabilities: readonly number[]): TarMember[] {
+  return [
+    ...PLACEMENT.parents.map((dir): TarMember => ({ ...dir, kind: 'dir', path: `${dir.path}/` })),
+    {
+      kind: 'file',
+      path: PLACEMENT.path,
+      source: binaryPath,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
+      xattrs: capabilities.length > 0 ? { [CAPABILITY_XATTR]: vfsCapData(capabilities) } : undefined
+    }
+  ]
+}
+
 const layerWith = (capabilities: readonly number[], name = `layer-${capabilities.join('-')}.tar`) => {
   const dest = join(tmp, name)
-  return writeLayer(dest, { placement: PLACEMENT, binaryPath: binary, capabilities }, CREATED).then(
-    diffId => ({ dest, diffId })
-  )
+  return writeLayer(dest, binaryLayer(binary, capabilities), CREATED).then(layer => ({ ...layer, dest }))
 }
 
 describe('writeLayer', () => {
-  it('the parents as the base has them, then the binary 0755 0/0; the diff ID is the sha256 of the bytes', async () => {
-    const { dest, diffId } = await layerWith([])
-    expect(diffId).toBe(`sha256:${sha256(await readFile(dest))}`)
+  it('the parents as the base has them, then the binary 0755 0/0; diff ID and size are those of the bytes', async () => {
+    const { dest, diffId, size, compression } = await layerWith([])
+    const written = await readFile(dest)
+    expect({ diffId, size, compression }).toEqual({
+      diffId: `sha256:${sha256(written)}`,
+      size: written.length,
+      compression: 'none'
+    })
     expect(gnuTarList(dest, { numeric: true })).toEqual([
       { mode: 'drwxr-xr-x', owner: '0/0', size: 0, mtime: CREATED_TEXT, path: 'usr/' },
       { mode: 'drwxr-x---', owner: '0/50', size: 0, mtime: CREATED_TEXT, path: 'usr/local/' },
@@ -77,8 +100,7 @@ describe('writeLayer', () => {
 
   it('a missing binary is an error naming it', async () => {
     const dest = join(tmp, 'no-binary.tar')
-    const layer = { placement: PLACEMENT, binaryPath: join(tmp, 'missing'), capabilities: [] }
-    await expect(writeLayer(dest, layer, CREATED)).rejects.toThrow('missing')
+    await expect(writeLayer(dest, binaryLayer(join(tmp, 'missing'), []), CREATED)).rejects.toThrow('missing')
   })
 
   it('every capability 0–40: the pax record reads back as that one, permitted and effective', async () => {
@@ -142,31 +164,45 @@ describe.runIf(process.getuid?.() === 0)('a layer extracted by GNU tar as root',
 })
 
 describe('writeDockerArchive', () => {
-  it('layers named by diff ID (a repeated one stored once), the config by its sha256, then manifest.json', async () => {
-    const [a, b] = [join(tmp, 'a.tar'), join(tmp, 'b.tar')]
-    await writeFile(a, 'layer a')
-    await writeFile(b, Buffer.alloc(1000, 0xff))
-    const layers = [
-      { path: a, diffId: `sha256:${'a'.repeat(64)}` },
-      { path: b, diffId: `sha256:${'b'.repeat(64)}` },
-      { path: a, diffId: `sha256:${'a'.repeat(64)}` }
-    ]
+  /** A layer file holding `content` stored as `compression`; the diff ID is made up, as the writer takes it as given. */
+  async function layerFile(name: string, content: Buffer, compression: LayerCompression): Promise<LayerFile> {
+    const path = join(tmp, name)
+    const compress = { none: (data: Buffer) => data, gzip: gzipSync, zstd: zstdCompressSync }[compression]
+    await writeFile(path, compress(content))
+    return { path, compression, diffId: `sha256:${name[0].repeat(64)}`, size: content.length }
+  }
+
+  it('layers uncompressed, named by diff ID (a repeated one stored once), the config by its sha256, then manifest.json', async () => {
+    const a = await layerFile('a', Buffer.from('layer a'), 'none')
+    const b = await layerFile('b', Buffer.alloc(1000, 0xff), 'gzip')
+    const c = await layerFile('c', Buffer.alloc(3000, 0x01), 'zstd')
+    const layers = [a, b, c, a]
     const config = Buffer.from('{"architecture":"arm64"}')
     const tags = ['registry.k8s.io/kube-apiserver-arm64:v1', 'localhost:5000/kube-apiserver-arm64:v1']
     const dest = join(tmp, 'image.tar')
     await writeDockerArchive(dest, { layers, config, tags }, CREATED)
 
     const configName = `${sha256(config)}.json`
-    const layerNames = [`${'a'.repeat(64)}/layer.tar`, `${'b'.repeat(64)}/layer.tar`]
+    const layerNames = ['a', 'b', 'c'].map(name => `${name.repeat(64)}/layer.tar`)
     expect(gnuTarList(dest, { numeric: true }).map(e => [e.path, e.mode, e.owner, e.mtime])).toEqual(
       [...layerNames, configName, 'manifest.json'].map(path => [path, '-rw-r--r--', '0/0', CREATED_TEXT])
     )
     const contents = new Map(pythonTarList(dest, 'r:').map(m => [m.name, Buffer.from(m.contentHex!, 'hex')]))
     expect(contents.get(layerNames[0])?.toString()).toBe('layer a')
     expect(contents.get(layerNames[1])).toEqual(Buffer.alloc(1000, 0xff))
+    expect(contents.get(layerNames[2])).toEqual(Buffer.alloc(3000, 0x01))
     expect(contents.get(configName)).toEqual(config)
     expect(JSON.parse(contents.get('manifest.json')!.toString())).toEqual([
-      { Config: configName, RepoTags: tags, Layers: [layerNames[0], layerNames[1], layerNames[0]] }
+      { Config: configName, RepoTags: tags, Layers: [...layerNames, layerNames[0]] }
     ])
+  })
+
+  it('a layer whose file gives another size than it announced fails the archive', async () => {
+    const layer = await layerFile('a', Buffer.alloc(600, 0x02), 'gzip')
+    const dest = join(tmp, 'image.tar')
+    const image = { layers: [{ ...layer, size: 500 }], config: Buffer.from('{}'), tags: [] }
+    await expect(writeDockerArchive(dest, image, CREATED)).rejects.toThrow(
+      `${'a'.repeat(64)}/layer.tar: 500 bytes announced, 600 given`
+    )
   })
 })
