@@ -265,24 +265,40 @@ subnet_in_use() {
   ip -4 route show | grep -v "dev ${BRIDGE} " | grep -q "^${SUBNET}\."
 }
 
-# Loads the stand-in kube-cross image into the engine unless it has it: `docker save` from the
-# machine's engine into the engine's load endpoint, or, without it there, a build straight into it.
+# Whether the engine at socket $1 has the stand-in image as the current scripts/stand-in-kube-cross.sh
+# makes it: that script labels it with the first 16 hex of its own sha256.
+has_current_stand_in() {
+  local recipe label
+  recipe=$(sha256sum "${REPO}/scripts/stand-in-kube-cross.sh" | cut -c1-16)
+  label=$(docker -H "unix://$1" image inspect \
+    --format '{{index .Config.Labels "io.kube-release-action.stand-in.recipe"}}' "$2" 2>/dev/null) || return 1
+  [[ $label == "$recipe" ]]
+}
+
+# Gives the engine the stand-in kube-cross image unless it has the current one: made (or brought up to
+# date) on the machine's engine when that answers, then `docker save` into the engine's load
+# endpoint; else built straight into the engine.
 ensure_stand_in() {
   local name=$1 ref started=$SECONDS
   ref=$(stand_in_ref)
-  if docker -H "unix://${SOCKET}" image inspect "$ref" >/dev/null 2>&1; then
+  if has_current_stand_in "$SOCKET" "$ref"; then
     log "${name}: has ${ref}"
     return 0
   fi
-  if answers "$MACHINE_SOCKET" && docker -H "unix://${MACHINE_SOCKET}" image inspect "$ref" >/dev/null 2>&1; then
+  if answers "$MACHINE_SOCKET"; then
+    DOCKER_HOST=unix://${MACHINE_SOCKET} bash "${REPO}/scripts/stand-in-kube-cross.sh" "$ref" >&2
     log "${name}: loading ${ref} from the machine's engine"
+    local replaced
+    replaced=$(docker -H "unix://${SOCKET}" image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
     docker -H "unix://${MACHINE_SOCKET}" save "$ref" | docker -H "unix://${SOCKET}" load -q >/dev/null ||
       die "${name}: loading ${ref} failed"
+    # The stand-in of an older script, now untagged.
+    [[ -n $replaced ]] && docker -H "unix://${SOCKET}" rmi "$replaced" >/dev/null 2>&1 || true
   else
-    log "${name}: the machine's engine does not have ${ref}: building it in ${name}"
-    DOCKER_HOST=unix://${SOCKET} bash "${REPO}/scripts/stand-in-kube-cross.sh" "$ref"
+    log "${name}: the machine's engine does not answer: building ${ref} in ${name}"
+    DOCKER_HOST=unix://${SOCKET} bash "${REPO}/scripts/stand-in-kube-cross.sh" "$ref" >&2
   fi
-  docker -H "unix://${SOCKET}" image inspect "$ref" >/dev/null 2>&1 || die "${name}: ${ref} is still missing"
+  has_current_stand_in "$SOCKET" "$ref" || die "${name}: ${ref} is still not the current stand-in"
   log "${name}: ${ref} in $((SECONDS - started)) s"
 }
 

@@ -16,13 +16,14 @@ const ENGINES_SH = join(REPO, 'scripts/engines.sh')
  * The files, and in them the tests, whose outcome depends on the engine: not the GitHub-service ones,
  * nor the cache's size and save policies, which the client alone decides.
  */
-const FILES = ['quick-release', 'clean', 'cache', 'reliability', 'server-images'].map(
+const FILES = ['quick-release', 'clean', 'tree-clean', 'cache', 'reliability', 'server-images'].map(
   name => `test/e2e/${name}.test.ts`
 )
 /** Names of describes, or of a describe and the start of its tests' names, as vitest joins them. */
 const TESTS = [
   'quick-release',
-  'clean',
+  'clean and stale volumes, two trees',
+  'clean of a tree',
   'build cache in a directory (CLI) > a fresh',
   'kube-cross image cache',
   'cancellation',
@@ -63,19 +64,26 @@ function standInKubeCross() {
   return `${process.env.KUBE_CROSS_IMAGE ?? 'registry.k8s.io/build-image/kube-cross'}:${tag}`
 }
 
-/** What is on the engine besides the stand-in kube-cross image: the tests should have removed it all. */
+/**
+ * What is on the engine besides the stand-in kube-cross image and the kube-build images (which the
+ * action keeps for every tree): the tests should have removed it all.
+ */
 function leftovers(env) {
   const docker = args =>
     sh(['docker', ...args], { env: { ...process.env, ...env } })
       .stdout.split('\n')
       .filter(Boolean)
   const standIn = standInKubeCross()
+  const kubeBuild = new Set(
+    docker(['images', '-q', '--filter', 'label=io.kube-release-action.role=build-image'])
+  )
   return [
     ...docker(['ps', '-a', '--format', 'container {{.Names}} ({{.Image}})']),
     ...docker(['volume', 'ls', '--format', 'volume {{.Name}}']),
-    ...docker(['images', '-a', '--format', 'image {{.Repository}}:{{.Tag}} {{.ID}}']).filter(
-      line => !line.startsWith(`image ${standIn} `)
-    )
+    ...docker(['images', '--format', '{{.ID}}\t{{.Repository}}:{{.Tag}}'])
+      .map(line => line.split('\t'))
+      .filter(([id, name]) => !kubeBuild.has(id) && name !== standIn)
+      .map(([id, name]) => `image ${name} (${id})`)
   ]
 }
 
