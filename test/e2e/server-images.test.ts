@@ -3,7 +3,7 @@
 // image, outputs loaded back and inspected, exported and run.
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -255,6 +255,8 @@ describe('server image archives', () => {
         'GOARCH=amd64 go build -o /out/hello-amd64 m.go && GOARCH=arm64 go build -o /out/hello-arm64 m.go'
     )
     await docker('start', '-a', builder)
+    // Into a directory that exists: Podman copies `/out/.` into the parent of one that does not.
+    await mkdir(join(work, 'bin'))
     await docker('cp', `${builder}:/out/.`, join(work, 'bin'))
     await docker('rm', '-f', builder)
     for (const arch of ['amd64', 'arm64']) {
