@@ -155,7 +155,8 @@ async function standInBase(arch: string, ref: string): Promise<Buffer> {
 /** Loads a docker-archive; returns the references it reported. */
 async function load(path: string): Promise<string[]> {
   const out = await docker('load', '-i', path)
-  return [...out.matchAll(/^Loaded image(?: ID)?: (.+)$/gm)].map(m => m[1])
+  // Podman 4.3 names all of an archive's tags on one line, comma-separated.
+  return [...out.matchAll(/^Loaded image(?: ID)?: (.+)$/gm)].flatMap(m => m[1].split(','))
 }
 
 interface Inspected {
