@@ -217,27 +217,12 @@ podman_env() {
 }
 
 # The command that runs in the engine's mount namespace: its mounts, then exec of the daemon, so the
-# daemon keeps the pid that `start` records.
+# daemon keeps the pid that `start` records. An engine of the trixie root gets the root as its
+# namespace's root (pivot_root), not only as its root directory (chroot): runc resolves a
+# container's mount targets against the namespace's root, and under a plain chroot a volume landed
+# beside the container's file system (a `docker exec` then found no working directory).
 daemon_script() {
-  local name=$1 wrapper='' daemon
-  echo 'set -eu'
-  if ((IN_ROOT)); then
-    local root=$TRIXIE
-    wrapper="chroot ${root}"
-    # The bind of the root onto itself: else docker load fails with "remount /, … invalid argument".
-    echo "mount --bind ${root} ${root}"
-    echo "mount -t proc proc ${root}/proc"
-    echo "mount --rbind /sys ${root}/sys && mount --make-rslave ${root}/sys"
-    echo "mount --rbind /dev ${root}/dev && mount --make-rslave ${root}/dev"
-    echo "mount -t tmpfs -o mode=755 tmpfs ${root}/run"
-    echo "mkdir -p ${root}${RUN} && mount --bind ${RUN} ${root}${RUN}"
-    if ((SHARES_TMP)); then
-      echo "mount --rbind /tmp ${root}/tmp && mount --make-rslave ${root}/tmp"
-    else
-      echo "mount -t tmpfs -o mode=1777 tmpfs ${root}/tmp"
-    fi
-    echo "cd ${root}"
-  fi
+  local name=$1 root=$TRIXIE prepare='' daemon
   case $KIND in
     docker)
       daemon="dockerd --config-file ${RUN}/daemon.json --data-root /var/lib/kre-${name}"
@@ -246,12 +231,35 @@ daemon_script() {
       ;;
     podman)
       # Its own network, so that it never meets another Podman's default podman0.
-      echo "${wrapper} env $(podman_env) sh -c 'podman network exists ${BRIDGE} ||" \
-        "podman network create --interface-name ${BRIDGE} --subnet ${SUBNET}.0/24 ${BRIDGE} >/dev/null'"
+      prepare="env $(podman_env) podman network exists ${BRIDGE} ||"
+      prepare+=" env $(podman_env) podman network create --interface-name ${BRIDGE}"
+      prepare+=" --subnet ${SUBNET}.0/24 ${BRIDGE} >/dev/null"
       daemon="env $(podman_env) podman system service --time=0 unix://${SOCKET}"
       ;;
   esac
-  echo "exec ${wrapper} ${daemon}"
+  echo 'set -eu'
+  if ((IN_ROOT == 0)); then
+    [[ -n $prepare ]] && echo "$prepare"
+    echo "exec ${daemon}"
+    return 0
+  fi
+  # pivot_root wants the new root to be a mount point.
+  echo "mount --bind ${root} ${root}"
+  echo "mount -t proc proc ${root}/proc"
+  echo "mount --rbind /sys ${root}/sys && mount --make-rslave ${root}/sys"
+  echo "mount --rbind /dev ${root}/dev && mount --make-rslave ${root}/dev"
+  echo "mount -t tmpfs -o mode=755 tmpfs ${root}/run"
+  echo "mkdir -p ${root}${RUN} ${root}/run/kre-old-root && mount --bind ${RUN} ${root}${RUN}"
+  if ((SHARES_TMP)); then
+    echo "mount --rbind /tmp ${root}/tmp && mount --make-rslave ${root}/tmp"
+  else
+    echo "mount -t tmpfs -o mode=1777 tmpfs ${root}/tmp"
+  fi
+  echo "cd ${root} && pivot_root . run/kre-old-root"
+  # The machine's file system goes from the namespace once the root's own shell runs.
+  local inner="umount -l /run/kre-old-root && rmdir /run/kre-old-root"
+  [[ -n $prepare ]] && inner+=" && { ${prepare}; }"
+  echo "exec chroot . /bin/sh -c '${inner} && exec ${daemon}'"
 }
 
 make_bridge() {
