@@ -15,7 +15,15 @@ import { DEFAULT_CACHE_MAX_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../../src/con
 import { ConsoleLogger } from '../../src/logger.js'
 import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import { runAction, type ActionRun } from './action-runner.js'
-import { REPO_ROOT, dependsOn, cleanTree, fixtureTree, runCli, standInKubeCross } from './helpers.js'
+import {
+  REPO_ROOT,
+  WORKSPACES,
+  dependsOn,
+  cleanTree,
+  fixtureTree,
+  runCli,
+  standInKubeCross
+} from './helpers.js'
 
 const run = promisify(execFile)
 const trees: string[] = []
@@ -49,25 +57,22 @@ const quick = (dir: string, cacheDir: string, extra: string[] = []) =>
   ])
 
 describe('build cache in a directory (CLI)', () => {
-  it.each(['volume', 'bind'])(
-    'a fresh %s workspace compiles incrementally from the cache',
-    async workspace => {
-      const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
-      const cold = await quick(await tree(), cacheDir, ['--workspace', workspace])
-      expect(cold.code, cold.stderr).toBe(0)
-      const first = cacheStats(cold.stdout)
-      expect(first.start).toBe(0)
-      expect(first.added).toBeGreaterThan(0)
-      // Another checkout: a new volume (or an empty _output), so only the cache can make it incremental.
-      const warm = await quick(await tree(), cacheDir, ['--workspace', workspace])
-      expect(warm.code, warm.stderr).toBe(0)
-      expect(warm.stdout).toMatch(/build cache\s+hit \(kube-release-build-v1-/)
-      const second = cacheStats(warm.stdout)
-      expect(second.start).toBeGreaterThan(0)
-      expect(second.reused).toBeGreaterThan(0)
-      expect(second.added).toBe(0)
-    }
-  )
+  it.each(WORKSPACES)('a fresh %s workspace compiles incrementally from the cache', async workspace => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
+    const cold = await quick(await tree(), cacheDir, ['--workspace', workspace])
+    expect(cold.code, cold.stderr).toBe(0)
+    const first = cacheStats(cold.stdout)
+    expect(first.start).toBe(0)
+    expect(first.added).toBeGreaterThan(0)
+    // Another checkout: a new volume (or an empty _output), so only the cache can make it incremental.
+    const warm = await quick(await tree(), cacheDir, ['--workspace', workspace])
+    expect(warm.code, warm.stderr).toBe(0)
+    expect(warm.stdout).toMatch(/build cache\s+hit \(kube-release-build-v1-/)
+    const second = cacheStats(warm.stdout)
+    expect(second.start).toBeGreaterThan(0)
+    expect(second.reused).toBeGreaterThan(0)
+    expect(second.added).toBe(0)
+  })
 
   it('keeps the cache within its size limit, oldest entries first', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))

@@ -37,6 +37,14 @@ export function runProcess(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO_RO
   })
 }
 
+/**
+ * Whether the engine sees this machine's files (false for a remote engine or a Docker-in-Docker
+ * sidecar; scripts/engines.sh sets KRA_ENGINE_SHARES_FILES=0 for its engine that does not).
+ */
+export const ENGINE_SHARES_FILES = process.env.KRA_ENGINE_SHARES_FILES !== '0'
+/** The workspaces the engine can build in: a bind mount needs the engine to see the tree. */
+export const WORKSPACES = ENGINE_SHARES_FILES ? ['volume', 'bind'] : ['volume']
+
 /** The CLI's cache directory for this test file, so that no run reads or fills the user's. */
 export const CLI_CACHE_HOME = mkdtempSync(join(tmpdir(), 'kube-release-e2e-cache-'))
 

@@ -8,7 +8,16 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaseImages, type BaseImages } from './base-images.js'
 import { IMAGE_BINARIES } from './expected.js'
-import { dependsOn, cleanTree, fixtureTree, gitDescribe, managedObjects, runCli } from './helpers.js'
+import {
+  ENGINE_SHARES_FILES,
+  WORKSPACES,
+  dependsOn,
+  cleanTree,
+  fixtureTree,
+  gitDescribe,
+  managedObjects,
+  runCli
+} from './helpers.js'
 import { checkRelease, engineArch } from './release-check.js'
 
 const run = promisify(execFile)
@@ -64,7 +73,7 @@ describe('quick-release', () => {
   const treeBuiltWith = (workspace: string): string =>
     dependsOn(built.get(workspace), BUILDS.replace('%s', workspace))
 
-  it.each(['volume', 'bind'])(BUILDS, async workspace => {
+  it.each(WORKSPACES)(BUILDS, async workspace => {
     const { tree, stdout } = await quickRelease(workspace)
     built.set(workspace, tree)
     expect(stdout).toMatch(/Building go targets for linux\//)
@@ -76,16 +85,29 @@ describe('quick-release', () => {
   })
 
   it('gives byte-identical tarballs for the same commit, whatever the workspace, run after run', async () => {
-    const [volume, bind] = [treeBuiltWith('volume'), treeBuiltWith('bind')]
+    const [volume, ...others] = WORKSPACES.map(treeBuiltWith)
     const first = await digests(volume)
     expect(first.size).toBe(8)
-    expect(await digests(bind)).toEqual(first)
+    for (const other of others) expect(await digests(other)).toEqual(first)
     const again = await runCli(['--source', volume, '--mode', 'quick-release', ...bases.args])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toMatch(/reusing data volume kube-build-data-/)
     expect(again.stdout).toMatch(/reusing kube-build:build-/)
     expect(await digests(volume)).toEqual(first)
   })
+
+  it.skipIf(ENGINE_SHARES_FILES)(
+    'refuses the bind workspace before compiling: the engine does not see this machine`s files',
+    async () => {
+      const tree = await fixtureTree('v1.31.0')
+      trees.push(tree)
+      const result = await runCli(['--source', tree, '--mode', 'quick-release', '--workspace', 'bind'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/does not see this machine's files/)
+      expect(result.stdout).not.toMatch(/Building go targets/)
+      expect(managedObjects('containers', { tree })).toEqual([])
+    }
+  )
 
   it('writes server images that docker load accepts, with tags, architecture and capability', async () => {
     const tree = treeBuiltWith('volume')
