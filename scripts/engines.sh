@@ -17,10 +17,11 @@
 #   docker26-isolated    Docker 26.1, classic store, WITHOUT the host's /tmp in view: an engine that
 #                        shares no files with the client (a remote engine, a Docker-in-Docker sidecar)
 #
-# Every engine runs in a mount namespace of its own (unshare): the trixie root's /proc, /sys, /dev and
-# /tmp, and the engine's own layer mounts, never appear in the machine's mount table and go away with
-# its last process. The trixie root is made once (debootstrap, then apt in the root: a few minutes) in
-# /var/lib/kre-engines/trixie and reused. Needs root. See docs: /work/shared/docs/engines.md.
+# Every engine runs in a mount namespace of its own (unshare); those of the trixie root have it as
+# their namespace's root (pivot_root). Their /proc, /sys, /dev and /tmp, and their layer mounts,
+# never appear in the machine's mount table and go away with the engine's last process. The trixie
+# root is made once (debootstrap, then apt in the root: a few minutes) in /var/lib/kre-engines/trixie
+# and reused; logs are in /var/lib/kre-engines/logs. Needs root, debootstrap, curl and the docker CLI.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
