@@ -1,7 +1,7 @@
 // The GitHub Action's main and post phases.
 import * as core from '@actions/core'
 import { randomBytes } from 'node:crypto'
-import { cancelOnSignal, removeRunLeftovers } from './cleanup.js'
+import { cancelOnSignal, exitAfterCleanup, removeRunLeftovers } from './cleanup.js'
 import { GitHubArtifactStore } from './artifacts/github.js'
 import { chooseCache } from './cache/select.js'
 import type { ArtifactStore } from './artifacts/store.js'
@@ -83,7 +83,7 @@ export async function runMain(): Promise<void> {
     core.setFailed(errorMessage(err))
   }
   // Open engine sockets must not keep the step alive.
-  process.exit(process.exitCode ?? 0)
+  await exitAfterCleanup(process.exitCode ?? 0)
 }
 
 /** Best effort: removes whatever a killed main step left; never fails the job. */

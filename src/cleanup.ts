@@ -37,13 +37,25 @@ export function cancelOnSignal(runId: string, log: Logger): AbortSignal {
     if (controller.signal.aborted) return
     controller.abort()
     log.warning(`${signal}: stopping the build and removing its containers`)
-    removeRunLeftovers(runId, log)
+    signalExit = removeRunLeftovers(runId, log)
       .catch(err => log.warning(`cleanup after ${signal} failed: ${errorMessage(err)}`))
-      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+      .then(() => process.exit(signal === 'SIGINT' ? 130 : 143))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   return controller.signal
+}
+
+/** The exit a signal's cleanup ends with, once a signal has come. */
+let signalExit: Promise<never> | null = null
+
+/**
+ * Exits with `code` — unless a signal cancelled the run: then once its cleanup is done, with the
+ * signal's code. The cancelled run may unwind first (it does on Podman, whose removals are slower).
+ */
+export async function exitAfterCleanup(code: Parameters<typeof process.exit>[0]): Promise<never> {
+  if (signalExit) await signalExit
+  process.exit(code)
 }
 
 /** What `kube-release clean` removes from the engine. */

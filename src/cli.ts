@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { LocalArtifactStore } from './artifacts/local.js'
 import { chooseCache } from './cache/select.js'
-import { cancelOnSignal, removeKeptObjects, removeOutputDir } from './cleanup.js'
+import { cancelOnSignal, exitAfterCleanup, removeKeptObjects, removeOutputDir } from './cleanup.js'
 import {
   Input,
   MODES,
@@ -261,4 +261,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exit(await main())
+await exitAfterCleanup(await main())

@@ -14,7 +14,7 @@ import { setTimeout } from 'node:timers/promises'
 import type Dockerode from 'dockerode'
 import { createInterface } from 'node:readline'
 import { readTar } from '../archive/tar-read.js'
-import { ReleaseError } from '../errors.js'
+import { ReleaseError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
@@ -308,11 +308,23 @@ export class ContainerClient {
     )
   }
 
-  /** Force-removes a container; one that is already gone is not an error. Runs after a cancel too. */
+  /**
+   * Kills and removes a container; one that is already gone is not an error. Runs after a cancel too.
+   * Docker's forced removal kills a running container; Podman's stops it with its stop timeout (10 s,
+   * which make and a shell as PID 1 sit out): a stop with no grace time first kills it on both.
+   */
   async remove(id: string): Promise<void> {
     await this.calls.call(
       `removing container ${shortId(id)}`,
       async abortSignal => {
+        try {
+          await this.container(id).stop({ t: 0, abortSignal })
+        } catch (err) {
+          // 304: not running; 404: gone. Anything else is left to the removal, which stops it too.
+          if (statusCode(err) !== 304 && statusCode(err) !== 404) {
+            this.log.debug(`stopping container ${shortId(id)} before removing it: ${errorMessage(err)}`)
+          }
+        }
         try {
           await this.container(id).remove({ force: true, abortSignal })
           this.log.debug(`removed container ${shortId(id)}`)

@@ -55,6 +55,8 @@ export async function actionEnv(tree: string, options: ActionOptions = {}): Prom
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // The engine the suite runs against (scripts/engines.sh), as a runner's environment names it.
+    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     // The suite's temporary directory, removed at its end.
     TMPDIR: process.env.TMPDIR,
     GITHUB_ACTIONS: 'true',

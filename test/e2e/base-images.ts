@@ -48,8 +48,11 @@ export async function startBaseImages(): Promise<BaseImages> {
     env: { KUBE_BASE_IMAGE_REGISTRY: registry.host },
     close: async () => {
       await registry.close()
-      // Pulls for another platform leave the earlier image untagged: remove by ID, not by name.
-      for (const id of registry.imageIds) await run('docker', ['rmi', '-f', id]).catch(() => undefined)
+      // By reference: the containerd store names an image by its manifest's digest, not its config's.
+      // Then by ID: on the classic store, a pull for another platform leaves the earlier image untagged.
+      for (const image of [goRunner, kubeProxyBase, ...registry.imageIds]) {
+        await run('docker', ['rmi', '-f', image]).catch(() => undefined)
+      }
     }
   }
 }

@@ -37,6 +37,14 @@ export function runProcess(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO_RO
   })
 }
 
+/**
+ * Whether the engine sees this machine's files (false for a remote engine or a Docker-in-Docker
+ * sidecar; scripts/engines.sh sets KRA_ENGINE_SHARES_FILES=0 for its engine that does not).
+ */
+export const ENGINE_SHARES_FILES = process.env.KRA_ENGINE_SHARES_FILES !== '0'
+/** The workspaces the engine can build in: a bind mount needs the engine to see the tree. */
+export const WORKSPACES = ENGINE_SHARES_FILES ? ['volume', 'bind'] : ['volume']
+
 /** The CLI's cache directory for this test file, so that no run reads or fills the user's. */
 export const CLI_CACHE_HOME = mkdtempSync(join(tmpdir(), 'kube-release-e2e-cache-'))
 
@@ -52,31 +60,62 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Res
 /** Which of the action's objects: those of one tree or one run, optionally of one role. */
 export type Owner = ({ tree: string } | { run: string }) & { tree?: string; run?: string; role?: string }
 
+const INSPECT = {
+  containers: { list: ['ps', '-a', '-q'], inspect: ['container', 'inspect'], labels: '.Config.Labels' },
+  volumes: { list: ['volume', 'ls', '-q'], inspect: ['volume', 'inspect'], labels: '.Labels' },
+  images: { list: ['images', '-q'], inspect: ['image', 'inspect'], labels: '.Config.Labels' }
+} as const
+
 /**
  * Names of the engine's objects carrying every given label of this action (containers: running or
- * not), on the machine's engine or the one at `host`.
+ * not; images: their tags, or their ID when untagged), on the test's engine or the one at `host`.
+ * The engine's label filter is only a first cut (Podman 4 ORs several on volumes and matches none
+ * with two on images): every label is checked here.
  */
 export function managedObjects(
   kind: 'containers' | 'volumes' | 'images',
   owner: Owner,
   host?: string
 ): string[] {
-  const labels = [
-    'io.kube-release-action.managed=true',
-    ...(owner.tree === undefined ? [] : [`io.kube-release-action.tree=${treeLabel(owner.tree)}`]),
-    ...(owner.run === undefined ? [] : [`io.kube-release-action.run=${owner.run}`]),
-    ...(owner.role === undefined ? [] : [`io.kube-release-action.role=${owner.role}`])
+  const labels: Record<string, string> = {
+    'io.kube-release-action.managed': 'true',
+    ...(owner.tree === undefined ? {} : { 'io.kube-release-action.tree': treeLabel(owner.tree) }),
+    ...(owner.run === undefined ? {} : { 'io.kube-release-action.run': owner.run }),
+    ...(owner.role === undefined ? {} : { 'io.kube-release-action.role': owner.role })
+  }
+  const docker = (args: string[]): string => {
+    try {
+      return execFileSync('docker', [...(host ? ['-H', host] : []), ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe']
+      })
+    } catch (err) {
+      // An object removed between the list and the inspect: the others are still on stdout.
+      const { stdout, stderr } = err as { stdout?: string; stderr?: string }
+      if (args[1] === 'inspect' && stdout !== undefined && /no such/i.test(stderr ?? '')) return stdout
+      throw err
+    }
+  }
+  const { list, inspect, labels: labelsField } = INSPECT[kind]
+  const ids = [
+    ...new Set(
+      docker([...list, '--filter', 'label=io.kube-release-action.managed=true'])
+        .split('\n')
+        .filter(Boolean)
+    )
   ]
-  const filters = labels.flatMap(l => ['--filter', `label=${l}`])
-  const argv =
-    kind === 'containers'
-      ? ['ps', '-a', '--format', '{{.Names}}', ...filters]
-      : kind === 'volumes'
-        ? ['volume', 'ls', '--format', '{{.Name}}', ...filters]
-        : ['images', '--format', '{{.Repository}}:{{.Tag}}', ...filters]
-  return execFileSync('docker', [...(host ? ['-H', host] : []), ...argv], { encoding: 'utf8' })
+  if (ids.length === 0) return []
+  const name =
+    kind === 'images' ? '{{if .RepoTags}}{{join .RepoTags " "}}{{else}}{{.Id}}{{end}}' : '{{.Name}}'
+  return docker([...inspect, '--format', `{{json ${labelsField}}}\t${name}`, ...ids])
     .split('\n')
     .filter(Boolean)
+    .map(line => line.split('\t'))
+    .filter(([json]) => {
+      const found = JSON.parse(json) as Record<string, string> | null
+      return Object.entries(labels).every(([key, value]) => found?.[key] === value)
+    })
+    .flatMap(([, names]) => names.split(' ').map(n => n.replace(/^\//, '')))
 }
 
 /** The labels a run puts on its containers (see src/docker/labels.ts), as `docker create` flags. */
@@ -103,6 +142,15 @@ function treeLabel(tree: string): string {
   return execFileSync('bash', ['-c', 'printf %s "$(realpath "$1")" | sha256sum | cut -c1-10', '_', tree], {
     encoding: 'utf8'
   }).trim()
+}
+
+/**
+ * What an earlier test of the file made (a built tree, an image), for a test that reuses it: without
+ * it, the test fails naming that test rather than on whatever the missing build breaks.
+ */
+export function dependsOn<T>(made: T | undefined, test: string, missing = 'did not build the tree'): T {
+  if (made === undefined) throw new Error(`depends on '${test}', which ${missing}`)
+  return made
 }
 
 /** Removes what the action keeps for a tree (volumes, kube-build images). */

@@ -8,7 +8,16 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBaseImages, type BaseImages } from './base-images.js'
 import { IMAGE_BINARIES } from './expected.js'
-import { cleanTree, fixtureTree, gitDescribe, managedObjects, runCli } from './helpers.js'
+import {
+  ENGINE_SHARES_FILES,
+  WORKSPACES,
+  dependsOn,
+  cleanTree,
+  fixtureTree,
+  gitDescribe,
+  managedObjects,
+  runCli
+} from './helpers.js'
 import { checkRelease, engineArch } from './release-check.js'
 
 const run = promisify(execFile)
@@ -57,28 +66,29 @@ async function quickRelease(workspace: string): Promise<{ tree: string; stdout: 
   return { tree, stdout: result.stdout }
 }
 
+const BUILDS = 'builds every tarball of the host platform with the %s workspace'
+
 describe('quick-release', () => {
   const built = new Map<string, string>()
+  const treeBuiltWith = (workspace: string): string =>
+    dependsOn(built.get(workspace), BUILDS.replace('%s', workspace))
 
-  it.each(['volume', 'bind'])(
-    'builds every tarball of the host platform with the %s workspace',
-    async workspace => {
-      const { tree, stdout } = await quickRelease(workspace)
-      built.set(workspace, tree)
-      expect(stdout).toMatch(/Building go targets for linux\//)
-      // A clean checkout of a tag builds exactly that version.
-      const version = gitDescribe(tree)
-      expect(stdout).toMatch(new RegExp(`version +${version.replace(/[.+]/g, '\\$&')}\\n`))
-      await checkRelease(tree, { platforms: [`linux/${engineArch()}`], version, images: true, full: true })
-      expect(managedObjects('containers', { tree })).toEqual([])
-    }
-  )
+  it.each(WORKSPACES)(BUILDS, async workspace => {
+    const { tree, stdout } = await quickRelease(workspace)
+    built.set(workspace, tree)
+    expect(stdout).toMatch(/Building go targets for linux\//)
+    // A clean checkout of a tag builds exactly that version.
+    const version = gitDescribe(tree)
+    expect(stdout).toMatch(new RegExp(`version +${version.replace(/[.+]/g, '\\$&')}\\n`))
+    await checkRelease(tree, { platforms: [`linux/${engineArch()}`], version, images: true, full: true })
+    expect(managedObjects('containers', { tree })).toEqual([])
+  })
 
   it('gives byte-identical tarballs for the same commit, whatever the workspace, run after run', async () => {
-    const [volume, bind] = [built.get('volume')!, built.get('bind')!]
+    const [volume, ...others] = WORKSPACES.map(treeBuiltWith)
     const first = await digests(volume)
     expect(first.size).toBe(8)
-    expect(await digests(bind)).toEqual(first)
+    for (const other of others) expect(await digests(other)).toEqual(first)
     const again = await runCli(['--source', volume, '--mode', 'quick-release', ...bases.args])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toMatch(/reusing data volume kube-build-data-/)
@@ -86,8 +96,21 @@ describe('quick-release', () => {
     expect(await digests(volume)).toEqual(first)
   })
 
+  it.skipIf(ENGINE_SHARES_FILES)(
+    'refuses the bind workspace before compiling: the engine does not see this machine`s files',
+    async () => {
+      const tree = await fixtureTree('v1.31.0')
+      trees.push(tree)
+      const result = await runCli(['--source', tree, '--mode', 'quick-release', '--workspace', 'bind'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/does not see this machine's files/)
+      expect(result.stdout).not.toMatch(/Building go targets/)
+      expect(managedObjects('containers', { tree })).toEqual([])
+    }
+  )
+
   it('writes server images that docker load accepts, with tags, architecture and capability', async () => {
-    const tree = built.get('volume')!
+    const tree = treeBuiltWith('volume')
     const arch = engineArch()
     const tag = gitDescribe(tree).replace('+', '_')
     for (const binary of IMAGE_BINARIES) {
@@ -137,14 +160,3 @@ async function fileCapability(ref: string, path: string): Promise<string> {
     await run('docker', ['rm', '-f', id.trim()])
   }
 }
-
-describe('clean', () => {
-  it('removes the data volume kept for a tree', async () => {
-    const tree = await fixtureTree('v1.31.0')
-    const result = await runCli(['--source', tree, '--mode', 'quick-release', '--targets', 'kubectl'])
-    expect(result.code, result.stderr).toBe(0)
-    expect(managedObjects('volumes', { tree })).toHaveLength(1)
-    await cleanTree(tree)
-    expect(managedObjects('volumes', { tree })).toEqual([])
-  })
-})

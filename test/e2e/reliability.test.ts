@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { startRegistry } from '../helpers/registry.js'
 import { actionEnv, fileCommands } from './action-runner.js'
 import {
@@ -34,9 +34,18 @@ async function tree(tag = 'v1.31.0'): Promise<string> {
   return dir
 }
 
+/** Processes a test started; one still running when its test ends is killed (its build with it). */
+const running = new Set<ChildProcess>()
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL')
+  running.clear()
+})
+
 /** A process whose output is collected as it comes, so a test can wait for a line. */
 function background(argv: string[], env: NodeJS.ProcessEnv, cwd = REPO_ROOT) {
   const child: ChildProcess = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  running.add(child)
+  child.on('close', () => running.delete(child))
   let output = ''
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()))
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()))

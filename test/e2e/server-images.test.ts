@@ -3,7 +3,7 @@
 // image, outputs loaded back and inspected, exported and run.
 import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -19,6 +19,7 @@ import type { Logger } from '../../src/logger.js'
 import { startRegistry, type Registry } from '../helpers/registry.js'
 import { pythonTarList } from '../unit/archive/readers.js'
 import { readVfsCapData } from '../unit/docker/image-archive/vfs-cap-data.js'
+import { standInKubeCross } from './helpers.js'
 
 // Never execFileSync: the test registry answers from this process's event loop.
 const run = promisify(execFile)
@@ -28,7 +29,6 @@ const docker = async (...args: string[]): Promise<string> =>
 const dockerBytes = async (...args: string[]): Promise<Buffer> =>
   (await run('docker', args, { encoding: 'buffer', maxBuffer: MAX_BUFFER })).stdout
 
-const KUBE_CROSS = 'registry.k8s.io/build-image/kube-cross:v1.31.0-go1.19.8-bookworm.0'
 const RUN_ID = randomBytes(4).toString('hex')
 /** A registry no one listens on: a pull from it fails at once. */
 const STAND_IN_REPO = `127.0.0.1:9/kube-release-e2e-${RUN_ID}/go-runner`
@@ -155,7 +155,8 @@ async function standInBase(arch: string, ref: string): Promise<Buffer> {
 /** Loads a docker-archive; returns the references it reported. */
 async function load(path: string): Promise<string[]> {
   const out = await docker('load', '-i', path)
-  return [...out.matchAll(/^Loaded image(?: ID)?: (.+)$/gm)].map(m => m[1])
+  // Podman 4.3 names all of an archive's tags on one line, comma-separated.
+  return [...out.matchAll(/^Loaded image(?: ID)?: (.+)$/gm)].flatMap(m => m[1].split(','))
 }
 
 interface Inspected {
@@ -239,19 +240,26 @@ describe('server image archives', () => {
     engine = await connectEngine(log, { cancel: new AbortController().signal, stallTimeoutMs: 300_000 })
     work = await mkdtemp(join(tmpdir(), 'kube-release-images-e2e-'))
     const program = 'package main\nimport "fmt"\nfunc main() { fmt.Println("hello") }\n'
-    await run('docker', [
-      'run',
-      '--rm',
+    // Copied out over the API, not through a bind mount: the engine may not see this machine's files.
+    const builder = `kube-release-e2e-${RUN_ID}-hello`
+    containersToRemove.add(builder)
+    await docker(
+      'create',
+      '--name',
+      builder,
       '-e',
       'CGO_ENABLED=0',
-      '-v',
-      `${join(work, 'bin')}:/out`,
-      KUBE_CROSS,
+      standInKubeCross(),
       'sh',
       '-c',
-      `cd /tmp && printf '%s' '${program}' > m.go && go mod init x >/dev/null 2>&1 && ` +
+      `mkdir -p /out && cd /tmp && printf '%s' '${program}' > m.go && go mod init x >/dev/null 2>&1 && ` +
         'GOARCH=amd64 go build -o /out/hello-amd64 m.go && GOARCH=arm64 go build -o /out/hello-arm64 m.go'
-    ])
+    )
+    await docker('start', '-a', builder)
+    // Into a directory that exists: Podman copies `/out/.` into the parent of one that does not.
+    await mkdir(join(work, 'bin'))
+    await docker('cp', `${builder}:/out/.`, join(work, 'bin'))
+    await docker('rm', '-f', builder)
     for (const arch of ['amd64', 'arm64']) {
       const path = join(work, `base-${arch}.tar`)
       await writeFile(path, await standInBase(arch, standIn(arch)))

@@ -76,7 +76,7 @@ export function leftContainers(containers: readonly ListedContainer[]) {
   const removed: string[] = []
   const docker = {
     listContainers: vi.fn(async (_options: { filters: { label: string[] } }) => [...containers]),
-    getContainer: (id: string) => ({ remove: async () => void removed.push(id) })
+    getContainer: (id: string) => ({ stop: async () => undefined, remove: async () => void removed.push(id) })
   }
   /** The label filter of each listing. */
   const filters = (): string[][] => docker.listContainers.mock.calls.map(([options]) => options.filters.label)

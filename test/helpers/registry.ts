@@ -1,8 +1,11 @@
 // A tiny read-only Docker Registry HTTP API V2 in memory, so e2e tests can exercise the engine's real
 // pull path (including `--platform` pulls of multi-arch images) with no registry on the internet.
-// Docker treats 127.0.0.0/8 as an insecure registry by default, so plain HTTP on 127.0.0.1 is enough.
+// Docker treats 127.0.0.0/8 as an insecure registry by default, so plain HTTP on 127.0.0.1 is enough
+// there. Podman trusts only the plain-HTTP registries its registries.conf names when its service
+// starts: with KRA_TEST_REGISTRY_PORT set, the registry listens on the first free port of that port
+// and the next REGISTRY_PORTS - 1, the ones scripts/engines.sh declares.
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { buffer } from 'node:stream/consumers'
 import { gzipSync } from 'node:zlib'
@@ -39,6 +42,8 @@ const MEDIA = {
   layer: 'application/vnd.docker.image.rootfs.diff.tar.gzip'
 }
 const EPOCH = '1970-01-01T00:00:00Z'
+/** How many registries may listen at once (scripts/engines.sh declares as many ports). */
+export const REGISTRY_PORTS = 8
 
 const digest = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value))
@@ -64,6 +69,31 @@ async function layerTar(files: PlatformImage['files']): Promise<Buffer> {
   }
   pack.finalize()
   return packed
+}
+
+/** Listens on 127.0.0.1: the first free port of the KRA_TEST_REGISTRY_PORT range, or any port. */
+async function listen(server: Server): Promise<void> {
+  const first = Number(process.env.KRA_TEST_REGISTRY_PORT ?? 0)
+  if (!Number.isInteger(first) || first < 0 || first + REGISTRY_PORTS > 65536) {
+    throw new Error(`KRA_TEST_REGISTRY_PORT is '${process.env.KRA_TEST_REGISTRY_PORT}', not a port`)
+  }
+  const ports = first === 0 ? [0] : Array.from({ length: REGISTRY_PORTS }, (_, i) => first + i)
+  for (const port of ports) {
+    const listening = await new Promise<boolean>((ok, fail) => {
+      const refused = (err: NodeJS.ErrnoException): void =>
+        err.code === 'EADDRINUSE' ? ok(false) : fail(err)
+      server.once('error', refused)
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', refused)
+        ok(true)
+      })
+    })
+    if (listening) return
+  }
+  throw new Error(
+    `no free port for the test registry in ${first}-${first + REGISTRY_PORTS - 1} (KRA_TEST_REGISTRY_PORT): ` +
+      `${REGISTRY_PORTS} registries listen already`
+  )
 }
 
 export async function startRegistry(): Promise<Registry> {
@@ -152,10 +182,7 @@ export async function startRegistry(): Promise<Registry> {
   }
 
   const server = createServer(handle)
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', ok)
-  })
+  await listen(server)
   const { port } = server.address() as AddressInfo
 
   return {

@@ -133,18 +133,23 @@ export class BaseImageCache {
       if (err instanceof ReleaseError) throw err
       throw new ReleaseError(`exporting image ${shortId(id)} failed: ${errorMessage(err)}`, { cause: err })
     }
-    const { config, layers } = await readExport(dir, ref)
+    const { config, layers } = await readExport(dir, ref, platform)
+    if (config.os !== 'linux' || config.architecture !== linuxArch(platform)) {
+      throw baseUnavailable(ref, platform, `the pull gave ${config.os}/${config.architecture}`)
+    }
     this.log.debug(`exported ${ref} (${shortId(id)}) for ${platform}: ${layers.length} layers`)
     return { id, config, layers }
   }
 
-  /** The ID of an image for the platform under `ref`; pulling re-points the tag, as `docker pull --platform` does. */
+  /**
+   * The ID of the image under `ref` to export for the platform, pulled for it unless the engine's is
+   * for it. A pull re-points the tag on the classic store, as `docker pull --platform` does; the
+   * containerd store keeps every pulled platform under the tag, and its export's index leads to each.
+   */
   private async imageForPlatform(ref: string, platform: string): Promise<string> {
     const arch = linuxArch(platform)
-    const forPlatform = (info: Pick<ImageFacts, 'os' | 'architecture'> | null): boolean =>
-      info?.os === 'linux' && info.architecture === arch
     const local = await this.source.inspect(ref)
-    if (local && forPlatform(local)) {
+    if (local?.os === 'linux' && local.architecture === arch) {
       this.log.debug(`using ${ref} (${shortId(local.id)}) from the engine for ${platform}`)
       return local.id
     }
@@ -155,10 +160,7 @@ export class BaseImageCache {
       throw baseUnavailable(ref, platform, (err as Error).message)
     }
     const pulled = await this.source.inspect(ref)
-    if (!pulled || !forPlatform(pulled)) {
-      const got = pulled ? `${pulled.os}/${pulled.architecture}` : 'nothing'
-      throw baseUnavailable(ref, platform, `the pull gave ${got}`)
-    }
+    if (!pulled) throw baseUnavailable(ref, platform, 'the pull gave nothing')
     return pulled.id
   }
 }

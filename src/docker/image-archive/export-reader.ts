@@ -66,18 +66,90 @@ async function exportedFile(dir: string, name: string): Promise<string> {
   return path
 }
 
+/** An image of an export: its config file and its layer files, as manifest.json names them. */
+interface ExportedImage {
+  readonly Config: string
+  readonly Layers: string[]
+}
+
+interface OciDescriptor {
+  readonly digest: string
+  readonly platform?: { readonly os?: string; readonly architecture?: string }
+}
+
+/** The name of a blob in an OCI layout. */
+function blobName(digest: string): string {
+  const [algorithm, hex] = digest.split(':')
+  if (!/^[a-z0-9]+$/.test(algorithm) || !/^[a-f0-9]+$/.test(hex ?? '')) {
+    throw new ReleaseError(`bad digest '${digest}' in an image export`)
+  }
+  return `blobs/${algorithm}/${hex}`
+}
+
+/** A file of the export, or null when the export does not hold it. */
+async function exportedOrNull(dir: string, name: string): Promise<Buffer | null> {
+  try {
+    return await readFile(await exportedFile(dir, name))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+}
+
+/**
+ * The image for `os/arch` that an export's OCI index (index.json) leads to, through nested indexes,
+ * or null. The containerd image store keeps every platform it pulled under one name: its export's
+ * index names each one (platforms it did not pull are absent), and manifest.json only one of them.
+ */
+async function platformImage(dir: string, os: string, arch: string): Promise<ExportedImage | null> {
+  const index = await exportedOrNull(dir, 'index.json')
+  if (index === null) return null
+  const pending = [
+    ...((JSON.parse(index.toString('utf8')) as { manifests?: OciDescriptor[] }).manifests ?? [])
+  ]
+  for (let descriptor = pending.shift(); descriptor; descriptor = pending.shift()) {
+    const { platform } = descriptor
+    if (platform && (platform.os !== os || platform.architecture !== arch)) continue
+    const blob = await exportedOrNull(dir, blobName(descriptor.digest))
+    if (!blob) continue
+    const manifest = JSON.parse(blob.toString('utf8')) as {
+      manifests?: OciDescriptor[]
+      config?: OciDescriptor
+      layers?: OciDescriptor[]
+    }
+    if (manifest.manifests) {
+      pending.push(...manifest.manifests)
+      continue
+    }
+    if (!manifest.config) continue
+    const configName = blobName(manifest.config.digest)
+    const config = await exportedOrNull(dir, configName)
+    if (!config) continue
+    if (!platform) {
+      // A descriptor without a platform (an engine's single-image export): the config says.
+      const { os: configOs, architecture } = JSON.parse(config.toString('utf8')) as ImageConfig
+      if (configOs !== os || architecture !== arch) continue
+    }
+    return { Config: configName, Layers: (manifest.layers ?? []).map(layer => blobName(layer.digest)) }
+  }
+  return null
+}
+
 /**
  * Reads an unpacked export of `ref`: manifest.json names the config and the layers, in the legacy
- * `<id>/layer.tar` layout as in the OCI `blobs/sha256/<hex>` one of newer engines.
+ * `<id>/layer.tar` layout as in the OCI `blobs/sha256/<hex>` one of newer engines. With `platform`
+ * (`os/arch`), the image for it that the export's OCI index leads to, when there is one.
  */
 export async function readExport(
   dir: string,
-  ref: string
+  ref: string,
+  platform?: string
 ): Promise<{ config: ImageConfig; layers: ExportedLayer[] }> {
-  const manifest = JSON.parse(await readFile(await exportedFile(dir, 'manifest.json'), 'utf8')) as {
-    Config: string
-    Layers: string[]
-  }[]
+  const [os, arch] = platform?.split('/') ?? []
+  const forPlatform = os && arch ? await platformImage(dir, os, arch) : null
+  const manifest: ExportedImage[] = forPlatform
+    ? [forPlatform]
+    : (JSON.parse(await readFile(await exportedFile(dir, 'manifest.json'), 'utf8')) as ExportedImage[])
   if (manifest.length !== 1) {
     throw new ReleaseError(`the export of ${ref} holds ${manifest.length} images, expected one`)
   }

@@ -74,6 +74,7 @@ function fakeEngine(options: { output?: Readable; exitCode?: number; inspected?:
       return { StatusCode: exitCode }
     }),
     inspect: vi.fn(async () => options.inspected ?? exited(exitCode)),
+    stop: vi.fn(async (_options: { t: number; abortSignal: AbortSignal }) => void events.push('stop')),
     remove: vi.fn(async () => void events.push('remove'))
   }
   const docker = {
@@ -115,7 +116,7 @@ describe('ContainerClient.run', () => {
   it('attaches before it starts, so no output is lost, and removes the container after', async () => {
     const { docker, events } = fakeEngine()
     await fakeContainerClient(docker, recordingLog().log).run(SPEC, () => {})
-    expect(events).toEqual(['create', 'attach', 'start', 'wait', 'remove'])
+    expect(events).toEqual(['create', 'attach', 'start', 'wait', 'stop', 'remove'])
   })
 
   it('delivers stdout and stderr line by line from the multiplexed stream', async () => {
@@ -172,6 +173,27 @@ describe('ContainerClient.run', () => {
 })
 
 describe('ContainerClient.remove', () => {
+  it('stops the container with no grace time before removing it: Podman would wait out its stop timeout', async () => {
+    const { docker, container, events } = fakeEngine()
+    await fakeContainerClient(docker, recordingLog().log).remove(ID)
+    expect(events).toEqual(['stop', 'remove'])
+    expect(container.stop).toHaveBeenCalledWith({ t: 0, abortSignal: expect.any(AbortSignal) })
+    expect(container.remove).toHaveBeenCalledWith({ force: true, abortSignal: expect.any(AbortSignal) })
+  })
+
+  it.each([
+    [304, 'container already stopped', false],
+    [404, 'No such container', false],
+    [500, 'can only kill running containers', true]
+  ])('removes the container when the stop answers %i (%s)', async (status, message, logged) => {
+    const { docker, container } = fakeEngine()
+    container.stop.mockRejectedValueOnce(engineError(status, message))
+    const { log, at } = recordingLog()
+    await expect(fakeContainerClient(docker, log).remove(ID)).resolves.toBeUndefined()
+    expect(container.remove).toHaveBeenCalledTimes(1)
+    expect(at('debug').some(line => line.includes(message))).toBe(logged)
+  })
+
   it.each([
     [404, 'No such container'],
     [409, 'removal of container is already in progress']
@@ -315,7 +337,7 @@ describe('ContainerClient.runPiped', () => {
     expect(Buffer.concat(received).toString()).toBe('in-1 in-2')
     expect(Buffer.concat(stdout).toString()).toBe('out-1 out-2')
     expect(stderr).toBe('err-1')
-    expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'remove'])
+    expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'stop', 'remove'])
   })
 
   it("closes the command's stdin when stdin breaks off instead of ending", async () => {

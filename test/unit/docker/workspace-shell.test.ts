@@ -36,6 +36,7 @@ function fakeEngine(exitCode = 0) {
       const name = options.path.split('/').pop()!
       return Readable.from([await tarBuffer([{ kind: 'data', path: name, data: CONTENT, mode: 0o644 }])])
     }),
+    stop: vi.fn(async () => void events.push('stop')),
     remove: vi.fn(async () => void events.push('remove'))
   }
   const docker = {
@@ -69,7 +70,7 @@ describe('WorkspaceShell.run with copyOut', () => {
       copyOut: { path: IN_CONTAINER, destination }
     })
     expect(await readFile(destination)).toEqual(CONTENT)
-    expect(events).toEqual([`getArchive ${IN_CONTAINER}`, 'remove'])
+    expect(events).toEqual([`getArchive ${IN_CONTAINER}`, 'stop', 'remove'])
     // Only the workspace is mounted: nothing of this host's file system is shared with the engine.
     expect(docker.createContainer.mock.calls[0][0].HostConfig.Mounts).toEqual([
       { Type: 'volume', Source: 'kube-build-data-tree', Target: '/go/src/k8s.io/kubernetes' }
@@ -82,7 +83,7 @@ describe('WorkspaceShell.run with copyOut', () => {
     await expect(
       shell.run('exit 2', [], { user: '0:0', copyOut: { path: IN_CONTAINER, destination } })
     ).rejects.toThrow(ReleaseError)
-    expect(events).toEqual(['remove'])
+    expect(events).toEqual(['stop', 'remove'])
     await expect(readFile(destination)).rejects.toThrow(/ENOENT/)
   })
 })

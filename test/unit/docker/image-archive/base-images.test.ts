@@ -138,7 +138,32 @@ describe('BaseImageCache', () => {
   })
 
   it('a pull that gives another platform is an error naming what it gave', async () => {
-    engine.registry.set('base:1 linux/arm64', { id: 'sha256:x', os: 'linux', architecture: 'amd64' })
+    engine.registry.set('base:1 linux/arm64', await engine.publish('base:1', 'amd64'))
+    await expect(cache.get('base:1', 'linux/arm64')).rejects.toThrow(
+      'base image base:1 is not available for linux/arm64: the pull gave linux/amd64.'
+    )
+  })
+
+  it('on the containerd store, each platform comes out of the export by its index, whatever inspect shows', async () => {
+    const image = await engine.publishMultiPlatform('base:1', ['amd64', 'arm64'])
+    engine.tags.set('base:1', image)
+    const arm = await cache.get('base:1', 'linux/arm64')
+    const amd = await cache.get('base:1', 'linux/amd64')
+    expect(engine.calls).toEqual([
+      'inspect base:1',
+      'pull base:1 linux/arm64',
+      'inspect base:1',
+      `export ${image.id}`,
+      'inspect base:1',
+      `export ${image.id}`
+    ])
+    expect([arm.config.architecture, amd.config.architecture]).toEqual(['arm64', 'amd64'])
+    expect(arm.layers.map(l => l.diffId)).toEqual(arm.config.rootfs?.diff_ids)
+    expect(arm.layers.map(l => l.diffId)).not.toEqual(amd.layers.map(l => l.diffId))
+  })
+
+  it('on the containerd store, a platform the export does not hold is an error naming what it gave', async () => {
+    engine.tags.set('base:1', await engine.publishMultiPlatform('base:1', ['amd64', 'arm64'], ['amd64']))
     await expect(cache.get('base:1', 'linux/arm64')).rejects.toThrow(
       'base image base:1 is not available for linux/arm64: the pull gave linux/amd64.'
     )

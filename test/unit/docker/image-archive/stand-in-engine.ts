@@ -92,6 +92,53 @@ export async function imageExport(
   )
 }
 
+/**
+ * `docker save` of a multi-platform image on the containerd image store (Docker 26): an OCI layout
+ * whose index leads to the manifest list, and from it to each platform's manifest; the blobs of the
+ * platforms in `held` only (those the engine pulled); manifest.json names the first of them.
+ */
+export async function multiPlatformExport(
+  arches: readonly string[],
+  held: readonly string[] = arches
+): Promise<{ listDigest: string; archive: Buffer }> {
+  const blob = (content: Buffer): string => `blobs/sha256/${sha256(content)}`
+  const members: TarMember[] = []
+  const manifests = []
+  const named: { Config: string; Layers: string[] }[] = []
+  for (const arch of arches) {
+    const tar = await layerTar([data('etc/arch', `${arch}\n`)])
+    const layer = gzipSync(tar)
+    const diffId = `sha256:${sha256(tar)}`
+    const config = Buffer.from(
+      JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] } })
+    )
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        config: { digest: `sha256:${sha256(config)}`, size: config.length },
+        layers: [{ digest: `sha256:${sha256(layer)}`, size: layer.length }]
+      })
+    )
+    manifests.push({ digest: `sha256:${sha256(manifest)}`, platform: { os: 'linux', architecture: arch } })
+    if (!held.includes(arch)) continue
+    members.push(...[layer, config, manifest].map(content => data(blob(content), content)))
+    named.push({ Config: blob(config), Layers: [blob(layer)] })
+  }
+  const list = Buffer.from(JSON.stringify({ schemaVersion: 2, manifests }))
+  const index = { schemaVersion: 2, manifests: [{ digest: `sha256:${sha256(list)}` }] }
+  const archive = await tarBuffer(
+    [
+      ...members,
+      data(blob(list), list),
+      data('index.json', JSON.stringify(index)),
+      data('manifest.json', JSON.stringify(named.slice(0, 1))),
+      data('oci-layout', '{"imageLayoutVersion":"1.0.0"}')
+    ],
+    MTIME
+  )
+  return { listDigest: `sha256:${sha256(list)}`, archive }
+}
+
 export interface Image {
   readonly id: string
   readonly os: string
@@ -123,6 +170,22 @@ export class StandInEngine implements ImageSource {
     this.calls.push(`export ${id}`)
     await new Promise(setImmediate)
     return Readable.from([this.exports.get(id)!])
+  }
+
+  /**
+   * A multi-platform image under `ref` as the containerd store keeps it: a pull of any of its
+   * platforms tags the one image (the manifest list), which inspect shows as the first platform.
+   */
+  async publishMultiPlatform(
+    ref: string,
+    arches: readonly string[],
+    held?: readonly string[]
+  ): Promise<Image> {
+    const { listDigest, archive } = await multiPlatformExport(arches, held)
+    const image = { id: listDigest, os: 'linux', architecture: arches[0] }
+    for (const arch of arches) this.registry.set(`${ref} linux/${arch}`, image)
+    this.exports.set(image.id, archive)
+    return image
   }
 
   /** An image for linux/<arch> with layers of these members, in the registry under `ref`, exportable. */
