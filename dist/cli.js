@@ -10,6 +10,7 @@ import {
   cancelOnSignal,
   chooseCache,
   errorMessage,
+  exitAfterCleanup,
   forInput,
   loadConfig,
   newRunId,
@@ -19,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-EEGN3QEV.js";
+} from "./chunks/chunk-H6OAAJLY.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat } from "node:fs/promises";
@@ -306,4 +307,4 @@ ${whereResultsAre(config, report, parsed.artifactsDir)}`);
     return err instanceof InputError ? 2 : 1;
   }
 }
-process.exit(await main());
+await exitAfterCleanup(await main());

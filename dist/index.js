@@ -34,6 +34,7 @@ import {
   delay,
   error,
   errorMessage,
+  exitAfterCleanup,
   getCachedDefaultHttpClient,
   getDefaultProxySettings,
   getInput,
@@ -72,7 +73,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-EEGN3QEV.js";
+} from "./chunks/chunk-H6OAAJLY.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
@@ -62406,7 +62407,7 @@ async function runMain() {
   } catch (err) {
     setFailed(errorMessage(err));
   }
-  process.exit(process.exitCode ?? 0);
+  await exitAfterCleanup(process.exitCode ?? 0);
 }
 async function runPost() {
   const runId = readRunId();
