@@ -19,13 +19,18 @@ const ENGINES_SH = join(REPO, 'scripts/engines.sh')
 const FILES = ['quick-release', 'clean', 'tree-clean', 'cache', 'reliability', 'server-images'].map(
   name => `test/e2e/${name}.test.ts`
 )
-/** Names of describes, or of a describe and the start of its tests' names, as vitest joins them. */
+/**
+ * Names of describes, or of a describe and the start of its tests' names, as vitest joins them. Each
+ * build costs minutes on 2 cores, so where two tests prove the same engine behaviour only one runs
+ * here: the build cache's export and import through the API (the volume workspace; the bind one
+ * moves the same archive), and the image cache's save and load (not a second run that loads it).
+ */
 const TESTS = [
   'quick-release',
   'clean and stale volumes, two trees',
   'clean of a tree',
-  'build cache in a directory (CLI) > a fresh',
-  'kube-cross image cache',
+  'build cache in a directory (CLI) > a fresh volume',
+  'kube-cross image cache > saves an image',
   'cancellation',
   'server image archives'
 ]

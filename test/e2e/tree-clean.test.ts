@@ -11,7 +11,10 @@ import { fixtureTree, managedObjects, runCli, runLabelFlags, standInKubeCross } 
 import { startPrivateEngine, type PrivateEngine } from './private-engine.js'
 
 const docker = (args: string[], host?: string): string =>
-  execFileSync('docker', [...(host ? ['-H', host] : []), ...args], { encoding: 'utf8' }).trim()
+  execFileSync('docker', [...(host ? ['-H', host] : []), ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe']
+  }).trim()
 
 const made: { kind: 'container' | 'volume' | 'image'; id: string; host?: string }[] = []
 afterAll(() => {
