@@ -13,9 +13,8 @@ import { parseArgs } from 'node:util'
 import Docker from 'dockerode'
 import { Label } from '../../src/docker/labels.js'
 import { localBinDir, treeHash } from '../../src/kube/layout.js'
-import type { RunReport } from '../../src/report/report.js'
 import { DEFAULT_SCALE_DIR, ensureScaleTree } from '../scale-tree/generate.js'
-import { formatBytes } from '../scale-tree/format.js'
+import { formatBytes, type RunReport } from '../../src/report/report.js'
 import {
   chartSvg,
   growthLines,
