@@ -124,12 +124,15 @@ export function growthLines(growth: readonly Growth[]): string[] {
 }
 
 const PANEL = { width: 320, height: 220, left: 48, right: 12, top: 28, bottom: 36 }
-const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f']
+const COLOURS = [
+  ...['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'],
+  '#17becf'
+]
 const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /**
  * An SVG chart: a panel per workspace (rows) and kind of run (columns), one line per stage through
- * its time at each scale, a legend of the stages beneath.
+ * its time at each scale (scale on a logarithmic axis, time on a linear one), a legend beneath.
  */
 export function chartSvg(results: readonly RunResult[]): string {
   const workspaces = [...new Set(results.map(r => r.workspace))]
@@ -140,9 +143,11 @@ export function chartSvg(results: readonly RunResult[]): string {
   const height = PANEL.height * workspaces.length + legendHeight
   const plotW = PANEL.width - PANEL.left - PANEL.right
   const plotH = PANEL.height - PANEL.top - PANEL.bottom
-  const [minScale, maxScale] = [scales[0], scales.at(-1)!]
+  // Scales grow by factors (1, 4, 16): a logarithmic axis spaces them evenly.
+  const [minScale, maxScale] = [Math.log(scales[0]), Math.log(scales.at(-1)!)]
   const x = (scale: number): number =>
-    PANEL.left + (maxScale === minScale ? plotW / 2 : ((scale - minScale) / (maxScale - minScale)) * plotW)
+    PANEL.left +
+    (maxScale === minScale ? plotW / 2 : ((Math.log(scale) - minScale) / (maxScale - minScale)) * plotW)
   const parts: string[] = []
   workspaces.forEach((workspace, row) => {
     RUN_KINDS.forEach((kind, column) => {

@@ -5,6 +5,8 @@
 // between consecutive scales next to the work's. Writes scale.json and scale.svg into --out.
 // Usage: npm run bench:scale [-- --scales 1,4,16] [--workspaces volume,bind] [--out bench-results/scale]
 //        [--trees /var/tmp/kre-scale]
+//        npm run bench:scale -- --merge A/scale.json --merge B/scale.json [--out DIR]: no runs, the
+//        table, growth and chart of scales measured separately
 import { spawn } from 'node:child_process'
 import { appendFileSync, existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
@@ -30,7 +32,8 @@ const { values } = parseArgs({
     scales: { type: 'string', default: '1,4,16' },
     workspaces: { type: 'string', default: 'volume,bind' },
     out: { type: 'string', default: 'bench-results/scale' },
-    trees: { type: 'string', default: DEFAULT_SCALE_DIR }
+    trees: { type: 'string', default: DEFAULT_SCALE_DIR },
+    merge: { type: 'string', multiple: true }
   }
 })
 const scales = values.scales.split(',').map(Number)
@@ -147,49 +150,63 @@ async function quickRelease(
   }
 }
 
-if (!existsSync(join(repo, 'dist/cli.js'))) throw new Error('dist/cli.js is missing: run npm run build first')
-await mkdir(out, { recursive: true })
-await mkdir(values.trees, { recursive: true })
-const results: RunResult[] = []
-const work: ScaleWork[] = []
-const cacheRoot = await mkdtemp(join(values.trees, 'bench-cache-'))
-try {
-  for (const scale of scales) {
-    const fixture = join(repo, 'test/fixtures/kube-tree')
-    const { root, stats } = await ensureScaleTree(fixture, join(values.trees, String(scale)), scale)
-    console.log(
-      `${scale}×: ${root}: ${stats.files} files, ${formatBytes(stats.bytes)}, .git ${formatBytes(stats.gitBytes)}`
-    )
-    let binaryBytes = 0
-    for (const workspace of workspaces) {
-      const cacheDir = join(cacheRoot, `${scale}-${workspace}`)
-      await cli(['clean', '--source', root])
-      const diskBefore = await engineDisk(root)
-      try {
-        for (const kind of ['cold', 'warm', 'changed'] as const) {
-          if (kind === 'changed') appendFileSync(join(root, CHANGED_FILE), '\n// changed by bench:scale\n')
-          const result = await quickRelease(root, scale, workspace, kind, cacheDir, diskBefore)
-          results.push(result)
-          console.log(
-            `  ${workspace} ${kind}: ${result.ok ? '' : 'FAILED, '}${result.seconds.toFixed(1)} s ` +
-              `(${Object.entries(result.stages)
-                .map(([name, s]) => `${name} ${s.toFixed(1)}`)
-                .join(', ')})`
-          )
-          if (kind === 'cold') binaryBytes = await filesBytes(localBinDir(root))
-        }
-      } finally {
-        await run('git', ['-C', root, 'checkout', '--', CHANGED_FILE])
+/** Runs the three runs of each workspace at each scale. */
+async function measure(): Promise<{ results: RunResult[]; work: ScaleWork[] }> {
+  if (!existsSync(join(repo, 'dist/cli.js')))
+    throw new Error('dist/cli.js is missing: run npm run build first')
+  await mkdir(values.trees, { recursive: true })
+  const results: RunResult[] = []
+  const work: ScaleWork[] = []
+  const cacheRoot = await mkdtemp(join(values.trees, 'bench-cache-'))
+  try {
+    for (const scale of scales) {
+      const fixture = join(repo, 'test/fixtures/kube-tree')
+      const { root, stats } = await ensureScaleTree(fixture, join(values.trees, String(scale)), scale)
+      console.log(
+        `${scale}×: ${root}: ${stats.files} files, ${formatBytes(stats.bytes)}, .git ${formatBytes(stats.gitBytes)}`
+      )
+      let binaryBytes = 0
+      for (const workspace of workspaces) {
+        const cacheDir = join(cacheRoot, `${scale}-${workspace}`)
         await cli(['clean', '--source', root])
+        const diskBefore = await engineDisk(root)
+        try {
+          for (const kind of ['cold', 'warm', 'changed'] as const) {
+            if (kind === 'changed') appendFileSync(join(root, CHANGED_FILE), '\n// changed by bench:scale\n')
+            const result = await quickRelease(root, scale, workspace, kind, cacheDir, diskBefore)
+            results.push(result)
+            console.log(
+              `  ${workspace} ${kind}: ${result.ok ? '' : 'FAILED, '}${result.seconds.toFixed(1)} s ` +
+                `(${Object.entries(result.stages)
+                  .map(([name, s]) => `${name} ${s.toFixed(1)}`)
+                  .join(', ')})`
+            )
+            if (kind === 'cold') binaryBytes = await filesBytes(localBinDir(root))
+          }
+        } finally {
+          await run('git', ['-C', root, 'checkout', '--', CHANGED_FILE])
+          await cli(['clean', '--source', root])
+        }
       }
+      work.push({ scale, treeBytes: stats.bytes + stats.gitBytes, binaryBytes })
     }
-    work.push({ scale, treeBytes: stats.bytes + stats.gitBytes, binaryBytes })
+  } finally {
+    await rm(cacheRoot, { recursive: true, force: true })
+    await rm(join(out, 'peak-rss'), { force: true })
   }
-} finally {
-  await rm(cacheRoot, { recursive: true, force: true })
-  await rm(join(out, 'peak-rss'), { force: true })
+  return { results, work }
 }
 
+/** The runs and work of earlier scale.json files, as one set (a scale run separately joins the rest). */
+async function merged(files: readonly string[]): Promise<{ results: RunResult[]; work: ScaleWork[] }> {
+  const parts = await Promise.all(
+    files.map(async f => JSON.parse(await readFile(f, 'utf8')) as { results: RunResult[]; work: ScaleWork[] })
+  )
+  return { results: parts.flatMap(p => p.results), work: parts.flatMap(p => p.work) }
+}
+
+await mkdir(out, { recursive: true })
+const { results, work } = values.merge ? await merged(values.merge) : await measure()
 const growth = growthRatios(results, work)
 console.log(`\n${resultTable(results)}\n`)
 for (const w of work) {
