@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The same pipeline outside GitHub: `kube-release [build] --source DIR …` and `kube-release clean`.
-import { realpath, rm, rmdir, stat } from 'node:fs/promises'
+import { realpath, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { LocalArtifactStore } from './artifacts/local.js'
@@ -54,6 +54,7 @@ options (the action's inputs):
   --phase PHASE            all | plan (print a balanced matrix) | build (binaries only, to --artifacts-dir)
                            | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
   --legs N                 legs of the plan phase (default: 3)
+  --report-file FILE       also write the run's report (stage times, tarballs, rsync bytes…) there as JSON
   -h, --help               this text
 
 clean does what make clean does for the tree: removes the containers and data volumes the engine
@@ -92,9 +93,13 @@ interface CleanFlags {
   readonly all: boolean
 }
 
-function parse(
-  argv: string[]
-): { command: string; raw: RawInputs; artifactsDir?: string; clean: CleanFlags } | null {
+function parse(argv: string[]): {
+  command: string
+  raw: RawInputs
+  artifactsDir?: string
+  reportFile?: string
+  clean: CleanFlags
+} | null {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -102,6 +107,7 @@ function parse(
       ...Object.fromEntries(FLAG_INPUTS.map(name => [name, { type: 'string' as const }])),
       verbose: { type: 'string' },
       'artifacts-dir': { type: 'string' },
+      'report-file': { type: 'string' },
       images: { type: 'boolean' },
       all: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -125,6 +131,7 @@ function parse(
     command,
     raw,
     artifactsDir: strings['artifacts-dir'],
+    reportFile: strings['report-file'],
     clean: { images: values.images === true, all: values.all === true }
   }
 }
@@ -231,7 +238,10 @@ async function main(): Promise<number> {
     const signal = cancelOnSignal(runId, log)
     const reporter: Reporter = {
       setOutput: () => undefined,
-      summary: async report => log.info(`\n${summaryText(report)}`)
+      summary: async report => {
+        log.info(`\n${summaryText(report)}`)
+        if (parsed.reportFile) await writeFile(parsed.reportFile, `${JSON.stringify(report, null, 2)}\n`)
+      }
     }
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null
     const cache = chooseCache(config.cache, process.env, log, false)

@@ -39,7 +39,7 @@ async function addVendor(root: string, count: number): Promise<void> {
   }
 }
 
-const seconds = async (fn: () => Promise<void>): Promise<number> => {
+const seconds = async (fn: () => Promise<unknown>): Promise<number> => {
   const started = performance.now()
   await fn()
   return (performance.now() - started) / 1000
@@ -72,7 +72,7 @@ try {
       },
       log
     )
-    const push = (): Promise<void> => rsync.push(`${root}/`, PUSH_ARGS)
+    const push = (): Promise<unknown> => rsync.push(`${root}/`, PUSH_ARGS)
     const cold = await seconds(push)
     const unchanged = await seconds(push)
     await appendFile(join(root, 'cmd/kubectl/kubectl.go'), '\n// touched by the benchmark\n')

@@ -59,6 +59,12 @@ interface Outcome {
   readonly stderr: string
 }
 
+/** The bytes of rsync's stream a transfer sent into the container and received from it. */
+export interface RsyncBytes {
+  readonly sent: number
+  readonly received: number
+}
+
 /** A path as one argument of rsync's --rsh, which splits on spaces and honours quotes. */
 function rshWord(path: string): string {
   if (path.includes("'")) throw new ReleaseError(`cannot pass the path ${path} to rsync's --rsh`)
@@ -98,26 +104,28 @@ export class VolumeRsync {
   ) {}
 
   /** Host directory → volume. `source` must end with / to copy its contents. */
-  push(source: string, args: readonly string[]): Promise<void> {
+  push(source: string, args: readonly string[]): Promise<RsyncBytes> {
     return this.transfer([...args, source, `${REMOTE_HOST}:${this.options.path}/`])
   }
 
   /** Volume → host directory. */
-  pull(destination: string, args: readonly string[]): Promise<void> {
+  pull(destination: string, args: readonly string[]): Promise<RsyncBytes> {
     return this.transfer([...args, `${REMOTE_HOST}:${this.options.path}/`, destination])
   }
 
-  private async transfer(args: readonly string[]): Promise<void> {
+  private async transfer(args: readonly string[]): Promise<RsyncBytes> {
     const dir = await mkdtemp(join(tmpdir(), 'kube-release-rsync-'))
     const relay = join(dir, 'relay.cjs')
     const socketPath = join(dir, 'relay.sock')
     await writeFile(relay, RELAY_SCRIPT)
     const served: Promise<Outcome>[] = []
+    let relayed: Socket | undefined
     const server = createServer({ allowHalfOpen: true }, connection => {
       if (served.length > 0) {
         connection.destroy()
         return
       }
+      relayed = connection
       const remote = this.serve(connection)
       // Awaited below, once the local rsync is done; it reports a broken stream too.
       remote.catch(() => connection.destroy())
@@ -143,6 +151,8 @@ export class VolumeRsync {
         const remoteSide = remote?.stderr.trim() ? `\nin the container: ${tail(remote.stderr)}` : ''
         throw new ReleaseError(`rsync exited with ${local.exitCode}: ${tail(local.stderr)}${remoteSide}`)
       }
+      // What the relay carried (its first line, the remote command, is a few hundred bytes of it).
+      return { sent: relayed?.bytesRead ?? 0, received: relayed?.bytesWritten ?? 0 }
     } finally {
       server.close()
       await rm(dir, { recursive: true, force: true })

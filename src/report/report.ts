@@ -26,6 +26,12 @@ export interface CacheReport {
 }
 export type OutputName = (typeof Output)[keyof typeof Output]
 
+/** Bytes rsync moved between this host and the data volume (the volume workspace's sync and copy-out). */
+export interface ContainerTraffic {
+  intoContainers: number
+  outOfContainers: number
+}
+
 export interface StageTiming {
   readonly name: string
   readonly seconds: number
@@ -46,6 +52,7 @@ export interface RunReport {
   readonly artifacts: readonly UploadedArtifact[]
   /** null when caching is off. */
   readonly caches: CacheReport | null
+  readonly traffic: ContainerTraffic
   /** Set when the run failed. */
   readonly error: string | null
 }
@@ -55,7 +62,7 @@ export interface Reporter {
   summary(report: RunReport): Promise<void>
 }
 
-const formatBytes = (n: number): string =>
+export const formatBytes = (n: number): string =>
   n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`
 
 function summaryRows(report: RunReport): {
@@ -76,6 +83,15 @@ function summaryRows(report: RunReport): {
         ? ([
             ['image cache', report.caches.image ? `hit (${report.caches.image})` : 'miss'],
             ['build cache', report.caches.build ? `hit (${report.caches.build})` : 'miss']
+          ] as [string, string][])
+        : []),
+      ...(report.workspace === 'volume'
+        ? ([
+            [
+              'rsync',
+              `${formatBytes(report.traffic.intoContainers)} into the data volume, ` +
+                `${formatBytes(report.traffic.outOfContainers)} out`
+            ]
           ] as [string, string][])
         : [])
     ],

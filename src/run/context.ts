@@ -5,7 +5,7 @@ import type { CacheStore } from '../cache/store.js'
 import type { Config } from '../config.js'
 import type { Ownership } from '../docker/labels.js'
 import type { Logger } from '../logger.js'
-import type { Reporter } from '../report/report.js'
+import type { ContainerTraffic, Reporter } from '../report/report.js'
 
 export interface RunContext {
   readonly config: Config
@@ -24,4 +24,6 @@ export interface RunContext {
   readonly cacheArchiveDir: string
   /** Where the release or a leg's binaries are uploaded; null: nowhere. */
   readonly artifacts: ArtifactStore | null
+  /** Counted as the transfers happen, for the report. */
+  readonly traffic: ContainerTraffic
 }

@@ -62,6 +62,7 @@ function runReport(
           build: state.workspace?.buildCache?.use.restoredKey ?? null
         }
       : null,
+    traffic: { ...ctx.traffic },
     error: failure === undefined ? null : errorMessage(failure)
   }
 }
@@ -81,7 +82,8 @@ export async function runPipeline(
     cache: deps.cache,
     cacheArchiveDir: deps.cacheArchiveDir,
     artifacts: deps.artifacts,
-    owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) }
+    owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) },
+    traffic: { intoContainers: 0, outOfContainers: 0 }
   }
   const timings: StageTiming[] = []
   const timed = (name: string, work: () => Promise<unknown>): Promise<unknown> =>

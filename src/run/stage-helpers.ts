@@ -4,9 +4,10 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ArtifactStore } from '../artifacts/store.js'
 import { createLabels, type Role } from '../docker/labels.js'
-import { VolumeRsync } from '../docker/rsync.js'
+import { VolumeRsync, type RsyncBytes } from '../docker/rsync.js'
 import { ReleaseError } from '../errors.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
+import { formatBytes } from '../report/report.js'
 import type { RunContext } from './context.js'
 import type { BuildContainerImage, BuildUser, Prerequisites } from './state.js'
 
@@ -19,13 +20,16 @@ export function containerName(ctx: RunContext, role: Role): string {
 export const userSpec = (user: BuildUser | null): string | undefined =>
   user ? `${user.uid}:${user.gid}` : undefined
 
-/** rsync to and from the data volume, for the sync in and the copy out. */
+/** rsync to and from the data volume, for the sync in and the copy out; counts what it moves. */
 export function volumeRsync(
   ctx: RunContext,
   state: Prerequisites & BuildContainerImage,
   volume: string
-): VolumeRsync {
-  return new VolumeRsync(
+): {
+  push(source: string, args: readonly string[]): Promise<void>
+  pull(to: string, args: readonly string[]): Promise<void>
+} {
+  const rsync = new VolumeRsync(
     state.engine.containers,
     {
       name: containerName(ctx, 'rsync'),
@@ -39,6 +43,15 @@ export function volumeRsync(
     },
     ctx.log
   )
+  const count = (moved: RsyncBytes): void => {
+    ctx.traffic.intoContainers += moved.sent
+    ctx.traffic.outOfContainers += moved.received
+    ctx.log.info(`rsync sent ${formatBytes(moved.sent)} and received ${formatBytes(moved.received)}`)
+  }
+  return {
+    push: async (source, args) => count(await rsync.push(source, args)),
+    pull: async (to, args) => count(await rsync.pull(to, args))
+  }
 }
 
 /** The artifact store of a matrix phase, which passes binaries between jobs. */

@@ -2,6 +2,7 @@
 // is a real `rsync --server` on this host, fed through the same streams a hijacked attach gives: the
 // relay, the protocol both ways, upstream's filters, incremental transfers, failures and a cancel.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -90,6 +91,24 @@ describe('VolumeRsync', () => {
       labels: options(volume).labels,
       mounts: [{ kind: 'volume', volume: 'kube-build-data-tree', target: volume }]
     })
+  })
+
+  it('returns the bytes of the stream it relayed each way: the file size when it moves, little when not', async () => {
+    const dir = await tempDir()
+    const [source, volume, back] = [join(dir, 'source'), join(dir, 'volume'), join(dir, 'back')]
+    const size = 256 * 1024
+    await mkdir(source, { recursive: true })
+    // Random bytes: rsync's compression cannot shrink them, so the stream carries the whole file.
+    await writeFile(join(source, 'kubectl'), randomBytes(size))
+    const rsync = new VolumeRsync(localContainers().client, options(volume), recordingLog().log)
+    const cold = await rsync.push(`${source}/`, [])
+    expect(cold.sent).toBeGreaterThanOrEqual(size)
+    expect(cold.received).toBeLessThan(size / 8)
+    const unchanged = await rsync.push(`${source}/`, [])
+    expect(unchanged.sent).toBeLessThan(size / 8)
+    const pulled = await rsync.pull(`${back}/`, [])
+    expect(pulled.received).toBeGreaterThanOrEqual(size)
+    expect(pulled.sent).toBeLessThan(size / 8)
   })
 
   it('pushes with upstream filters, then sends only what changed and mirrors deletions', async () => {

@@ -24,6 +24,7 @@ const report = (caches: CacheReport | null): RunReport => ({
   images: [],
   artifacts: [],
   caches,
+  traffic: { intoContainers: 0, outOfContainers: 0 },
   error: null
 })
 

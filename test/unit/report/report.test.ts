@@ -50,6 +50,7 @@ const succeeded: RunReport = {
   images: [],
   artifacts: [],
   caches: null,
+  traffic: { intoContainers: 0, outOfContainers: 0 },
   error: null
 }
 
@@ -276,5 +277,24 @@ describe('summaryText: artifacts', () => {
   it('no artifacts: no artifacts section', () => {
     const text = summaryText(succeeded)
     expect(text).not.toMatch(/^\s*artifacts?\b/im)
+  })
+})
+
+describe('summary: rsync traffic', () => {
+  const volume: RunReport = {
+    ...succeeded,
+    workspace: 'volume',
+    traffic: { intoContainers: 3 * 1024 ** 2, outOfContainers: 512 * 1024 }
+  }
+
+  it('the volume workspace: one row with the bytes rsync moved in and out', () => {
+    const rows = mdRows(summaryMarkdown(volume)).filter(r => r[0] === '**rsync**')
+    expect(rows).toEqual([['**rsync**', '3.0 MiB into the data volume, 512.0 KiB out']])
+    expect(summaryText(volume)).toMatch(/^ {2}rsync +3\.0 MiB into the data volume, 512\.0 KiB out$/m)
+  })
+
+  it('the bind workspace moves nothing by rsync: no row', () => {
+    expect(summaryMarkdown(succeeded)).not.toContain('rsync')
+    expect(summaryText(succeeded)).not.toContain('rsync')
   })
 })
