@@ -71,7 +71,7 @@ async function actionPackaging(): Promise<number> {
   await mkdir(releaseTars, { recursive: true })
   const started = performance.now()
   const writer = new TarGzWriter(work, { mtime })
-  await writeGitArchive(tree, join(releaseTars, SRC_TARBALL))
+  await writeGitArchive(tree, join(releaseTars, SRC_TARBALL), writer)
   const manifests = planManifests(sources)
   await writer.write(join(releaseTars, manifests.name), manifests.members)
   const rest = [...planBinaryTarballs(sources), planTestPortable(sources), planFinalTarball(sources)]

@@ -6,6 +6,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { access, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { GzipPool, type PieceSource } from './gzip-pool.js'
@@ -316,6 +317,45 @@ export class TarGzWriter {
     }
     append(END_OF_ARCHIVE)
     flush()
+    await this.assemble(dest, pieces)
+  }
+
+  /**
+   * Writes a tar given as a stream (git archive's) as a .tar.gz of pieces of PIECE_BYTES each;
+   * `tar` fails to fail the write. It appears under `dest` only when complete.
+   */
+  async writeStream(dest: string, tar: AsyncIterable<Buffer>): Promise<void> {
+    await mkdir(this.piecesDir, { recursive: true })
+    const pieces: Promise<string>[] = []
+    // Pieces wait in memory for a worker: a few per worker are enough to keep every one busy.
+    const waiting = 2 * availableParallelism()
+    const add = async (bytes: Buffer): Promise<void> => {
+      const piece = this.bytesPiece(bytes)
+      piece.catch(() => undefined)
+      pieces.push(piece)
+      if (pieces.length > waiting) await pieces[pieces.length - 1 - waiting].catch(() => undefined)
+    }
+    let run: Buffer[] = []
+    let runBytes = 0
+    for await (const chunk of tar) {
+      for (let at = 0; at < chunk.length;) {
+        const taken = chunk.subarray(at, at + PIECE_BYTES - runBytes)
+        run.push(taken)
+        runBytes += taken.length
+        at += taken.length
+        if (runBytes === PIECE_BYTES) {
+          await add(Buffer.concat(run))
+          run = []
+          runBytes = 0
+        }
+      }
+    }
+    if (runBytes > 0) await add(Buffer.concat(run))
+    await this.assemble(dest, pieces)
+  }
+
+  /** Concatenates the pieces into `dest`, through `<dest>.partial`. */
+  private async assemble(dest: string, pieces: readonly Promise<string>[]): Promise<void> {
     const partial = `${dest}.partial`
     try {
       const piecePath = (key: string): string => this.piecePath(key)

@@ -53,7 +53,7 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
     // A build restricted by targets yields only the tarballs of its binaries (and the src tarball they embed).
     const everything = config.targets === null
     if (everything || binaryTarballs.some(p => p.members.some(m => m.path.endsWith(`/${SRC_TARBALL}`)))) {
-      if (state.version.treeState === 'clean') await writeGitArchive(root, join(dir, SRC_TARBALL))
+      if (state.version.treeState === 'clean') await writeGitArchive(root, join(dir, SRC_TARBALL), writer)
       else await writer.write(join(dir, SRC_TARBALL), planDirtySrc(sources).members)
       written.push(SRC_TARBALL)
       log.info(`wrote ${SRC_TARBALL} (${state.version.treeState} tree)`)

@@ -120,6 +120,48 @@ describe('TarGzWriter pieces', { timeout: 120_000 }, () => {
   })
 })
 
+describe('TarGzWriter.writeStream', { timeout: 120_000 }, () => {
+  it('a tar given in chunks of any size: pieces of PIECE_BYTES, decompressing to the same bytes', async () => {
+    const tar = await tarBuffer(
+      [{ kind: 'file', path: 'big', source: await file('big', binaryLike(2 * PIECE_BYTES + 999)) }],
+      { mtime: MTIME }
+    )
+    const writer = new TarGzWriter(piecesDir)
+    const dest = join(tmp, 'src.tar.gz')
+    try {
+      await writer.writeStream(
+        dest,
+        (async function* () {
+          for (let at = 0; at < tar.length; at += 100_000) yield tar.subarray(at, at + 100_000)
+        })()
+      )
+    } finally {
+      await writer.dispose()
+    }
+    expect(gunzip(dest).equals(tar)).toBe(true)
+    expect(gzipMembers(dest).members).toBe(Math.ceil(tar.length / PIECE_BYTES))
+  })
+
+  it('a failing stream fails the write, leaving nothing at dest', async () => {
+    const writer = new TarGzWriter(piecesDir)
+    const dest = join(tmp, 'src.tar.gz')
+    try {
+      await expect(
+        writer.writeStream(
+          dest,
+          (async function* () {
+            yield Buffer.alloc(1024)
+            throw new Error('git archive failed')
+          })()
+        )
+      ).rejects.toThrow('git archive failed')
+    } finally {
+      await writer.dispose()
+    }
+    expect(await readdir(tmp)).not.toContain('src.tar.gz')
+  })
+})
+
 describe('TarGzWriter with an image archive', { timeout: 120_000 }, () => {
   /** A docker-archive of a base layer and a layer holding `binary` at /usr/local/bin/kube-apiserver. */
   async function imageArchive(binary: Buffer, name: string): Promise<string> {
