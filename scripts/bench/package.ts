@@ -140,13 +140,15 @@ async function actionPackaging(): Promise<{ seconds: number; stats: PieceStats }
 }
 
 /**
- * One core's deflate rate at level 6 with Node's zlib, in bytes per second, on the biggest files the
- * tarballs hold (up to 128 MiB of them), compressed in pieces as the writer does.
+ * One core's deflate rate at level 6 with Node's zlib, in bytes per second, on the biggest binaries
+ * the tarballs hold (up to 128 MiB of them), compressed in pieces as the writer does.
  */
 async function oneCoreRate(): Promise<number> {
   const files = new Map<string, number>()
   for (const plan of [...planBinaryTarballs(sources), planTestPortable(sources)])
-    for (const m of plan.members) if (m.kind === 'file') files.set(m.source, (await lstat(m.source)).size)
+    for (const m of plan.members)
+      if (m.kind === 'file' && m.source.startsWith(sources.binRoot))
+        files.set(m.source, (await lstat(m.source)).size)
   let bytes = 0
   let seconds = 0
   for (const [path] of [...files].sort((a, b) => b[1] - a[1])) {
