@@ -75,10 +75,12 @@ async function extentsIn(
     if (header.every(byte => byte === 0)) return extents
     if (!checksumMatches(header)) throw new Error(`no tar header at ${at}`)
     const type = String.fromCharCode(header[156] || 0x30)
-    const size = next.size ?? numberField(header, 124, 12)
+    const meta = type === 'x' || type === 'L'
+    // A pax size applies to the next file's header, not to another header in between.
+    const size = (meta ? undefined : next.size) ?? numberField(header, 124, 12)
     const content = at + BLOCK
     if (content + size > end) throw new Error(`a tar member at ${at} runs past the end`)
-    if (type === 'x' || type === 'L') {
+    if (meta) {
       const data = await readAt(file, content, size)
       next = type === 'x' ? paxOverrides(data) : { ...next, path: data.toString('utf8').replace(/\0+$/, '') }
     } else {
