@@ -3,7 +3,8 @@
 // compressed once) cold (no piece kept) and warm (the pieces of the cold run kept), against
 // upstream's way: the same staged trees packed one after another with GNU `tar czf`; and the cold
 // time against the limit: the distinct bytes compressed / (cores × one core's deflate rate at
-// level 6, measured with Node's zlib on the same bytes).
+// level 6, measured with Node's zlib on the same bytes) and, as busy machines make wall times
+// noisy, in CPU time: the share of the run's CPU time that deflate alone would need.
 // With --images, each linux server binary also gets an image archive (a small made-up base layer
 // and the binary's layer, written here without an engine, not timed) in its server tarball.
 // Usage: npm run bench:package [-- --rounds N] [--images]
@@ -124,10 +125,11 @@ let sources = withoutImages
 const piecesDir = join(work, 'gzip-pieces')
 
 /** The action's way: src first (others embed it), manifests (final embeds it), the rest in parallel. */
-async function actionPackaging(): Promise<{ seconds: number; stats: PieceStats }> {
+async function actionPackaging(): Promise<{ seconds: number; cpuSeconds: number; stats: PieceStats }> {
   await rm(releaseTars, { recursive: true, force: true })
   await mkdir(releaseTars, { recursive: true })
   const started = performance.now()
+  const cpu = process.cpuUsage()
   const writer = new TarGzWriter(piecesDir, { mtime })
   await writeGitArchive(tree, join(releaseTars, SRC_TARBALL), writer)
   const manifests = planManifests(sources)
@@ -136,14 +138,20 @@ async function actionPackaging(): Promise<{ seconds: number; stats: PieceStats }
   await Promise.all(rest.map(plan => writer.write(join(releaseTars, plan.name), plan.members)))
   await writer.prune()
   await writer.dispose()
-  return { seconds: (performance.now() - started) / 1000, stats: writer.stats }
+  // Every thread of the process: the worker threads' compression included.
+  const cpuSeconds = cpuTime(process.cpuUsage(cpu))
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds, stats: writer.stats }
 }
 
+const cpuTime = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1e6
+
 /**
- * One core's deflate rate at level 6 with Node's zlib, in bytes per second, on the biggest binaries
- * the tarballs hold (up to 128 MiB of them), compressed in pieces as the writer does.
+ * One core's deflate rate at level 6 with Node's zlib, in bytes per second of wall time and of CPU
+ * time, on the biggest binaries the tarballs hold (up to 128 MiB of them), in pieces as the writer
+ * compresses them. On a busy machine the wall rate falls with the share of a core the bench gets;
+ * the CPU rate does not.
  */
-async function oneCoreRate(): Promise<number> {
+async function oneCoreRate(): Promise<{ wall: number; cpu: number }> {
   const files = new Map<string, number>()
   for (const plan of [...planBinaryTarballs(sources), planTestPortable(sources)])
     for (const m of plan.members)
@@ -151,6 +159,7 @@ async function oneCoreRate(): Promise<number> {
         files.set(m.source, (await lstat(m.source)).size)
   let bytes = 0
   let seconds = 0
+  let cpuSeconds = 0
   for (const [path] of [...files].sort((a, b) => b[1] - a[1])) {
     const file = await open(path, 'r')
     try {
@@ -158,7 +167,9 @@ async function oneCoreRate(): Promise<number> {
         const { bytesRead, buffer } = await file.read(Buffer.alloc(PIECE_BYTES), 0, PIECE_BYTES, offset)
         if (bytesRead === 0) break
         const started = performance.now()
+        const cpu = process.cpuUsage()
         gzipSync(buffer.subarray(0, bytesRead), { level: 6 })
+        cpuSeconds += cpuTime(process.cpuUsage(cpu))
         seconds += (performance.now() - started) / 1000
         bytes += bytesRead
       }
@@ -167,7 +178,7 @@ async function oneCoreRate(): Promise<number> {
     }
     if (bytes >= 128 * 2 ** 20) break
   }
-  return bytes / seconds
+  return { wall: bytes / seconds, cpu: bytes / cpuSeconds }
 }
 
 /** A directory holding the plan's members as `tar czf -C dir kubernetes` would read them. */
@@ -213,7 +224,9 @@ async function upstreamPackaging(): Promise<number> {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 const rate = await oneCoreRate()
-console.log(`one core of Node's zlib at level 6: ${mib(rate)}/s; ${cores} cores`)
+console.log(
+  `one core of Node's zlib at level 6: ${mib(rate.wall)}/s of wall time, ${mib(rate.cpu)}/s of CPU time; ${cores} cores`
+)
 for (const images of values.images ? [false, true] : [false]) {
   sources = images ? { ...withoutImages, serverImages: await imageArchives() } : withoutImages
   const variant = images ? 'with image archives' : 'without image archives'
@@ -224,11 +237,14 @@ for (const images of values.images ? [false, true] : [false]) {
     const cold = await actionPackaging()
     const warm = await actionPackaging()
     const upstream = await upstreamPackaging()
-    const limit = cold.stats.compressed.bytes / (cores * rate)
+    const limit = cold.stats.compressed.bytes / (cores * rate.wall)
+    // Load-independent: the CPU time deflate alone needs for these bytes against what the run spent.
+    const cpuShare = cold.stats.compressed.bytes / rate.cpu / cold.cpuSeconds
     results.push({ cold: cold.seconds, warm: warm.seconds, upstream, limit })
     console.log(
       `${variant}, round ${round}: cold ${cold.seconds.toFixed(2)} s (${mib(cold.stats.compressed.bytes)} compressed, ` +
-        `${mib(cold.stats.reused.bytes)} reused; limit ${limit.toFixed(2)} s, share of limit: ${Math.round((100 * limit) / cold.seconds)} %), ` +
+        `${mib(cold.stats.reused.bytes)} reused; limit ${limit.toFixed(2)} s, share of limit: ${Math.round((100 * limit) / cold.seconds)} %; ` +
+        `CPU ${cold.cpuSeconds.toFixed(2)} s, deflate's share of it ${Math.round(100 * cpuShare)} %), ` +
         `warm ${warm.seconds.toFixed(2)} s (${warm.stats.compressed.pieces} pieces compressed, ${warm.stats.reused.pieces} reused), ` +
         `tar czf one after another ${upstream.toFixed(2)} s, cold/upstream ${(cold.seconds / upstream).toFixed(2)}`
     )
