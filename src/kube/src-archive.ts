@@ -1,11 +1,9 @@
-// The clean-tree src tarball: `git archive HEAD` (no kubernetes/ prefix, as upstream), gzipped here.
+// The clean-tree src tarball: `git archive HEAD` (no kubernetes/ prefix, as upstream), gzipped in
+// pieces by the release's writer, so that an unchanged HEAD compresses nothing again.
 import { spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
+import type { TarGzWriter } from '../archive/tar.js'
 
-export async function writeGitArchive(root: string, dest: string): Promise<void> {
+export async function writeGitArchive(root: string, dest: string, writer: TarGzWriter): Promise<void> {
   const git = spawn('git', ['archive', '--format=tar', 'HEAD'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -16,19 +14,15 @@ export async function writeGitArchive(root: string, dest: string): Promise<void>
     git.on('error', reject)
     git.on('close', code => resolve(code ?? -1))
   })
-  const partial = `${dest}.partial`
-  try {
-    // Both settle before the partial file is removed: a failed spawn must not race the writer.
-    const [piped, status] = await Promise.allSettled([
-      pipeline(git.stdout, createGzip(), createWriteStream(partial)),
-      exited
-    ])
-    if (status.status === 'rejected') throw status.reason
-    if (status.value !== 0)
-      throw new Error(`git archive HEAD failed with exit code ${status.value}: ${stderr.trim()}`)
-    if (piped.status === 'rejected') throw piped.reason
-    await rename(partial, dest)
-  } finally {
-    await rm(partial, { force: true })
-  }
+  // Awaited once the output is read; a failed spawn meanwhile must not count as unhandled.
+  exited.catch(() => undefined)
+  // The archive is complete only when git says so: its failure fails the write before dest appears.
+  await writer.writeStream(
+    dest,
+    (async function* () {
+      yield* git.stdout as AsyncIterable<Buffer>
+      const status = await exited
+      if (status !== 0) throw new Error(`git archive HEAD failed with exit code ${status}: ${stderr.trim()}`)
+    })()
+  )
 }

@@ -1,5 +1,5 @@
 // Stage 6b (kube::release::package_tarballs): every release tarball of the platforms this run built,
-// plus checksums. Tarballs are written in parallel and share compressed members (archive/tar.ts), every
+// plus checksums. Tarballs are written in parallel and share compressed pieces, kept between runs (archive/tar.ts); every
 // mtime is SOURCE_DATE_EPOCH and members are sorted, so the same commit gives the same bytes.
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -24,14 +24,15 @@ import type { Binaries, Prerequisites, Release, ServerImages } from '../run/stat
 
 type Needs = Prerequisites & Binaries & ServerImages
 
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+
 /** Writes the tarballs into `dir`; returns their names. */
 async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promise<string[]> {
   const { config, log } = ctx
   const root = config.tree.root
-  const gzipMembersDir = join(config.outputDir, 'release-stage')
-  await rm(gzipMembersDir, { recursive: true, force: true })
-  await mkdir(gzipMembersDir, { recursive: true })
-  const writer = new TarGzWriter(gzipMembersDir, { mtime: new Date(state.sourceDateEpoch * 1000) })
+  // Compressed pieces are kept between runs of the tree (removed by clean), keyed by content.
+  const piecesDir = join(config.outputDir, 'release-stage', 'gzip-pieces')
+  const writer = new TarGzWriter(piecesDir, { mtime: new Date(state.sourceDateEpoch * 1000) })
   const written: string[] = []
   const write = async (plan: TarballPlan): Promise<void> => {
     await writer.write(join(dir, plan.name), plan.members)
@@ -52,7 +53,7 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
     // A build restricted by targets yields only the tarballs of its binaries (and the src tarball they embed).
     const everything = config.targets === null
     if (everything || binaryTarballs.some(p => p.members.some(m => m.path.endsWith(`/${SRC_TARBALL}`)))) {
-      if (state.version.treeState === 'clean') await writeGitArchive(root, join(dir, SRC_TARBALL))
+      if (state.version.treeState === 'clean') await writeGitArchive(root, join(dir, SRC_TARBALL), writer)
       else await writer.write(join(dir, SRC_TARBALL), planDirtySrc(sources).members)
       written.push(SRC_TARBALL)
       log.info(`wrote ${SRC_TARBALL} (${state.version.treeState} tree)`)
@@ -62,14 +63,16 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
       ...binaryTarballs,
       ...(everything ? [planTestPortable(sources), planFinalTarball(sources)] : [])
     ]
-    // Every write settles before the temporary files go, so none is cut off half-way.
+    // Every write settles before the worker threads end, so none is cut off half-way.
     const failure = (await Promise.allSettled(rest.map(write))).find(r => r.status === 'rejected')
     if (failure) throw failure.reason
+    const pruned = await writer.prune()
+    const { reused, compressed } = writer.stats
+    log.info(
+      `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed`
+    )
   } finally {
-    await writer
-      .dispose()
-      .then(() => rm(gzipMembersDir, { recursive: true, force: true }))
-      .catch(err => log.warning(`could not remove ${gzipMembersDir}: ${errorMessage(err)}`))
+    await writer.dispose()
   }
   return written
 }

@@ -1,10 +1,11 @@
-// The clean-tree src tarball: `git archive HEAD`, gzipped, with no kubernetes/ prefix: files at the
+// The clean-tree src tarball: `git archive HEAD`, gzipped in pieces, with no kubernetes/ prefix: files at the
 // archive root (kube-build-flow.md §3.5 "src", §5).
 import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { TarGzWriter } from '../../../src/archive/tar.js'
 import { writeGitArchive } from '../../../src/kube/src-archive.js'
 import { gnuTar, gnuTarList, gzipTest, pythonTarList } from '../archive/readers.js'
 
@@ -26,14 +27,17 @@ const git = (cwd: string, ...args: string[]): string =>
 let tmp: string
 let repo: string
 let out: string
+let writer: TarGzWriter
 beforeEach(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'kube-src-archive-'))
   repo = join(tmp, 'kubernetes')
   out = join(tmp, 'release-tars')
   await mkdir(repo)
   await mkdir(out)
+  writer = new TarGzWriter(join(tmp, 'pieces'))
 })
 afterEach(async () => {
+  await writer.dispose()
   await rm(tmp, { recursive: true, force: true })
 })
 
@@ -56,7 +60,7 @@ describe('writeGitArchive', () => {
   it('the archive holds exactly `git ls-files`, at the archive root (no kubernetes/ prefix)', async () => {
     await committedRepo()
     const dest = join(out, 'kubernetes-src.tar.gz')
-    await writeGitArchive(repo, dest)
+    await writeGitArchive(repo, dest, writer)
     gzipTest(dest)
     const files = gnuTarList(dest, { gzip: true })
       .filter(e => !e.mode.startsWith('d'))
@@ -72,7 +76,7 @@ describe('writeGitArchive', () => {
   it('contents, modes and symlinks are those of HEAD', async () => {
     await committedRepo()
     const dest = join(out, 'kubernetes-src.tar.gz')
-    await writeGitArchive(repo, dest)
+    await writeGitArchive(repo, dest, writer)
     const members = new Map(pythonTarList(dest, 'r:gz').map(m => [m.name, m]))
     expect(members.get('README.md')?.contentHex).toBe(Buffer.from('# Kubernetes\n').toString('hex'))
     expect((members.get('cluster/gce/gci/configure-helper.sh')?.mode ?? 0) & 0o111).not.toBe(0)
@@ -84,7 +88,7 @@ describe('writeGitArchive', () => {
     await writeFile(join(repo, 'README.md'), 'changed\n')
     await writeFile(join(repo, 'untracked.go'), 'package x\n')
     const dest = join(out, 'kubernetes-src.tar.gz')
-    await writeGitArchive(repo, dest)
+    await writeGitArchive(repo, dest, writer)
     expect(gnuTar(['-xzOf', dest, 'README.md'])).toBe('# Kubernetes\n')
     expect(gnuTarList(dest, { gzip: true }).map(e => e.path)).not.toContain('untracked.go')
   })
@@ -93,16 +97,25 @@ describe('writeGitArchive', () => {
     await committedRepo()
     const a = join(out, 'a.tar.gz')
     const b = join(out, 'b.tar.gz')
-    await writeGitArchive(repo, a)
-    await writeGitArchive(repo, b)
+    await writeGitArchive(repo, a, writer)
+    const later = new TarGzWriter(join(tmp, 'pieces'))
+    try {
+      await writeGitArchive(repo, b, later)
+    } finally {
+      await later.dispose()
+    }
     expect((await readFile(a)).equals(await readFile(b))).toBe(true)
+    // A later run of the same commit finds every piece compressed already.
+    expect(writer.stats.compressed.pieces).toBeGreaterThan(0)
+    expect(later.stats.compressed.pieces).toBe(0)
+    expect(later.stats.reused).toEqual(writer.stats.compressed)
   })
 
   it('replaces an existing file at dest', async () => {
     await committedRepo()
     const dest = join(out, 'kubernetes-src.tar.gz')
     await writeFile(dest, 'old')
-    await writeGitArchive(repo, dest)
+    await writeGitArchive(repo, dest, writer)
     gzipTest(dest)
     expect((await stat(dest)).size).toBeGreaterThan(3)
   })
@@ -110,14 +123,14 @@ describe('writeGitArchive', () => {
   it('not a git repository: an error naming git archive, and no file at dest (nor a partial one)', async () => {
     await writeFile(join(repo, 'README.md'), 'x\n')
     const dest = join(out, 'kubernetes-src.tar.gz')
-    await expect(writeGitArchive(repo, dest)).rejects.toThrow(/git archive/)
+    await expect(writeGitArchive(repo, dest, writer)).rejects.toThrow(/git archive/)
     expect(await readdir(out)).toEqual([])
   })
 
   it('a repository without commits: an error, and no file at dest', async () => {
     git(repo, 'init', '-q')
     const dest = join(out, 'kubernetes-src.tar.gz')
-    await expect(writeGitArchive(repo, dest)).rejects.toThrow()
+    await expect(writeGitArchive(repo, dest, writer)).rejects.toThrow()
     expect(await readdir(out)).toEqual([])
   })
 
@@ -138,7 +151,7 @@ describe('writeGitArchive', () => {
   it('a missing tree: the call rejects (no unhandled rejection), and no file at dest', async () => {
     const dest = join(out, 'kubernetes-src.tar.gz')
     const unhandled = await unhandledDuring(async () => {
-      await expect(writeGitArchive(join(tmp, 'missing'), dest)).rejects.toThrow()
+      await expect(writeGitArchive(join(tmp, 'missing'), dest, writer)).rejects.toThrow()
     })
     expect(await readdir(out)).toEqual([])
     expect(unhandled).toEqual([])
@@ -151,7 +164,7 @@ describe('writeGitArchive', () => {
     const unhandled = await unhandledDuring(async () => {
       process.env.PATH = join(tmp, 'no-bin')
       try {
-        await expect(writeGitArchive(repo, dest)).rejects.toThrow()
+        await expect(writeGitArchive(repo, dest, writer)).rejects.toThrow()
       } finally {
         process.env.PATH = path
       }
