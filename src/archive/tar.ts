@@ -5,7 +5,7 @@
 // server binary and its image archive) or in the last run are compressed once and copied into each.
 import { createReadStream, createWriteStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { access, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { access, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -178,6 +178,17 @@ export const PIECE_BYTES = 2 * 1024 * 1024
 export interface PieceStats {
   readonly reused: { pieces: number; bytes: number }
   readonly compressed: { pieces: number; bytes: number }
+  /** File pieces read and hashed: those of files whose identity (see fileIdentity) changed since the last run. */
+  readonly hashed: { pieces: number; bytes: number }
+}
+
+/**
+ * What says a file is unchanged without reading it, as make and git judge it: path, size, inode and
+ * the nanosecond mtime and ctime (any write changes ctime, which no tool can set back).
+ */
+async function fileIdentity(path: string): Promise<string> {
+  const info = await lstat(path, { bigint: true })
+  return [path, info.size, info.dev, info.ino, info.mtimeNs, info.ctimeNs].join('\0')
 }
 
 /** Ranges [offset, offset + length) of `size` bytes, cut every PIECE_BYTES from the start of each extent and gap. */
@@ -211,12 +222,31 @@ export class TarGzWriter {
   /** Every piece this writer used, by key: settled once it is in `piecesDir`. */
   private readonly pieces = new Map<string, Promise<void>>()
   private readonly pool = new GzipPool()
-  private readonly counts = { reused: { pieces: 0, bytes: 0 }, compressed: { pieces: 0, bytes: 0 } }
+  private readonly counts = {
+    reused: { pieces: 0, bytes: 0 },
+    compressed: { pieces: 0, bytes: 0 },
+    hashed: { pieces: 0, bytes: 0 }
+  }
+  /**
+   * Piece keys of file ranges by the file's identity, from the last run (`${piecesDir}.json`), so that
+   * an unchanged file is neither read nor hashed; and those of this run, written by `prune`.
+   */
+  private readonly knownRanges: Promise<ReadonlyMap<string, string>>
+  private readonly usedRanges = new Map<string, string>()
 
   constructor(
     private readonly piecesDir: string,
     private readonly options: TarOptions = {}
-  ) {}
+  ) {
+    this.knownRanges = readFile(this.rangeIndexPath, 'utf8').then(
+      text => new Map(Object.entries(JSON.parse(text) as Record<string, string>)),
+      () => new Map()
+    )
+  }
+
+  private get rangeIndexPath(): string {
+    return `${this.piecesDir}.json`
+  }
 
   get stats(): PieceStats {
     return structuredClone(this.counts)
@@ -255,13 +285,24 @@ export class TarGzWriter {
     return this.ensurePiece(key, { bytes }, bytes.length).then(() => key)
   }
 
-  private filePiece(path: string, fileSize: number, offset: number, length: number): Promise<string> {
-    const rangeKey = `${path}\0${fileSize}\0${offset}\0${length}`
+  private filePiece(
+    identity: string,
+    path: string,
+    fileSize: number,
+    offset: number,
+    length: number
+  ): Promise<string> {
+    const rangeKey = `${identity}\0${offset}\0${length}`
     let piece = this.ranges.get(rangeKey)
     if (!piece) {
       const source = { path, offset, length, fileSize }
       piece = (async () => {
-        const key = `${await this.pool.hash(source)}-${GZIP_LEVEL}`
+        let key = (await this.knownRanges).get(rangeKey)
+        if (key === undefined) {
+          key = `${await this.pool.hash(source)}-${GZIP_LEVEL}`
+          this.count(this.counts.hashed, length)
+        }
+        this.usedRanges.set(rangeKey, key)
         // Other bytes of this run (a binary beside its image archive) gave the piece already.
         if (this.pieces.has(key)) this.count(this.counts.reused, length)
         await this.ensurePiece(key, source, length)
@@ -275,8 +316,9 @@ export class TarGzWriter {
 
   /** The pieces of a big file's content, cut where the files of a tar file begin. */
   private async filePieces(path: string, size: number): Promise<Promise<string>[]> {
+    const identity = await fileIdentity(path)
     const extents = path.endsWith('.tar') ? ((await embeddedFiles(path, SHARED_MEMBER_MIN_BYTES)) ?? []) : []
-    return pieceRanges(size, extents).map(r => this.filePiece(path, size, r.offset, r.length))
+    return pieceRanges(size, extents).map(r => this.filePiece(identity, path, size, r.offset, r.length))
   }
 
   /** Writes the archive; it appears under `dest` only when complete. */
@@ -368,9 +410,13 @@ export class TarGzWriter {
     }
   }
 
-  /** Removes from `piecesDir` every piece no tarball of this writer used; returns how many. */
+  /**
+   * Removes from `piecesDir` every piece no tarball of this writer used, and keeps the file ranges
+   * this writer used for the next; returns how many pieces were removed.
+   */
   async prune(): Promise<number> {
-    await Promise.allSettled(this.pieces.values())
+    await Promise.allSettled([...this.ranges.values(), ...this.pieces.values()])
+    await writeFile(this.rangeIndexPath, JSON.stringify(Object.fromEntries(this.usedRanges)))
     const used = new Set([...this.pieces.keys()].map(key => `${key}.gz`))
     const names = await readdir(this.piecesDir).catch(() => [])
     const unused = names.filter(name => !used.has(name))

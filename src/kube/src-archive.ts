@@ -1,6 +1,7 @@
 // The clean-tree src tarball: `git archive HEAD` (no kubernetes/ prefix, as upstream), gzipped in
 // pieces by the release's writer, so that an unchanged HEAD compresses nothing again.
 import { spawn } from 'node:child_process'
+import { PassThrough } from 'node:stream'
 import type { TarGzWriter } from '../archive/tar.js'
 
 export async function writeGitArchive(root: string, dest: string, writer: TarGzWriter): Promise<void> {
@@ -8,6 +9,9 @@ export async function writeGitArchive(root: string, dest: string, writer: TarGzW
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe']
   })
+  // Read from now on: Node resumes (and so discards) the stdout of a child that exits before anything
+  // reads it, which a busy machine makes likely while the writer is still setting up.
+  const output = git.stdout.pipe(new PassThrough())
   let stderr = ''
   git.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const exited = new Promise<number>((resolve, reject) => {
@@ -20,7 +24,7 @@ export async function writeGitArchive(root: string, dest: string, writer: TarGzW
   await writer.writeStream(
     dest,
     (async function* () {
-      yield* git.stdout as AsyncIterable<Buffer>
+      yield* output as AsyncIterable<Buffer>
       const status = await exited
       if (status !== 0) throw new Error(`git archive HEAD failed with exit code ${status}: ${stderr.trim()}`)
     })()

@@ -67,9 +67,9 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
     const failure = (await Promise.allSettled(rest.map(write))).find(r => r.status === 'rejected')
     if (failure) throw failure.reason
     const pruned = await writer.prune()
-    const { reused, compressed } = writer.stats
+    const { reused, compressed, hashed } = writer.stats
     log.info(
-      `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed`
+      `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed; ${mib(hashed.bytes)} of changed files read`
     )
   } finally {
     await writer.dispose()

@@ -106,6 +106,19 @@ describe('TarGzWriter pieces', { timeout: 120_000 }, () => {
     expect(second.writer.stats.reused).toEqual(first.writer.stats.compressed)
   })
 
+  it('an unchanged file is not read again: its pieces are found by its identity', async () => {
+    const first = await write(members, 'a.tar.gz')
+    expect(first.writer.stats.hashed).toEqual({ pieces: Math.ceil(size / PIECE_BYTES), bytes: size })
+    const second = await write(members, 'b.tar.gz')
+    expect(second.writer.stats.hashed).toEqual({ pieces: 0, bytes: 0 })
+    expect((await readFile(second.dest)).equals(await readFile(first.dest))).toBe(true)
+    // Rewritten with the same bytes: read and hashed again, found compressed, nothing compressed.
+    await writeFile(join(tmp, 'kube-apiserver'), big)
+    const third = await write(members, 'c.tar.gz')
+    expect(third.writer.stats.hashed.bytes).toBe(size)
+    expect(third.writer.stats.compressed).toEqual({ pieces: 0, bytes: 0 })
+  })
+
   it('a changed piece of a file costs that piece alone', async () => {
     await write(members, 'a.tar.gz')
     big[PIECE_BYTES + 10] ^= 0xff
