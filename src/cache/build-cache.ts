@@ -2,7 +2,7 @@
 // empty workspace before the build, saved after it holding only what the build used or added.
 // Problems are warnings: the build goes on cold, and a run never fails for its cache.
 import { createReadStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { WorkspaceShell } from '../docker/workspace-shell.js'
 import { errorMessage } from '../errors.js'
@@ -16,6 +16,7 @@ import {
   goCacheCount
 } from '../kube/go-cache.js'
 import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import type { CacheStore } from './store.js'
 
 /**
@@ -54,7 +55,12 @@ async function restore(target: BuildCacheTarget, key: string, prefix: string): P
       return null
     }
     await shell.run(CREATE_SCRIPT, [GO_DIR], { user: '0:0' })
-    await shell.put(GO_DIR, createReadStream(archive))
+    const progress = startProgress('build cache: extracting', log, { total: (await stat(archive)).size })
+    try {
+      await shell.put(GO_DIR, progress.count(createReadStream(archive)))
+    } finally {
+      progress.stop()
+    }
     log.info(`build cache: restored ${restoredKey}`)
     return restoredKey
   } catch (err) {
@@ -94,7 +100,7 @@ export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUs
     await mkdir(dirname(archive), { recursive: true })
     const lines = await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
       user: target.owner,
-      copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive }
+      copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive, what: 'build cache: copying out' }
     })
     const total = goCacheCount(lines, 'entries')
     const fresh = goCacheCount(lines, 'fresh')

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import type Dockerode from 'dockerode'
 import { get, unlessMissing, type EngineCalls } from './calls.js'
 import { missingArchiveMembers } from './image-archive/export-reader.js'
@@ -15,6 +16,7 @@ interface ProgressEvent {
   stream?: string
   error?: string
   errorDetail?: { message?: string }
+  progressDetail?: { current?: number; total?: number }
 }
 
 /** What the rest of the code needs to know of an image on the engine. */
@@ -24,9 +26,6 @@ export interface ImageFacts {
   readonly architecture: string
   readonly bytes: number
 }
-
-/** How often pull progress is summarised in the log. */
-const PROGRESS_INTERVAL_MS = 10_000
 
 export class ImageClient {
   constructor(
@@ -50,30 +49,38 @@ export class ImageClient {
 
   /**
    * Pulls an image, for one platform when given (the engine's tag then points at that platform's
-   * image); the log gets a summary line at most every few seconds, not every layer tick.
+   * image); a long pull reports the bytes downloaded over all its layers at a steady interval.
    */
   async pull(ref: string, platform?: string): Promise<void> {
-    const layers = new Map<string, string>()
-    let lastReport = 0
-    await this.follow(
-      `pulling ${ref}`,
-      abortSignal => this.calls.docker.pull(ref, { ...(platform ? { platform } : {}), abortSignal }),
-      event => {
-        if (event.id && event.status && !event.status.startsWith('Pulling from')) {
-          layers.set(event.id, event.status)
-          const now = Date.now()
-          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-            lastReport = now
-            const complete = [...layers.values()].filter(
-              s => s === 'Pull complete' || s === 'Already exists'
-            ).length
-            this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`)
+    /** Per layer: bytes downloaded and its size, as the engine reports them. */
+    const layers = new Map<string, { current: number; total: number }>()
+    const progress = startProgress(`pulling ${ref}`, this.log)
+    try {
+      await this.follow(
+        `pulling ${ref}`,
+        abortSignal => this.calls.docker.pull(ref, { ...(platform ? { platform } : {}), abortSignal }),
+        event => {
+          if (event.id && event.status && !event.status.startsWith('Pulling from')) {
+            const layer = layers.get(event.id) ?? { current: 0, total: 0 }
+            const detail = event.progressDetail
+            if (event.status === 'Downloading' && detail?.total) {
+              layer.current = detail.current ?? 0
+              layer.total = detail.total
+            } else if (event.status === 'Download complete' || event.status === 'Pull complete') {
+              layer.current = layer.total
+            }
+            layers.set(event.id, layer)
+            const sum = (of: 'current' | 'total'): number =>
+              [...layers.values()].reduce((bytes, l) => bytes + l[of], 0)
+            progress.set(sum('current'), sum('total'))
+          } else if (event.status) {
+            this.log.info(`  ${event.status}`)
           }
-        } else if (event.status) {
-          this.log.info(`  ${event.status}`)
         }
-      }
-    )
+      )
+    } finally {
+      progress.stop()
+    }
   }
 
   /** Points `ref` (repository:tag) at the image `source` names. */

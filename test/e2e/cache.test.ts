@@ -131,7 +131,7 @@ describe('kube-cross image cache', () => {
     await run('docker', ['tag', standInKubeCross(), ref])
     const { images } = await connectEngine(log, ENGINE_OPTIONS)
     const work = await mkdtemp(join(tmpdir(), 'kube-release-image-cache-'))
-    const store = new LocalCacheStore(join(work, 'store'), { maxBytes: DEFAULT_CACHE_MAX_BYTES })
+    const store = new LocalCacheStore(join(work, 'store'), { maxBytes: DEFAULT_CACHE_MAX_BYTES, log })
     const cache = new ImageCache(store, images, log, join(work, 'files', 'kube-cross.tar'))
     expect(await cache.save(ref, 'image-key')).toBe(true)
     await run('docker', ['rmi', ref])
@@ -148,7 +148,7 @@ describe('kube-cross image cache', () => {
     const files = await mkdtemp(join(tmpdir(), 'kube-release-image-files-'))
     const key = `kube-release-image-v1-${info.os}-${info.arch}-${ref}`
     dependsOn((await images.exists(ref)) ? ref : undefined, SAVES, `did not leave ${ref} on the engine`)
-    const store = new LocalCacheStore(cacheDir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
+    const store = new LocalCacheStore(cacheDir, { maxBytes: DEFAULT_CACHE_MAX_BYTES, log })
     await new ImageCache(store, images, log, join(files, 'x.tar')).save(ref, key)
     await run('docker', ['rmi', ref])
     // kubectl alone: what is proven is the image's way back, not the build.
