@@ -13,10 +13,11 @@ import {
   EXPORT_SCRIPT,
   FORGET_SCRIPT,
   GO_DIR,
+  MEASURE_SCRIPT,
   goCacheCount
 } from '../kube/go-cache.js'
 import type { Logger } from '../logger.js'
-import { startProgress } from '../progress.js'
+import { formatBytes, startProgress } from '../progress.js'
 import type { CacheStore } from './store.js'
 
 /**
@@ -41,6 +42,8 @@ export interface BuildCacheUse {
   readonly restoredKey: string | null
   /** Entries in the Go build cache when the build starts. */
   readonly entries: number
+  /** Bytes of GOPATH (the Go build cache in it) when the build starts: what was restored or kept. */
+  readonly startBytes: number
   /** Entries older than this (epoch seconds) were not used by this build. */
   readonly since: number
 }
@@ -90,25 +93,58 @@ export async function prepareBuildCache(
       user: '0:0'
     }
   )
-  return { key: keys.key, restoredKey, entries: goCacheCount(lines, 'entries'), since: now }
+  return {
+    key: keys.key,
+    restoredKey,
+    entries: goCacheCount(lines, 'entries'),
+    startBytes: goCacheCount(lines, 'bytes'),
+    since: now
+  }
 }
 
-/** Saves what the build used or added under the run's key; returns whether an entry was saved. */
+/** Below this, new bytes are not worth a new entry; the same every run saves none. */
+export const MIN_SAVE_BYTES = 32 * 1024 ** 2
+/** … nor, on a large cache, less than this share of it. */
+export const MIN_SAVE_SHARE = 0.05
+
+/**
+ * The new bytes a build must add for a new entry: max(32 MiB, 5 % of what it started with). A build
+ * that started with nothing saves whatever it made (there is no entry to fall back to). Every entry
+ * is a whole copy, so a few MiB more each run would fill the cache quota with near-duplicates.
+ */
+export function saveThreshold(startBytes: number): number {
+  return startBytes === 0 ? 1 : Math.max(MIN_SAVE_BYTES, MIN_SAVE_SHARE * startBytes)
+}
+
+/**
+ * Saves what the build used or added under the run's key, when it added enough (saveThreshold);
+ * returns whether an entry was saved.
+ */
 export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<boolean> {
   const { log, archive } = target
   try {
+    const lines = await target.shell.run(MEASURE_SCRIPT, [GO_DIR, String(use.since)], { user: target.owner })
+    const total = goCacheCount(lines, 'entries')
+    const fresh = goCacheCount(lines, 'fresh')
+    const added = goCacheCount(lines, 'added')
+    const addedEntries = Math.max(0, total - use.entries)
+    log.info(
+      `build cache: ${use.entries} entries at the start, ${fresh - addedEntries} reused and ${addedEntries} added by the ` +
+        `build, ${total - fresh} unused left out`
+    )
+    const threshold = saveThreshold(use.startBytes)
+    if (added < threshold) {
+      const since = use.restoredKey ? 'since restore' : 'since the build started'
+      log.info(
+        `build cache: ${formatBytes(added)} added ${since}; below the threshold of ${formatBytes(threshold)}: not saved`
+      )
+      return false
+    }
     await mkdir(dirname(archive), { recursive: true })
-    const lines = await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
+    await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
       user: target.owner,
       copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive, what: 'build cache: copying out' }
     })
-    const total = goCacheCount(lines, 'entries')
-    const fresh = goCacheCount(lines, 'fresh')
-    const added = Math.max(0, total - use.entries)
-    log.info(
-      `build cache: ${use.entries} entries at the start, ${fresh - added} reused and ${added} added by the ` +
-        `build, ${total - fresh} unused left out`
-    )
     const saved = await target.store.save(archive, use.key)
     log.info(saved ? `build cache: saved ${use.key}` : `build cache: ${use.key} exists already`)
     return saved
