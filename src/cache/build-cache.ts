@@ -40,6 +40,8 @@ export interface BuildCacheUse {
   /** This run's key, and the prefix its restore matched by. */
   readonly key: string
   readonly restoredKey: string | null
+  /** The size of the restored entry's archive; 0 when none was restored. */
+  readonly restoredBytes: number
   /** Entries in the Go build cache when the build starts. */
   readonly entries: number
   /** Bytes of GOPATH (the Go build cache in it) when the build starts: what was restored or kept. */
@@ -48,7 +50,13 @@ export interface BuildCacheUse {
   readonly since: number
 }
 
-async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<string | null> {
+/** The entry restored, with the size of its archive. */
+interface Restored {
+  readonly key: string
+  readonly bytes: number
+}
+
+async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<Restored | null> {
   const { shell, log, archive } = target
   try {
     await mkdir(dirname(archive), { recursive: true })
@@ -58,14 +66,15 @@ async function restore(target: BuildCacheTarget, key: string, prefix: string): P
       return null
     }
     await shell.run(CREATE_SCRIPT, [GO_DIR], { user: '0:0' })
-    const progress = startProgress('build cache: extracting', log, { total: (await stat(archive)).size })
+    const { size } = await stat(archive)
+    const progress = startProgress('build cache: extracting', log, { total: size })
     try {
       await shell.put(GO_DIR, progress.count(createReadStream(archive)))
     } finally {
       progress.stop()
     }
-    log.info(`build cache: restored ${restoredKey}`)
-    return restoredKey
+    log.info(`build cache: restored ${restoredKey} (${formatBytes(size)})`)
+    return { key: restoredKey, bytes: size }
   } catch (err) {
     log.warning(`build cache: could not restore (${errorMessage(err)}); building without it`)
     await shell.run(FORGET_SCRIPT, [GO_DIR], { user: '0:0' }).catch(() => undefined)
@@ -84,7 +93,7 @@ export async function prepareBuildCache(
   keys: { readonly key: string; readonly prefix: string },
   empty: boolean
 ): Promise<BuildCacheUse> {
-  const restoredKey = empty ? await restore(target, keys.key, keys.prefix) : null
+  const restored = empty ? await restore(target, keys.key, keys.prefix) : null
   const now = Math.floor(Date.now() / 1000)
   const lines = await target.shell.run(
     BACKDATE_SCRIPT,
@@ -95,7 +104,8 @@ export async function prepareBuildCache(
   )
   return {
     key: keys.key,
-    restoredKey,
+    restoredKey: restored?.key ?? null,
+    restoredBytes: restored?.bytes ?? 0,
     entries: goCacheCount(lines, 'entries'),
     startBytes: goCacheCount(lines, 'bytes'),
     since: now
@@ -118,9 +128,9 @@ export function saveThreshold(startBytes: number): number {
 
 /**
  * Saves what the build used or added under the run's key, when it added enough (saveThreshold);
- * returns whether an entry was saved.
+ * returns the size of the entry saved, 0 when none was.
  */
-export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<boolean> {
+export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<number> {
   const { log, archive } = target
   try {
     const lines = await target.shell.run(MEASURE_SCRIPT, [GO_DIR, String(use.since)], { user: target.owner })
@@ -138,19 +148,24 @@ export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUs
       log.info(
         `build cache: ${formatBytes(added)} added ${since}; below the threshold of ${formatBytes(threshold)}: not saved`
       )
-      return false
+      return 0
     }
     await mkdir(dirname(archive), { recursive: true })
     await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
       user: target.owner,
       copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive, what: 'build cache: copying out' }
     })
+    const { size } = await stat(archive)
     const saved = await target.store.save(archive, use.key)
-    log.info(saved ? `build cache: saved ${use.key}` : `build cache: ${use.key} exists already`)
-    return saved
+    log.info(
+      saved
+        ? `build cache: saved ${use.key} (${formatBytes(size)}, ${formatBytes(added)} of it new)`
+        : `build cache: ${use.key} exists already`
+    )
+    return saved ? size : 0
   } catch (err) {
     log.warning(`build cache: could not save: ${errorMessage(err)}`)
-    return false
+    return 0
   } finally {
     await rm(archive, { force: true })
   }

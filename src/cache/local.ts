@@ -38,7 +38,7 @@ const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.Errn
 export class LocalCacheStore implements CacheStore {
   readonly description: string
   private readonly dir: string
-  private readonly maxBytes: number
+  readonly quotaBytes: number
   private readonly log: Pick<Logger, 'info'>
 
   constructor(
@@ -46,7 +46,7 @@ export class LocalCacheStore implements CacheStore {
     { maxBytes, log }: { readonly maxBytes: number; readonly log: Pick<Logger, 'info'> }
   ) {
     this.dir = resolve(dir)
-    this.maxBytes = maxBytes
+    this.quotaBytes = maxBytes
     this.log = log
     this.description = `the cache directory ${this.dir}`
   }
@@ -67,8 +67,8 @@ export class LocalCacheStore implements CacheStore {
     const temp = join(this.dir, 'tmp', randomUUID())
     try {
       const { size } = await stat(path)
-      if (size > this.maxBytes) {
-        throw new Error(`the entry of ${size} bytes exceeds the cache limit of ${this.maxBytes} bytes`)
+      if (size > this.quotaBytes) {
+        throw new Error(`the entry of ${size} bytes exceeds the cache limit of ${this.quotaBytes} bytes`)
       }
       if (await this.readMeta(this.entry(key, 'json'))) return false
       await mkdir(join(this.dir, 'tmp'), { recursive: true })
@@ -163,12 +163,12 @@ export class LocalCacheStore implements CacheStore {
     return entries.filter(entry => entry !== undefined)
   }
 
-  /** Removes the least recently used entries until the rest fit in maxBytes, and leftovers of crashes. */
+  /** Removes the least recently used entries until the rest fit in quotaBytes, and leftovers of crashes. */
   private async evict(): Promise<void> {
     const entries = (await this.list()).sort((a, b) => a.used - b.used)
     let total = entries.reduce((sum, { meta }) => sum + meta.bytes, 0)
     for (const { meta } of entries) {
-      if (total <= this.maxBytes) break
+      if (total <= this.quotaBytes) break
       await rm(this.entry(meta.key, 'json'), { force: true })
       await rm(this.entry(meta.key, 'data'), { force: true })
       total -= meta.bytes

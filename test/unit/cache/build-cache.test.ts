@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { saveBuildCache, saveThreshold, type BuildCacheUse } from '../../../src/cache/build-cache.js'
@@ -80,21 +80,36 @@ describe('saveBuildCache', () => {
   const use = (startBytes: number): BuildCacheUse => ({
     key: 'kube-release-build-v1-x-linux-amd64-volume-2',
     restoredKey: startBytes > 0 ? 'kube-release-build-v1-x-linux-amd64-volume-1' : null,
+    restoredBytes: startBytes / 2,
     entries: 10,
     startBytes,
     since: 0
   })
-  /** A shell whose measure reports `added` bytes; the export writes nothing (the store is faked too). */
+  let archive: string
+  beforeEach(async () => {
+    archive = join(await mkdtemp(join(tmpdir(), 'kube-build-cache-')), 'go-build-cache.tar')
+  })
+  afterEach(async () => {
+    await rm(dirname(archive), { recursive: true, force: true })
+  })
+  /** A shell whose measure reports `added` bytes and whose export writes an archive of 5000 bytes. */
   const target = (added: number) => {
     const { log, at } = recordingLog()
-    const run = vi.fn(async (script: string) =>
-      script === MEASURE_SCRIPT ? [`kube-release-cache entries=12 fresh=8 added=${added}`] : []
-    )
+    const run = vi.fn(async (script: string) => {
+      if (script === MEASURE_SCRIPT) return [`kube-release-cache entries=12 fresh=8 added=${added}`]
+      await writeFile(archive, Buffer.alloc(5000))
+      return []
+    })
     const save = vi.fn(async () => true)
-    const store: CacheStore = { description: 'a test store', restore: async () => undefined, save }
+    const store: CacheStore = {
+      description: 'a test store',
+      quotaBytes: 10 * 1024 ** 3,
+      restore: async () => undefined,
+      save
+    }
     const shell = { run } as unknown as WorkspaceShell
     return {
-      target: { shell, store, log, owner: '0:0', archive: join(tmpdir(), 'unused.tar') },
+      target: { shell, store, log, owner: '0:0', archive },
       run,
       save,
       at
@@ -103,7 +118,7 @@ describe('saveBuildCache', () => {
 
   it('saves nothing, and says why, when the build added less than the threshold', async () => {
     const { target: t, run, save, at } = target(3 * MiB)
-    expect(await saveBuildCache(t, use(200 * MiB))).toBe(false)
+    expect(await saveBuildCache(t, use(200 * MiB))).toBe(0)
     expect(at('info')).toEqual([
       'build cache: 10 entries at the start, 6 reused and 2 added by the build, 4 unused left out',
       'build cache: 3 MiB added since restore; below the threshold of 32 MiB: not saved'
@@ -114,7 +129,7 @@ describe('saveBuildCache', () => {
 
   it('exports and saves once the build added the threshold', async () => {
     const { target: t, run, save } = target(32 * MiB)
-    expect(await saveBuildCache(t, use(200 * MiB))).toBe(true)
+    expect(await saveBuildCache(t, use(200 * MiB))).toBe(5000)
     expect(run.mock.calls.map(([script]) => script)).toEqual([MEASURE_SCRIPT, EXPORT_SCRIPT])
     expect(save).toHaveBeenCalledWith(t.archive, use(0).key)
   })
