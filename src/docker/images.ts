@@ -1,5 +1,6 @@
 // Images through the Engine API: presence, pull with condensed progress, classic builds, save and load.
 import { createReadStream, createWriteStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ReleaseError } from '../errors.js'
@@ -112,7 +113,7 @@ export class ImageClient {
 
   /**
    * Writes the image as a docker-archive (`docker save`), streamed to the file, and checks as it
-   * goes by that the archive holds every layer its manifest names.
+   * goes by that the archive holds every layer its manifest names. Reports progress.
    */
   async save(ref: string, file: string): Promise<void> {
     const archive = await this.export(ref)
@@ -123,10 +124,11 @@ export class ImageClient {
     toCheck.on('error', () => undefined)
     archive.pipe(toFile)
     archive.pipe(toCheck)
+    const progress = startProgress(`saving ${ref}`, this.log)
     const [written, checked] = await Promise.allSettled([
-      pipeline(toFile, createWriteStream(file)),
+      pipeline(toFile, progress.counter(), createWriteStream(file)),
       missingArchiveMembers(toCheck)
-    ])
+    ]).finally(() => progress.stop())
     if (written.status === 'rejected') throw this.calls.failure(`saving ${ref}`, written.reason)
     if (checked.status === 'rejected')
       throw this.calls.failure(`reading the archive of ${ref}`, checked.reason)
@@ -141,16 +143,21 @@ export class ImageClient {
     }
   }
 
-  /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. */
+  /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. Reports progress. */
   async load(file: string): Promise<void> {
-    await this.follow(
-      `loading ${file}`,
-      abortSignal => this.calls.docker.loadImage(createReadStream(file), { abortSignal }),
-      event => {
-        const text = event.stream?.trimEnd()
-        if (text) this.log.debug(text)
-      }
-    )
+    const progress = startProgress(`loading ${file}`, this.log, { total: (await stat(file)).size })
+    try {
+      await this.follow(
+        `loading ${file}`,
+        abortSignal => this.calls.docker.loadImage(progress.count(createReadStream(file)), { abortSignal }),
+        event => {
+          const text = event.stream?.trimEnd()
+          if (text) this.log.debug(text)
+        }
+      )
+    } finally {
+      progress.stop()
+    }
   }
 
   /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */
