@@ -20,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-66U2ZOKV.js";
+} from "./chunks/chunk-LXZPHFRE.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat } from "node:fs/promises";

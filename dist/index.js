@@ -73,7 +73,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-66U2ZOKV.js";
+} from "./chunks/chunk-LXZPHFRE.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

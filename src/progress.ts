@@ -4,11 +4,11 @@
 //   const progress = startProgress('build cache upload', log, { total: bytes })
 //   try {
 //     await pipeline(source, progress.counter(), destination)
-//     // or: consume(progress.count(source)); or call progress.add(n) / progress.set(n) as bytes move
+//     // or: for await (const chunk of progress.count(source)) …; or progress.add(n) / set(n)
 //   } finally {
 //     progress.stop()
 //   }
-import { pipeline, type Readable, Transform } from 'node:stream'
+import { Transform } from 'node:stream'
 import type { Logger } from './logger.js'
 
 /** How often a long step reports: often enough to show it moves, rarely enough to read the log. */
@@ -35,8 +35,11 @@ export interface Progress {
   set(bytes: number, total?: number): void
   /** A pass-through stream that counts what flows through it. */
   counter(): Transform
-  /** `source` as a stream that counts what is read from it; an error of `source` is an error of it. */
-  count(source: NodeJS.ReadableStream | AsyncIterable<Buffer>): Readable
+  /**
+   * The chunks of `source`, counted as they are read. A consumer that stops early (its write failed)
+   * ends `source` as if it read it directly; Readable.from() makes it a stream where one is needed.
+   */
+  count(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>
   /** Ends the reports; safe to call more than once. */
   stop(): void
   /** Bytes counted so far. */
@@ -80,9 +83,11 @@ export function startProgress(
       if (newTotal !== undefined) total = newTotal
     },
     counter,
-    count(source) {
-      // The returned stream carries the error; the callback has nothing left to do.
-      return pipeline(source, counter(), () => undefined)
+    async *count(source) {
+      for await (const chunk of source) {
+        bytes += chunk.length
+        yield chunk
+      }
     },
     stop() {
       clearInterval(timer)

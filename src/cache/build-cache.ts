@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs'
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { Readable } from 'node:stream'
 import type { WorkspaceShell } from '../docker/workspace-shell.js'
 import { errorMessage } from '../errors.js'
 import {
@@ -69,7 +70,7 @@ async function restore(target: BuildCacheTarget, key: string, prefix: string): P
     const { size } = await stat(archive)
     const progress = startProgress('build cache: extracting', log, { total: size })
     try {
-      await shell.put(GO_DIR, progress.count(createReadStream(archive)))
+      await shell.put(GO_DIR, Readable.from(progress.count(createReadStream(archive))))
     } finally {
       progress.stop()
     }

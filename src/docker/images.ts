@@ -1,7 +1,7 @@
 // Images through the Engine API: presence, pull with condensed progress, classic builds, save and load.
 import { createReadStream, createWriteStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { PassThrough, type Readable } from 'node:stream'
+import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -149,7 +149,10 @@ export class ImageClient {
     try {
       await this.follow(
         `loading ${file}`,
-        abortSignal => this.calls.docker.loadImage(progress.count(createReadStream(file)), { abortSignal }),
+        abortSignal =>
+          this.calls.docker.loadImage(Readable.from(progress.count(createReadStream(file))), {
+            abortSignal
+          }),
         event => {
           const text = event.stream?.trimEnd()
           if (text) this.log.debug(text)

@@ -81,7 +81,7 @@ describe('startProgress', () => {
 })
 
 describe('Progress.count', () => {
-  it('counts what is read through it, and carries an error of its source', async () => {
+  it('counts what is read through it, carries an error of its source, and ends it when let go', async () => {
     const { log } = recordingLog()
     const progress = startProgress('restore', log)
     const chunks: Buffer[] = []
@@ -100,6 +100,13 @@ describe('Progress.count', () => {
         for await (const chunk of progress.count(failing)) void chunk
       })()
     ).rejects.toThrow('disk gone')
+    // A consumer that stops early (a failed write) ends the source as if it read it itself.
+    const source = Readable.from([Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(1)])
+    for await (const chunk of progress.count(source)) {
+      void chunk
+      break
+    }
+    expect(source.destroyed).toBe(true)
     progress.stop()
   })
 })
