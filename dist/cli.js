@@ -20,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-LXZPHFRE.js";
+} from "./chunks/chunk-H6OAAJLY.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat } from "node:fs/promises";
