@@ -2,8 +2,9 @@
 // empty workspace before the build, saved after it holding only what the build used or added.
 // Problems are warnings: the build goes on cold, and a run never fails for its cache.
 import { createReadStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { Readable } from 'node:stream'
 import type { WorkspaceShell } from '../docker/workspace-shell.js'
 import { errorMessage } from '../errors.js'
 import {
@@ -13,9 +14,11 @@ import {
   EXPORT_SCRIPT,
   FORGET_SCRIPT,
   GO_DIR,
+  MEASURE_SCRIPT,
   goCacheCount
 } from '../kube/go-cache.js'
 import type { Logger } from '../logger.js'
+import { formatBytes, startProgress } from '../progress.js'
 import type { CacheStore } from './store.js'
 
 /**
@@ -38,13 +41,23 @@ export interface BuildCacheUse {
   /** This run's key, and the prefix its restore matched by. */
   readonly key: string
   readonly restoredKey: string | null
+  /** The size of the restored entry's archive; 0 when none was restored. */
+  readonly restoredBytes: number
   /** Entries in the Go build cache when the build starts. */
   readonly entries: number
+  /** Bytes of GOPATH (the Go build cache in it) when the build starts: what was restored or kept. */
+  readonly startBytes: number
   /** Entries older than this (epoch seconds) were not used by this build. */
   readonly since: number
 }
 
-async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<string | null> {
+/** The entry restored, with the size of its archive. */
+interface Restored {
+  readonly key: string
+  readonly bytes: number
+}
+
+async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<Restored | null> {
   const { shell, log, archive } = target
   try {
     await mkdir(dirname(archive), { recursive: true })
@@ -54,9 +67,15 @@ async function restore(target: BuildCacheTarget, key: string, prefix: string): P
       return null
     }
     await shell.run(CREATE_SCRIPT, [GO_DIR], { user: '0:0' })
-    await shell.put(GO_DIR, createReadStream(archive))
-    log.info(`build cache: restored ${restoredKey}`)
-    return restoredKey
+    const { size } = await stat(archive)
+    const progress = startProgress('build cache: extracting', log, { total: size })
+    try {
+      await shell.put(GO_DIR, Readable.from(progress.count(createReadStream(archive))))
+    } finally {
+      progress.stop()
+    }
+    log.info(`build cache: restored ${restoredKey} (${formatBytes(size)})`)
+    return { key: restoredKey, bytes: size }
   } catch (err) {
     log.warning(`build cache: could not restore (${errorMessage(err)}); building without it`)
     await shell.run(FORGET_SCRIPT, [GO_DIR], { user: '0:0' }).catch(() => undefined)
@@ -75,7 +94,7 @@ export async function prepareBuildCache(
   keys: { readonly key: string; readonly prefix: string },
   empty: boolean
 ): Promise<BuildCacheUse> {
-  const restoredKey = empty ? await restore(target, keys.key, keys.prefix) : null
+  const restored = empty ? await restore(target, keys.key, keys.prefix) : null
   const now = Math.floor(Date.now() / 1000)
   const lines = await target.shell.run(
     BACKDATE_SCRIPT,
@@ -84,31 +103,70 @@ export async function prepareBuildCache(
       user: '0:0'
     }
   )
-  return { key: keys.key, restoredKey, entries: goCacheCount(lines, 'entries'), since: now }
+  return {
+    key: keys.key,
+    restoredKey: restored?.key ?? null,
+    restoredBytes: restored?.bytes ?? 0,
+    entries: goCacheCount(lines, 'entries'),
+    startBytes: goCacheCount(lines, 'bytes'),
+    since: now
+  }
 }
 
-/** Saves what the build used or added under the run's key; returns whether an entry was saved. */
-export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<boolean> {
+/** Below this, new bytes are not worth a new entry; the same every run saves none. */
+export const MIN_SAVE_BYTES = 32 * 1024 ** 2
+/** … nor, on a large cache, less than this share of it. */
+export const MIN_SAVE_SHARE = 0.05
+
+/**
+ * The new bytes a build must add for a new entry: max(32 MiB, 5 % of what it started with). A build
+ * that started with nothing saves whatever it made (there is no entry to fall back to). Every entry
+ * is a whole copy, so a few MiB more each run would fill the cache quota with near-duplicates.
+ */
+export function saveThreshold(startBytes: number): number {
+  return startBytes === 0 ? 1 : Math.max(MIN_SAVE_BYTES, MIN_SAVE_SHARE * startBytes)
+}
+
+/**
+ * Saves what the build used or added under the run's key, when it added enough (saveThreshold);
+ * returns the size of the entry saved, 0 when none was.
+ */
+export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<number> {
   const { log, archive } = target
   try {
-    await mkdir(dirname(archive), { recursive: true })
-    const lines = await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
-      user: target.owner,
-      copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive }
-    })
+    const lines = await target.shell.run(MEASURE_SCRIPT, [GO_DIR, String(use.since)], { user: target.owner })
     const total = goCacheCount(lines, 'entries')
     const fresh = goCacheCount(lines, 'fresh')
-    const added = Math.max(0, total - use.entries)
+    const added = goCacheCount(lines, 'added')
+    const addedEntries = Math.max(0, total - use.entries)
     log.info(
-      `build cache: ${use.entries} entries at the start, ${fresh - added} reused and ${added} added by the ` +
+      `build cache: ${use.entries} entries at the start, ${fresh - addedEntries} reused and ${addedEntries} added by the ` +
         `build, ${total - fresh} unused left out`
     )
+    const threshold = saveThreshold(use.startBytes)
+    if (added < threshold) {
+      const since = use.restoredKey ? 'since restore' : 'since the build started'
+      log.info(
+        `build cache: ${formatBytes(added)} added ${since}; below the threshold of ${formatBytes(threshold)}: not saved`
+      )
+      return 0
+    }
+    await mkdir(dirname(archive), { recursive: true })
+    await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
+      user: target.owner,
+      copyOut: { path: ARCHIVE_IN_CONTAINER, destination: archive, what: 'build cache: copying out' }
+    })
+    const { size } = await stat(archive)
     const saved = await target.store.save(archive, use.key)
-    log.info(saved ? `build cache: saved ${use.key}` : `build cache: ${use.key} exists already`)
-    return saved
+    log.info(
+      saved
+        ? `build cache: saved ${use.key} (${formatBytes(size)}, ${formatBytes(added)} of it new)`
+        : `build cache: ${use.key} exists already`
+    )
+    return saved ? size : 0
   } catch (err) {
     log.warning(`build cache: could not save: ${errorMessage(err)}`)
-    return false
+    return 0
   } finally {
     await rm(archive, { force: true })
   }

@@ -3,10 +3,12 @@
 import * as cache from '@actions/cache'
 import { rm, stat } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
+import { GITHUB_CACHE_QUOTA_BYTES } from './quota.js'
 import { CacheError, type CacheStore } from './store.js'
 
 export class GitHubCacheStore implements CacheStore {
   readonly description = 'the GitHub Actions cache'
+  readonly quotaBytes = GITHUB_CACHE_QUOTA_BYTES
 
   /**
    * Available when the runner gave this step a cache service: the results service (cache v2) or the older

@@ -6,20 +6,13 @@
 // fails on an existing name, so of concurrent saves of one key exactly one wins, and an entry's data is
 // never replaced under its metadata. The .json's mtime is the entry's last use (save or restore).
 import { createHash, randomUUID } from 'node:crypto'
-import {
-  copyFile,
-  link,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  utimes,
-  writeFile
-} from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import { CacheError, type CacheStore } from './store.js'
 
 /** A temp file or a data file without metadata this old is left over from a crash, not a save in progress. */
@@ -45,11 +38,16 @@ const isErrno = (error: unknown, code: string): boolean => (error as NodeJS.Errn
 export class LocalCacheStore implements CacheStore {
   readonly description: string
   private readonly dir: string
-  private readonly maxBytes: number
+  readonly quotaBytes: number
+  private readonly log: Pick<Logger, 'info'>
 
-  constructor(dir: string, { maxBytes }: { readonly maxBytes: number }) {
+  constructor(
+    dir: string,
+    { maxBytes, log }: { readonly maxBytes: number; readonly log: Pick<Logger, 'info'> }
+  ) {
     this.dir = resolve(dir)
-    this.maxBytes = maxBytes
+    this.quotaBytes = maxBytes
+    this.log = log
     this.description = `the cache directory ${this.dir}`
   }
 
@@ -69,13 +67,13 @@ export class LocalCacheStore implements CacheStore {
     const temp = join(this.dir, 'tmp', randomUUID())
     try {
       const { size } = await stat(path)
-      if (size > this.maxBytes) {
-        throw new Error(`the entry of ${size} bytes exceeds the cache limit of ${this.maxBytes} bytes`)
+      if (size > this.quotaBytes) {
+        throw new Error(`the entry of ${size} bytes exceeds the cache limit of ${this.quotaBytes} bytes`)
       }
       if (await this.readMeta(this.entry(key, 'json'))) return false
       await mkdir(join(this.dir, 'tmp'), { recursive: true })
       await mkdir(join(this.dir, 'entries'), { recursive: true })
-      await copyFile(path, `${temp}.data`)
+      await this.copy(path, `${temp}.data`, `saving ${key}`)
       const meta: EntryMeta = { key, bytes: (await stat(`${temp}.data`)).size, created: now() }
       await writeFile(`${temp}.json`, JSON.stringify(meta))
       await utimes(`${temp}.json`, meta.created / 1000, meta.created / 1000)
@@ -88,6 +86,16 @@ export class LocalCacheStore implements CacheStore {
       throw new CacheError(this, 'save', key, error)
     } finally {
       await Promise.all([rm(`${temp}.data`, { force: true }), rm(`${temp}.json`, { force: true })])
+    }
+  }
+
+  /** Streams a file (memory stays flat at any size), with progress in the log while it takes long. */
+  private async copy(from: string, to: string, what: string): Promise<void> {
+    const progress = startProgress(`cache: ${what}`, this.log, { total: (await stat(from)).size })
+    try {
+      await pipeline(createReadStream(from), progress.counter(), createWriteStream(to))
+    } finally {
+      progress.stop()
     }
   }
 
@@ -112,7 +120,7 @@ export class LocalCacheStore implements CacheStore {
     const temp = `${path}.${randomUUID()}.part`
     try {
       await mkdir(dirname(path), { recursive: true })
-      await copyFile(this.entry(meta.key, 'data'), temp)
+      await this.copy(this.entry(meta.key, 'data'), temp, `restoring ${meta.key}`)
       // Another size: evicted and saved again by another run in between. Its data is no longer this entry.
       if ((await stat(temp)).size !== meta.bytes) return false
       await rename(temp, path)
@@ -155,12 +163,12 @@ export class LocalCacheStore implements CacheStore {
     return entries.filter(entry => entry !== undefined)
   }
 
-  /** Removes the least recently used entries until the rest fit in maxBytes, and leftovers of crashes. */
+  /** Removes the least recently used entries until the rest fit in quotaBytes, and leftovers of crashes. */
   private async evict(): Promise<void> {
     const entries = (await this.list()).sort((a, b) => a.used - b.used)
     let total = entries.reduce((sum, { meta }) => sum + meta.bytes, 0)
     for (const { meta } of entries) {
-      if (total <= this.maxBytes) break
+      if (total <= this.quotaBytes) break
       await rm(this.entry(meta.key, 'json'), { force: true })
       await rm(this.entry(meta.key, 'data'), { force: true })
       total -= meta.bytes

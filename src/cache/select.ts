@@ -28,7 +28,7 @@ export function chooseCache(
   if (!config.enabled) return { store: null, archiveDir }
   if (config.dir || !inWorkflow) {
     return {
-      store: new LocalCacheStore(config.dir ?? defaultCacheDir(env), { maxBytes: config.maxBytes }),
+      store: new LocalCacheStore(config.dir ?? defaultCacheDir(env), { maxBytes: config.maxBytes, log }),
       archiveDir
     }
   }

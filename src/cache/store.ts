@@ -6,6 +6,8 @@ import { ReleaseError } from '../errors.js'
 export interface CacheStore {
   /** Describes the store for logs and errors. */
   readonly description: string
+  /** The room the store keeps entries in; beyond it, it evicts the least recently used. */
+  readonly quotaBytes: number
   /**
    * Restores the entry for `key` (exact) or, failing that, the newest entry whose key starts with one of
    * `restoreKeys` (in order), to the file `path`. Returns the matched key, or undefined on a miss.

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline'
 import { readTar } from '../archive/tar-read.js'
 import { ReleaseError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
 
@@ -71,18 +72,28 @@ const shortId = (id: string): string => id.slice(0, 12)
 const IDLE_COMMAND = ['sleep', 'infinity']
 const EXEC_POLL_MS = 20
 
-/** Writes the content of the one file member of a tar stream to `destination`. */
+/**
+ * Writes the content of the one file member of a tar stream to `destination`, streamed; with
+ * `progress`, reports it in the log while it takes long.
+ */
 async function writeOnlyFile(
   archive: NodeJS.ReadableStream,
   destination: string,
-  operation: string
+  operation: string,
+  progress?: { readonly what: string; readonly log: Logger }
 ): Promise<void> {
   let written = false
   // readTar lets go of the engine's response even when writing fails (a full disk): the engine
   // keeps a copy that is still open, and will not remove the container.
   await readTar(archive, async entry => {
     if (entry.header.type !== 'file' || written) return
-    await writeFile(destination, entry as AsyncIterable<Buffer>)
+    const content = entry as AsyncIterable<Buffer>
+    const meter = progress && startProgress(progress.what, progress.log, { total: entry.header.size })
+    try {
+      await writeFile(destination, meter ? meter.count(content) : content)
+    } finally {
+      meter?.stop()
+    }
     written = true
   })
   if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
@@ -288,15 +299,16 @@ export class ContainerClient {
 
   /**
    * Copies one file out of a container (`docker cp` over the API) to `destination` on this host,
-   * streamed: it works wherever the API answers, whatever the engine shares with this host.
+   * streamed: it works wherever the API answers, whatever the engine shares with this host. With
+   * `what`, a long copy reports its progress in the log under that name.
    */
-  async copyFileOut(id: string, path: string, destination: string): Promise<void> {
+  async copyFileOut(id: string, path: string, destination: string, what?: string): Promise<void> {
     const operation = `copying ${path} out of container ${shortId(id)}`
     await this.calls.call(
       operation,
       async abortSignal => {
         const archive = await this.container(id).getArchive({ path, abortSignal })
-        await writeOnlyFile(archive, destination, operation)
+        await writeOnlyFile(archive, destination, operation, what ? { what, log: this.log } : undefined)
       },
       { timeoutMs: null }
     )

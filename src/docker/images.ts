@@ -1,9 +1,11 @@
 // Images through the Engine API: presence, pull with condensed progress, classic builds, save and load.
 import { createReadStream, createWriteStream } from 'node:fs'
-import { PassThrough, type Readable } from 'node:stream'
+import { stat } from 'node:fs/promises'
+import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import type Dockerode from 'dockerode'
 import { get, unlessMissing, type EngineCalls } from './calls.js'
 import { missingArchiveMembers } from './image-archive/export-reader.js'
@@ -15,6 +17,7 @@ interface ProgressEvent {
   stream?: string
   error?: string
   errorDetail?: { message?: string }
+  progressDetail?: { current?: number; total?: number }
 }
 
 /** What the rest of the code needs to know of an image on the engine. */
@@ -24,9 +27,6 @@ export interface ImageFacts {
   readonly architecture: string
   readonly bytes: number
 }
-
-/** How often pull progress is summarised in the log. */
-const PROGRESS_INTERVAL_MS = 10_000
 
 export class ImageClient {
   constructor(
@@ -50,30 +50,38 @@ export class ImageClient {
 
   /**
    * Pulls an image, for one platform when given (the engine's tag then points at that platform's
-   * image); the log gets a summary line at most every few seconds, not every layer tick.
+   * image); a long pull reports the bytes downloaded over all its layers at a steady interval.
    */
   async pull(ref: string, platform?: string): Promise<void> {
-    const layers = new Map<string, string>()
-    let lastReport = 0
-    await this.follow(
-      `pulling ${ref}`,
-      abortSignal => this.calls.docker.pull(ref, { ...(platform ? { platform } : {}), abortSignal }),
-      event => {
-        if (event.id && event.status && !event.status.startsWith('Pulling from')) {
-          layers.set(event.id, event.status)
-          const now = Date.now()
-          if (now - lastReport >= PROGRESS_INTERVAL_MS) {
-            lastReport = now
-            const complete = [...layers.values()].filter(
-              s => s === 'Pull complete' || s === 'Already exists'
-            ).length
-            this.log.info(`  ${ref}: ${complete}/${layers.size} layers complete`)
+    /** Per layer: bytes downloaded and its size, as the engine reports them. */
+    const layers = new Map<string, { current: number; total: number }>()
+    const progress = startProgress(`pulling ${ref}`, this.log)
+    try {
+      await this.follow(
+        `pulling ${ref}`,
+        abortSignal => this.calls.docker.pull(ref, { ...(platform ? { platform } : {}), abortSignal }),
+        event => {
+          if (event.id && event.status && !event.status.startsWith('Pulling from')) {
+            const layer = layers.get(event.id) ?? { current: 0, total: 0 }
+            const detail = event.progressDetail
+            if (event.status === 'Downloading' && detail?.total) {
+              layer.current = detail.current ?? 0
+              layer.total = detail.total
+            } else if (event.status === 'Download complete' || event.status === 'Pull complete') {
+              layer.current = layer.total
+            }
+            layers.set(event.id, layer)
+            const sum = (of: 'current' | 'total'): number =>
+              [...layers.values()].reduce((bytes, l) => bytes + l[of], 0)
+            progress.set(sum('current'), sum('total'))
+          } else if (event.status) {
+            this.log.info(`  ${event.status}`)
           }
-        } else if (event.status) {
-          this.log.info(`  ${event.status}`)
         }
-      }
-    )
+      )
+    } finally {
+      progress.stop()
+    }
   }
 
   /** Points `ref` (repository:tag) at the image `source` names. */
@@ -105,7 +113,7 @@ export class ImageClient {
 
   /**
    * Writes the image as a docker-archive (`docker save`), streamed to the file, and checks as it
-   * goes by that the archive holds every layer its manifest names.
+   * goes by that the archive holds every layer its manifest names. Reports progress.
    */
   async save(ref: string, file: string): Promise<void> {
     const archive = await this.export(ref)
@@ -116,10 +124,11 @@ export class ImageClient {
     toCheck.on('error', () => undefined)
     archive.pipe(toFile)
     archive.pipe(toCheck)
+    const progress = startProgress(`saving ${ref}`, this.log)
     const [written, checked] = await Promise.allSettled([
-      pipeline(toFile, createWriteStream(file)),
+      pipeline(toFile, progress.counter(), createWriteStream(file)),
       missingArchiveMembers(toCheck)
-    ])
+    ]).finally(() => progress.stop())
     if (written.status === 'rejected') throw this.calls.failure(`saving ${ref}`, written.reason)
     if (checked.status === 'rejected')
       throw this.calls.failure(`reading the archive of ${ref}`, checked.reason)
@@ -134,16 +143,24 @@ export class ImageClient {
     }
   }
 
-  /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. */
+  /** Loads a docker-archive (`docker load`), streamed from the file; a load error fails it. Reports progress. */
   async load(file: string): Promise<void> {
-    await this.follow(
-      `loading ${file}`,
-      abortSignal => this.calls.docker.loadImage(createReadStream(file), { abortSignal }),
-      event => {
-        const text = event.stream?.trimEnd()
-        if (text) this.log.debug(text)
-      }
-    )
+    const progress = startProgress(`loading ${file}`, this.log, { total: (await stat(file)).size })
+    try {
+      await this.follow(
+        `loading ${file}`,
+        abortSignal =>
+          this.calls.docker.loadImage(Readable.from(progress.count(createReadStream(file))), {
+            abortSignal
+          }),
+        event => {
+          const text = event.stream?.trimEnd()
+          if (text) this.log.debug(text)
+        }
+      )
+    } finally {
+      progress.stop()
+    }
   }
 
   /** Classic (non-BuildKit) build from a tar context; build output goes to the log line by line. */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CancelledError, ReleaseError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 import type { ContainerClient } from './containers.js'
 
 const RSYNC_IO_TIMEOUT_SECONDS = 300
@@ -71,6 +72,9 @@ function rshWord(path: string): string {
   return `'${path}'`
 }
 
+/** rsync's --info=progress2 line: `  50,000,000 100%  266.21MB/s  0:00:00 (xfr#1, to-chk=0/2)`. */
+const PROGRESS_LINE = /^\s*([\d,]+)\s+\d+%\s/
+
 /** The last lines of some output, for a message. */
 const tail = (text: string): string => text.trim().split('\n').slice(-5).join('\n')
 
@@ -105,15 +109,19 @@ export class VolumeRsync {
 
   /** Host directory → volume. `source` must end with / to copy its contents. */
   push(source: string, args: readonly string[]): Promise<RsyncBytes> {
-    return this.transfer([...args, source, `${REMOTE_HOST}:${this.options.path}/`])
+    return this.transfer([...args, source, `${REMOTE_HOST}:${this.options.path}/`], `syncing ${source}`)
   }
 
   /** Volume → host directory. */
   pull(destination: string, args: readonly string[]): Promise<RsyncBytes> {
-    return this.transfer([...args, `${REMOTE_HOST}:${this.options.path}/`, destination])
+    return this.transfer(
+      [...args, `${REMOTE_HOST}:${this.options.path}/`, destination],
+      `copying into ${destination}`
+    )
   }
 
-  private async transfer(args: readonly string[]): Promise<RsyncBytes> {
+  /** `what` names the transfer in progress reports. */
+  private async transfer(args: readonly string[], what: string): Promise<RsyncBytes> {
     const dir = await mkdtemp(join(tmpdir(), 'kube-release-rsync-'))
     const relay = join(dir, 'relay.cjs')
     const socketPath = join(dir, 'relay.sock')
@@ -141,10 +149,13 @@ export class VolumeRsync {
           // An I/O timeout: a transfer that stalls fails instead of hanging the run.
           `--timeout=${RSYNC_IO_TIMEOUT_SECONDS}`,
           `--rsh=${rshWord(process.execPath)} ${rshWord(relay)}`,
+          // Totals as it goes, for the progress reports.
+          '--info=progress2',
           ...(this.options.verbosity >= 6 ? ['-iv'] : []),
           ...args
         ],
-        socketPath
+        socketPath,
+        what
       )
       const remote = served.length > 0 ? await served[0] : null
       if (local.exitCode !== 0 || (remote && remote.exitCode !== 0)) {
@@ -178,16 +189,28 @@ export class VolumeRsync {
     return { exitCode, stderr }
   }
 
-  private runLocal(args: readonly string[], socketPath: string): Promise<Outcome> {
+  private runLocal(args: readonly string[], socketPath: string, what: string): Promise<Outcome> {
     this.log.debug(`rsync ${args.join(' ')}`)
-    return new Promise((resolve, reject) => {
+    const progress = startProgress(what, this.log)
+    /** The bytes of the files rsync has transferred, from its progress lines; the rest is debug output. */
+    let partial = ''
+    const read = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString()).split(/[\r\n]+/)
+      partial = lines.pop() ?? ''
+      for (const line of lines) {
+        const bytes = PROGRESS_LINE.exec(line)?.[1]
+        if (bytes) progress.set(Number(bytes.replaceAll(',', '')))
+        else if (line.trim()) this.log.debug(line.trimEnd())
+      }
+    }
+    return new Promise<Outcome>((resolve, reject) => {
       const child = spawn('rsync', args, {
         env: { ...process.env, [RELAY_SOCKET_ENV]: socketPath },
         stdio: ['ignore', 'pipe', 'pipe'],
         signal: this.options.signal
       })
       let stderr = ''
-      child.stdout.on('data', (chunk: Buffer) => this.log.debug(chunk.toString().trimEnd()))
+      child.stdout.on('data', read)
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
       child.on('error', err =>
         reject(
@@ -200,6 +223,6 @@ export class VolumeRsync {
         )
       )
       child.on('close', code => resolve({ exitCode: code ?? -1, stderr }))
-    })
+    }).finally(() => progress.stop())
   }
 }

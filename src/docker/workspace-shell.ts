@@ -28,7 +28,12 @@ export class WorkspaceShell {
     options: {
       readonly user: string
       /** A file the script writes in its container, copied to this host over the API after it exits. */
-      readonly copyOut?: { readonly path: string; readonly destination: string }
+      readonly copyOut?: {
+        readonly path: string
+        readonly destination: string
+        /** Names the copy in progress reports. */
+        readonly what?: string
+      }
     }
   ): Promise<string[]> {
     const lines: string[] = []
@@ -46,7 +51,7 @@ export class WorkspaceShell {
       copyOut
         ? async (id, status) => {
             if (status.exitCode === 0)
-              await this.containers.copyFileOut(id, copyOut.path, copyOut.destination)
+              await this.containers.copyFileOut(id, copyOut.path, copyOut.destination, copyOut.what)
           }
         : undefined
     )

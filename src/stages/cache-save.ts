@@ -1,10 +1,12 @@
 // The closing stage (none upstream): the caches saved as the policy says, after success or failure —
-// kube-cross when this run pulled it, the Go build cache with what the build used.
+// kube-cross when this run pulled it, the Go build cache with what the build used — and a warning
+// when this run's entries approach the room the cache keeps.
 import { join } from 'node:path'
 import { saveBuildCache } from '../cache/build-cache.js'
 import { ImageCache, KUBE_CROSS_ARCHIVE } from '../cache/image-cache.js'
 import { imageCacheKey } from '../cache/keys.js'
 import { saveDecision } from '../cache/policy.js'
+import { quotaWarning } from '../cache/quota.js'
 import type { ClosingStage } from '../run/stage.js'
 
 export const saveCaches: ClosingStage = {
@@ -17,7 +19,8 @@ export const saveCaches: ClosingStage = {
   async run(ctx, state) {
     const { engine, buildImage, workspace } = state
     if (!ctx.cache || !engine || !buildImage) return
-    if (buildImage.kubeCrossSource.from === 'pull') {
+    const { from } = buildImage.kubeCrossSource
+    if (from === 'pull') {
       const { os, arch } = engine.info
       const archive = join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
       await new ImageCache(ctx.cache, engine.images, ctx.log, archive).save(
@@ -25,6 +28,23 @@ export const saveCaches: ClosingStage = {
         imageCacheKey(buildImage.kubeCross, os, arch)
       )
     }
-    if (workspace?.buildCache) await saveBuildCache(workspace.buildCache.target, workspace.buildCache.use)
+    const buildCache = workspace?.buildCache
+    const buildBytes = buildCache
+      ? (await saveBuildCache(buildCache.target, buildCache.use)) || buildCache.use.restoredBytes
+      : 0
+    // The image's size stands for its entry's (an archive of its layers), when this run saved or loaded it.
+    const imageBytes =
+      from === 'engine'
+        ? 0
+        : ((await engine.images.inspect(buildImage.kubeCross).catch(() => null))?.bytes ?? 0)
+    const warning = quotaWarning(
+      [
+        { name: 'kube-cross image', bytes: imageBytes },
+        { name: 'build cache', bytes: buildBytes }
+      ],
+      ctx.cache.quotaBytes,
+      ctx.cache.description
+    )
+    if (warning) ctx.log.warning(warning)
   }
 }

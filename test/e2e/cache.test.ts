@@ -72,11 +72,19 @@ describe('build cache in a directory (CLI)', () => {
     expect(second.start).toBeGreaterThan(0)
     expect(second.reused).toBeGreaterThan(0)
     expect(second.added).toBe(0)
+    // Nothing new: nothing exported or stored.
+    expect(warm.stdout).toMatch(
+      /build cache: 0 B added since restore; below the threshold of 32 MiB: not saved/
+    )
+    expect((await readdir(join(cacheDir, 'entries'))).filter(n => n.endsWith('.json'))).toHaveLength(1)
   })
 
   it('keeps the cache within its size limit, oldest entries first', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'kube-release-cache-'))
-    for (let i = 0; i < 2; i++) expect((await quick(await tree(), cacheDir)).code).toBe(0)
+    // Runs with keys of their own (another platform, another workspace) start cold, so each saves.
+    for (const extra of [[], ['--platforms', 'linux/arm64']]) {
+      expect((await quick(await tree(), cacheDir, extra)).code).toBe(0)
+    }
     const entries = async () => (await readdir(join(cacheDir, 'entries'))).filter(n => n.endsWith('.json'))
     expect(await entries()).toHaveLength(2)
     const sizes = await Promise.all(
@@ -87,7 +95,12 @@ describe('build cache in a directory (CLI)', () => {
     )
     // Room for one entry only: the next save evicts both older ones but keeps itself.
     const limit = Math.ceil(Math.max(...sizes) * 1.5)
-    const result = await quick(await tree(), cacheDir, ['--cache-size-limit', String(limit)])
+    const result = await quick(await tree(), cacheDir, [
+      '--workspace',
+      'bind',
+      '--cache-size-limit',
+      String(limit)
+    ])
     expect(result.code, result.stderr).toBe(0)
     expect(await entries()).toHaveLength(1)
   })
@@ -131,7 +144,7 @@ describe('kube-cross image cache', () => {
     await run('docker', ['tag', standInKubeCross(), ref])
     const { images } = await connectEngine(log, ENGINE_OPTIONS)
     const work = await mkdtemp(join(tmpdir(), 'kube-release-image-cache-'))
-    const store = new LocalCacheStore(join(work, 'store'), { maxBytes: DEFAULT_CACHE_MAX_BYTES })
+    const store = new LocalCacheStore(join(work, 'store'), { maxBytes: DEFAULT_CACHE_MAX_BYTES, log })
     const cache = new ImageCache(store, images, log, join(work, 'files', 'kube-cross.tar'))
     expect(await cache.save(ref, 'image-key')).toBe(true)
     await run('docker', ['rmi', ref])
@@ -148,7 +161,7 @@ describe('kube-cross image cache', () => {
     const files = await mkdtemp(join(tmpdir(), 'kube-release-image-files-'))
     const key = `kube-release-image-v1-${info.os}-${info.arch}-${ref}`
     dependsOn((await images.exists(ref)) ? ref : undefined, SAVES, `did not leave ${ref} on the engine`)
-    const store = new LocalCacheStore(cacheDir, { maxBytes: DEFAULT_CACHE_MAX_BYTES })
+    const store = new LocalCacheStore(cacheDir, { maxBytes: DEFAULT_CACHE_MAX_BYTES, log })
     await new ImageCache(store, images, log, join(files, 'x.tar')).save(ref, key)
     await run('docker', ['rmi', ref])
     // kubectl alone: what is proven is the image's way back, not the build.
@@ -210,6 +223,11 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
     expect(second.outputs['build-cache-hit']).toBe('true')
     expect(second.outputs['build-cache-key']).toMatch(/^kube-release-build-v1-/)
     expect(cacheStats(second.stdout).added).toBe(0)
+    // A warm run with nothing new uploads nothing.
+    expect(second.stdout).toContain('not saved')
+    expect(
+      service.caches.filter(c => c.finalized && c.key.startsWith('kube-release-build-v1-'))
+    ).toHaveLength(1)
   })
 
   it('restores through the Azure SDK download path on a *.blob.core.windows.net host', async () => {

@@ -103,6 +103,20 @@ describe('buildCacheKeys', () => {
     )
   })
 
+  it('names the platforms of a leg of one or two, so each leg restores its own entry', () => {
+    expect(keys({ platforms: ['linux/arm64'] }).prefix).toBe(
+      `kube-release-build-v1-${CROSS_TAG}-linux-arm64-volume-`
+    )
+    expect(keys({ platforms: ['linux/arm64', 'linux/amd64'] }).prefix).toBe(
+      `kube-release-build-v1-${CROSS_TAG}-linux-amd64+linux-arm64-volume-`
+    )
+    expect(keys({ platforms: [...SERVER_PLATFORMS] }).prefix).toMatch(
+      new RegExp(
+        `^kube-release-build-v1-${CROSS_TAG}-${SERVER_PLATFORMS.length}-platforms-[0-9a-f]{12}-volume-$`
+      )
+    )
+  })
+
   it('does not reorder the caller’s platform list', () => {
     const platforms = ['windows/amd64', 'linux/amd64']
     keys({ platforms })
@@ -111,6 +125,8 @@ describe('buildCacheKeys', () => {
 
   it.each([
     ['a platform fewer', { platforms: ['linux/amd64'] }],
+    ['one platform of a named pair', { platforms: ['linux/arm64'] }],
+    ['a third platform', { platforms: ['linux/amd64', 'linux/arm64', 'linux/arm'] }],
     ['a platform more', { platforms: ['linux/amd64', 'linux/arm64', 'linux/s390x'] }],
     ['other platforms', { platforms: ['darwin/amd64', 'darwin/arm64'] }],
     ['every server platform', { platforms: [...SERVER_PLATFORMS] }],

@@ -12,6 +12,7 @@ import { CancelledError, ReleaseError } from '../../../src/errors.js'
 import { engineError, fakeCalls, realModem, recordingLog } from '../../helpers/fake-engine.js'
 
 const KUBE_CROSS = 'registry.k8s.io/build-image/kube-cross:v1.31.0-go1.22.5-bullseye.0'
+const MiB = 1024 ** 2
 /** Long enough that a test never stalls by accident, short enough to wait for. */
 const STALL_TIMEOUT_MS = 200
 
@@ -84,8 +85,32 @@ describe('ImageClient.pull', () => {
       platform: 'linux/arm64',
       abortSignal: expect.any(AbortSignal)
     })
-    expect(at('info')).toContain(`  ${KUBE_CROSS}: 0/1 layers complete`)
     expect(at('info')).toContain(`  Status: Downloaded newer image for ${KUBE_CROSS}`)
+  })
+
+  it('reports the bytes downloaded over every layer, of their sizes, at each interval', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const { docker, progress, event } = fakeEngine()
+      const { images, at } = client(docker)
+      const pulled = images.pull(KUBE_CROSS)
+      event({ status: 'Downloading', id: 'layer1', progressDetail: { current: MiB, total: 2 * MiB } })
+      event({ status: 'Downloading', id: 'layer2', progressDetail: { current: 0, total: 2 * MiB } })
+      await new Promise(resolve => setImmediate(resolve))
+      vi.advanceTimersByTime(10_000)
+      event({ status: 'Pull complete', id: 'layer1' })
+      await new Promise(resolve => setImmediate(resolve))
+      vi.advanceTimersByTime(10_000)
+      progress.end()
+      await pulled
+      vi.advanceTimersByTime(10_000)
+      expect(at('info').filter(line => line.startsWith('pulling'))).toEqual([
+        `pulling ${KUBE_CROSS}: 1 MiB of 4 MiB, 102 KiB/s`,
+        `pulling ${KUBE_CROSS}: 2 MiB of 4 MiB, 102 KiB/s`
+      ])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it("fails on an error event with the engine's message", async () => {
