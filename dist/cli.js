@@ -20,10 +20,10 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-H6OAAJLY.js";
+} from "./chunks/chunk-JMSTNKMD.js";
 
 // src/cli.ts
-import { realpath, rm as rm2, rmdir, stat } from "node:fs/promises";
+import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname as dirname2, join as join2, relative, resolve as resolve2 } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -126,6 +126,7 @@ options (the action's inputs):
   --phase PHASE            all | plan (print a balanced matrix) | build (binaries only, to --artifacts-dir)
                            | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
   --legs N                 legs of the plan phase (default: 3)
+  --report-file FILE       also write the run's report (stage times, tarballs, rsync bytes\u2026) there as JSON
   -h, --help               this text
 
 clean does what make clean does for the tree: removes the containers and data volumes the engine
@@ -165,6 +166,7 @@ function parse(argv) {
       ...Object.fromEntries(FLAG_INPUTS.map((name) => [name, { type: "string" }])),
       verbose: { type: "string" },
       "artifacts-dir": { type: "string" },
+      "report-file": { type: "string" },
       images: { type: "boolean" },
       all: { type: "boolean" },
       help: { type: "boolean", short: "h" }
@@ -188,6 +190,7 @@ function parse(argv) {
     command,
     raw,
     artifactsDir: strings["artifacts-dir"],
+    reportFile: strings["report-file"],
     clean: { images: values.images === true, all: values.all === true }
   };
 }
@@ -277,8 +280,12 @@ ${USAGE}
     const signal = cancelOnSignal(runId, log);
     const reporter = {
       setOutput: () => void 0,
-      summary: async (report) => log.info(`
-${summaryText(report)}`)
+      summary: async (report) => {
+        log.info(`
+${summaryText(report)}`);
+        if (parsed.reportFile) await writeFile(parsed.reportFile, `${JSON.stringify(report, null, 2)}
+`);
+      }
     };
     const artifacts = parsed.artifactsDir ? new LocalArtifactStore(parsed.artifactsDir) : null;
     const cache = chooseCache(config.cache, process.env, log, false);
