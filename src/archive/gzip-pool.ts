@@ -53,7 +53,7 @@ parentPort.on('message', job => {
     renameSync(partial, job.dest)
     parentPort.postMessage({ result: compressed.length })
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message ? err.message : err) })
+    parentPort.postMessage({ error: String(err && err.message ? err.message : err), code: err && err.code })
   }
 })
 `
@@ -113,12 +113,13 @@ export class GzipPool {
   private spawn(): Worker {
     this.started++
     const worker = new Worker(WORKER_CODE, { eval: true })
-    worker.on('message', ({ result, error }: { result?: unknown; error?: string }) => {
+    worker.on('message', ({ result, error, code }: { result?: unknown; error?: string; code?: string }) => {
       const pending = this.running.get(worker)
       this.running.delete(worker)
       worker.unref()
       this.idle.push(worker)
-      if (error !== undefined) pending?.reject(new Error(error))
+      // The code (ENOSPC, ENOENT…) is what callers tell failures apart by.
+      if (error !== undefined) pending?.reject(Object.assign(new Error(error), code ? { code } : {}))
       else pending?.resolve(result as never)
       this.dispatch()
     })
