@@ -248,24 +248,33 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
     }
   })
 
-  it.each<[string, (s: ResultsService) => void | Promise<void>, RegExp, RegExp]>([
+  /**
+   * What the service holds when the faulty run starts: `shared`, this describe's service (an entry to
+   * restore, once an earlier test saved one); `empty`, a service of the test's own, so that the run
+   * builds cold and has a cache to save (a warm run with nothing new saves nothing).
+   */
+  type Holding = 'shared' | 'empty'
+  it.each<[string, (s: ResultsService) => void | Promise<void>, RegExp, RegExp, Holding]>([
     [
       'a 500 on every download URL request',
       s => s.failNext('GetCacheEntryDownloadURL', 500, 10),
       /^POST GetCacheEntryDownloadURL 500$/,
-      /^::warning::Failed to restore: .*\(500\)/
+      /^::warning::Failed to restore: .*\(500\)/,
+      'shared'
     ],
     [
       'a 429 on create',
       s => s.failNext('CreateCacheEntry', 429, 10),
       /^POST CreateCacheEntry 429$/,
-      REFUSED_SAVE
+      REFUSED_SAVE,
+      'empty'
     ],
     [
       'a 409 on create with no entry under the key (another job is still uploading it)',
       s => s.failNext('CreateCacheEntry', 409, 10),
       /^POST CreateCacheEntry 409$/,
-      REFUSED_SAVE
+      REFUSED_SAVE,
+      'empty'
     ],
     [
       'truncated downloads',
@@ -277,20 +286,25 @@ describe('GitHub cache service (bundled action, real @actions/cache)', () => {
         s.truncateBlobs(true)
       },
       /^GET actions-cache\/\d+ 200 truncated$/,
-      FAILED_RESTORE
+      FAILED_RESTORE,
+      'shared'
     ]
-  ])('%s is no failed build, and a warning', async (_, fault, request, warning) => {
-    await fault(service)
+  ])('%s is no failed build, and a warning', async (_, fault, request, warning, holding) => {
+    const on = holding === 'empty' ? await startResultsService() : service
+    await fault(on)
     try {
-      const { value: result, requests } = await served(async () => action(await tree()))
+      const before = on.requests.length
+      const result = await action(await tree(), on)
       expect(result.code, result.stdout.slice(-3000)).toBe(0)
       expect(result.stdout).not.toContain('::error')
-      expect(requests).toContainEqual(expect.stringMatching(request))
+      expect(on.requests.slice(before)).toContainEqual(expect.stringMatching(request))
       expect(warnings(result.stdout)).toContainEqual(expect.stringMatching(warning))
     } finally {
-      service.truncateBlobs(false)
-      service.failNext('CreateCacheEntry', 200, 0)
-      service.failNext('GetCacheEntryDownloadURL', 200, 0)
+      if (on === service) {
+        service.truncateBlobs(false)
+        service.failNext('CreateCacheEntry', 200, 0)
+        service.failNext('GetCacheEntryDownloadURL', 200, 0)
+      } else await on.close()
     }
   })
 
