@@ -20,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-FKFQPIKR.js";
+} from "./chunks/chunk-HMPF7XXL.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

@@ -73,7 +73,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-FKFQPIKR.js";
+} from "./chunks/chunk-HMPF7XXL.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

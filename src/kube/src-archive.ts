@@ -2,7 +2,7 @@
 // pieces by the release's writer, so that an unchanged HEAD compresses nothing again.
 import { spawn } from 'node:child_process'
 import { PassThrough } from 'node:stream'
-import type { TarGzWriter } from '../archive/tar.js'
+import type { TarGzWriter } from '../archive/tar-gz.js'
 
 export async function writeGitArchive(root: string, dest: string, writer: TarGzWriter): Promise<void> {
   const git = spawn('git', ['archive', '--format=tar', 'HEAD'], {

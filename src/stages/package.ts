@@ -4,7 +4,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeChecksums } from '../archive/checksums.js'
-import { TarGzWriter } from '../archive/tar.js'
+import { TarGzWriter } from '../archive/tar-gz.js'
 import { ReleaseError, errorMessage } from '../errors.js'
 import { writeGitArchive } from '../kube/src-archive.js'
 import {

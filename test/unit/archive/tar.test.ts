@@ -22,13 +22,8 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import {
-  TarGzWriter,
-  tarBlocks,
-  tarBuffer,
-  type StreamedTarMember,
-  type TarMember
-} from '../../../src/archive/tar.js'
+import { TarGzWriter } from '../../../src/archive/tar-gz.js'
+import { tarBlocks, tarBuffer, type StreamedTarMember, type TarMember } from '../../../src/archive/tar.js'
 import { gnuTar, gnuTarList, gzipMembers, gzipTest, gunzip, pythonTarList } from './readers.js'
 
 // Test hooks in the file system calls the archive code makes: something to do right after a file was

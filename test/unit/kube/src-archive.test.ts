@@ -5,7 +5,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { TarGzWriter } from '../../../src/archive/tar.js'
+import { TarGzWriter } from '../../../src/archive/tar-gz.js'
 import { writeGitArchive } from '../../../src/kube/src-archive.js'
 import { gnuTar, gnuTarList, gzipTest, pythonTarList } from '../archive/readers.js'
 
