@@ -20,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-HMPF7XXL.js";
+} from "./chunks/chunk-3E6E2PCQ.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

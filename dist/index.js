@@ -73,7 +73,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-HMPF7XXL.js";
+} from "./chunks/chunk-3E6E2PCQ.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

@@ -16,9 +16,15 @@ const ENGINES_SH = join(REPO, 'scripts/engines.sh')
  * The files, and in them the tests, whose outcome depends on the engine: not the GitHub-service ones,
  * nor the cache's size and save policies, which the client alone decides.
  */
-const FILES = ['quick-release', 'clean', 'tree-clean', 'cache', 'reliability', 'server-images'].map(
-  name => `test/e2e/${name}.test.ts`
-)
+const FILES = [
+  'quick-release',
+  'clean',
+  'tree-clean',
+  'cache',
+  'reliability',
+  'server-images',
+  'piped-exec'
+].map(name => `test/e2e/${name}.test.ts`)
 /**
  * Names of describes, or of a describe and the start of its tests' names, as vitest joins them. Each
  * build costs minutes on 2 cores, so where two tests prove the same engine behaviour only one runs
@@ -32,7 +38,8 @@ const TESTS = [
   'build cache in a directory (CLI) > a fresh volume',
   'kube-cross image cache > saves an image',
   'cancellation',
-  'server image archives'
+  'server image archives',
+  'exec sessions with piped streams'
 ]
 const escape = text => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const TEST_NAMES = `(^|> )(${TESTS.map(escape).join('|')}) `

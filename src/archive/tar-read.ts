@@ -1,7 +1,11 @@
 // Reading tar streams member by member (image exports, archives copied out of containers), with
 // tar-stream: the parser's own failure reported, the source let go whatever happens.
+import { writeFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import tar from 'tar-stream'
+import { ReleaseError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { startProgress } from '../progress.js'
 
 export type TarEntry = tar.ExtractEvents['entry'][1]
 
@@ -27,4 +31,31 @@ export async function readTar(
     // Ended already unless the read failed; then the engine's response or the file is let go.
     ;(source as Readable).destroy()
   }
+}
+
+/**
+ * Writes the content of the one file member of a tar stream to `destination`, streamed; with
+ * `progress`, reports it in the log while it takes long.
+ */
+export async function writeOnlyFile(
+  archive: NodeJS.ReadableStream,
+  destination: string,
+  operation: string,
+  progress?: { readonly what: string; readonly log: Logger }
+): Promise<void> {
+  let written = false
+  // readTar lets go of the engine's response even when writing fails (a full disk): the engine
+  // keeps a copy that is still open, and will not remove the container.
+  await readTar(archive, async entry => {
+    if (entry.header.type !== 'file' || written) return
+    const content = entry as AsyncIterable<Buffer>
+    const meter = progress && startProgress(progress.what, progress.log, { total: entry.header.size })
+    try {
+      await writeFile(destination, meter ? meter.count(content) : content)
+    } finally {
+      meter?.stop()
+    }
+    written = true
+  })
+  if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
 }

@@ -1,24 +1,14 @@
 // Containers through the Engine API: create, run attached with live output, copy files in and out,
 // remove by label.
-import { writeFile } from 'node:fs/promises'
-import {
-  PassThrough,
-  Transform,
-  type Duplex,
-  type Readable,
-  type TransformCallback,
-  type Writable
-} from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { setTimeout } from 'node:timers/promises'
-import type Dockerode from 'dockerode'
 import { createInterface } from 'node:readline'
-import { readTar } from '../archive/tar-read.js'
+import { PassThrough } from 'node:stream'
+import pRetry from 'p-retry'
+import { writeOnlyFile } from '../archive/tar-read.js'
 import { ReleaseError, errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { startProgress } from '../progress.js'
 import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
+import { pipeExec, type PipedStreams } from './piped-exec.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
 export type Mount =
@@ -58,71 +48,16 @@ export interface OwnContainer {
   readonly mounts: readonly { readonly source: string; readonly destination: string }[]
 }
 
-/** A container's standard streams carried over the API connection (what `docker run -i` does). */
-export interface PipedStreams {
-  readonly stdin: Readable
-  /** Receives the container's stdout with back-pressure; ended when the container's output ends. */
-  readonly stdout: Writable
-  readonly onStderr: (chunk: Buffer) => void
-}
-
 const shortId = (id: string): string => id.slice(0, 12)
 
 /** What a container runs while exec sessions do its work. */
 const IDLE_COMMAND = ['sleep', 'infinity']
-const EXEC_POLL_MS = 20
+/** An exec the engine could not start is a passing fault of its runtime: tried this many times more. */
+const EXEC_START_RETRIES = 2
+const EXEC_START_RETRY_MS = 500
 
-/**
- * Writes the content of the one file member of a tar stream to `destination`, streamed; with
- * `progress`, reports it in the log while it takes long.
- */
-async function writeOnlyFile(
-  archive: NodeJS.ReadableStream,
-  destination: string,
-  operation: string,
-  progress?: { readonly what: string; readonly log: Logger }
-): Promise<void> {
-  let written = false
-  // readTar lets go of the engine's response even when writing fails (a full disk): the engine
-  // keeps a copy that is still open, and will not remove the container.
-  await readTar(archive, async entry => {
-    if (entry.header.type !== 'file' || written) return
-    const content = entry as AsyncIterable<Buffer>
-    const meter = progress && startProgress(progress.what, progress.log, { total: entry.header.size })
-    try {
-      await writeFile(destination, meter ? meter.count(content) : content)
-    } finally {
-      meter?.stop()
-    }
-    written = true
-  })
-  if (!written) throw new ReleaseError(`${operation}: the engine's archive held no file`)
-}
-
-/**
- * The stdout frames of the engine's multiplexed attach stream (an 8-byte header per frame: stream,
- * 3 zero bytes, big-endian length), as a stream with back-pressure; stderr frames go to `onStderr`.
- */
-class StdoutFrames extends Transform {
-  private pending: Buffer = Buffer.alloc(0)
-
-  constructor(private readonly onStderr: (chunk: Buffer) => void) {
-    super()
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk
-    while (this.pending.length >= 8) {
-      const end = 8 + this.pending.readUInt32BE(4)
-      if (this.pending.length < end) break
-      const payload = this.pending.subarray(8, end)
-      if (this.pending[0] === 2) this.onStderr(payload)
-      else this.push(payload)
-      this.pending = this.pending.subarray(end)
-    }
-    done()
-  }
-}
+/** The engine did not start an exec session (it said why in the session's stream). */
+class ExecNotStartedError extends ReleaseError {}
 
 function engineMounts(
   mounts: readonly Mount[]
@@ -206,48 +141,42 @@ export class ContainerClient {
   }
 
   /**
-   * Runs `spec.cmd` with its stdin and stdout piped through the API connection, in a container of its
-   * own that is removed after. Ending `stdin` closes the command's stdin. Returns the exit code.
-   * The command runs as an exec session of an idle container: Docker 20.10 carries an exec's streams
-   * several times faster than an attached container's (about 150 against 20 MB/s here).
+   * Runs `spec.cmd` with its stdin and stdout piped through the API connection, as an exec session
+   * of an idle container of its own that is removed after. Ending `stdin` closes the command's stdin.
+   * An exec the engine could not start is tried again (it has read no stdin). Returns the exit code.
    */
   async runPiped(spec: ContainerSpec, streams: PipedStreams): Promise<number> {
-    const id = await this.create({ ...spec, cmd: IDLE_COMMAND })
+    // Only the exec is the spec's user: its failures are the exec's, tried again, not the container's.
+    const id = await this.create({ ...spec, cmd: IDLE_COMMAND, user: undefined })
+    const what = `${spec.cmd[0]} in container ${spec.name}`
     try {
       await this.start(id)
-      const exitCode = await this.calls.call(
-        `running ${spec.cmd[0]} in container ${spec.name}`,
-        async abortSignal => {
-          const exec = await this.container(id).exec({
-            Cmd: [...spec.cmd],
-            User: spec.user,
-            AttachStdin: true,
-            AttachStdout: true,
-            AttachStderr: true,
-            abortSignal
-          })
-          const attached = (await exec.start({ hijack: true, stdin: true, abortSignal })) as Duplex
-          // Ending the session's writing half (when stdin ends, or breaks off) closes the command's stdin.
-          streams.stdin.pipe(attached)
-          streams.stdin.once('close', () => attached.end())
-          await pipeline(attached, new StdoutFrames(streams.onStderr), streams.stdout)
-          return this.execExitCode(exec, abortSignal)
+      const exitCode = await pRetry(
+        async () => {
+          const outcome = await this.calls.call(
+            `running ${what}`,
+            abortSignal => pipeExec(this.container(id), spec.cmd, spec.user, streams, abortSignal),
+            { timeoutMs: null }
+          )
+          if (!outcome.started)
+            throw new ExecNotStartedError(`the engine could not start ${what}: ${outcome.message}`)
+          return outcome.exitCode
         },
-        { timeoutMs: null }
+        {
+          retries: EXEC_START_RETRIES,
+          minTimeout: EXEC_START_RETRY_MS,
+          shouldRetry: ({ error }) => error instanceof ExecNotStartedError,
+          onFailedAttempt: ({ error, retriesLeft }) => {
+            if (error instanceof ExecNotStartedError && retriesLeft > 0) {
+              this.log.warning(`${error.message}; trying again`)
+            }
+          }
+        }
       )
-      this.log.debug(`${spec.cmd[0]} in container ${spec.name} exited with ${exitCode}`)
+      this.log.debug(`${what} exited with ${exitCode}`)
       return exitCode
     } finally {
       await this.remove(id)
-    }
-  }
-
-  /** An exec's exit code: its output can end a moment before the engine records that it exited. */
-  private async execExitCode(exec: Dockerode.Exec, abortSignal: AbortSignal): Promise<number> {
-    for (;;) {
-      const { Running, ExitCode } = await exec.inspect({ abortSignal })
-      if (!Running) return ExitCode ?? -1
-      await setTimeout(EXEC_POLL_MS, undefined, { signal: abortSignal })
     }
   }
 

@@ -4,6 +4,7 @@
 import { Duplex, Readable, Writable } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import type { ContainerSpec } from '../../../src/docker/containers.js'
+import { markedCommand } from '../../../src/docker/piped-exec.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
 import {
   engineError,
@@ -257,68 +258,99 @@ describe('ContainerClient.state', () => {
 })
 
 describe('ContainerClient.runPiped', () => {
+  const STARTED = '\x06'
+  const ENGINE_FAILURE =
+    'OCI runtime exec failed: exec failed: unable to start container process: waiting for init preliminary setup: read init-p: connection reset by peer: unknown\r\n'
+
   /**
-   * An engine whose exec session records stdin and, once stdin is closed, answers with `frames` cut
-   * at odd places (across headers and payloads); the exec is still running at the first inspect.
+   * An exec session as the engine carries it: `first` comes at once; when the command started, the
+   * rest comes once stdin is closed, cut at odd places (across headers and payloads). An exec the
+   * engine could not start sends only `first` (its message) and ends.
    */
-  function pipedEngine(frames: Buffer[], exitCode = 0) {
-    const { docker, container, events } = fakeEngine()
-    const received: Buffer[] = []
-    const session = new Duplex({
-      read() {},
-      write(chunk: Buffer, _encoding, done) {
-        received.push(chunk)
-        done()
-      },
-      final(done) {
-        events.push('stdin closed')
-        const all = Buffer.concat(frames)
-        for (const [start, end] of [
-          [0, 3],
-          [3, 11],
-          [11, 17],
-          [17, all.length]
-        ])
-          this.push(all.subarray(start, end))
-        this.push(null)
-        done()
-      }
-    })
-    const exec = {
-      start: vi.fn(async () => {
-        events.push('exec start')
-        return session
-      }),
-      inspect: vi
-        .fn()
-        .mockResolvedValueOnce({ Running: true, ExitCode: null })
-        .mockResolvedValue({ Running: false, ExitCode: exitCode })
-    }
-    const withExec = Object.assign(container, {
-      exec: vi.fn(async () => {
-        events.push('exec')
-        return exec
-      })
-    })
-    return { docker, container: withExec, exec, events, received }
+  interface FakeExec {
+    readonly first: Buffer[]
+    readonly afterStdin?: Buffer[]
+    readonly exitCode?: number | null
   }
 
-  it('execs the command in an idle container, feeds stdin, passes stdout on with stderr apart', async () => {
-    const { docker, container, exec, events, received } = pipedEngine(
-      [frame(1, 'out-1 '), frame(2, 'err-1'), frame(1, 'out-2')],
-      3
-    )
-    const stdout: Buffer[] = []
+  function pipedEngine(execs: FakeExec[]) {
+    const { docker, container, events } = fakeEngine()
+    const received: Buffer[][] = []
+    const sessions = execs.map((fake, index) => {
+      const got: Buffer[] = []
+      received.push(got)
+      const session = new Duplex({
+        read() {},
+        write(chunk: Buffer, _encoding, done) {
+          got.push(chunk)
+          done()
+        },
+        final(done) {
+          events.push(`stdin ${index} closed`)
+          const all = Buffer.concat(fake.afterStdin ?? [])
+          for (const [start, end] of [
+            [0, 3],
+            [3, 11],
+            [11, 17],
+            [17, all.length]
+          ])
+            if (start < all.length) this.push(all.subarray(start, end))
+          this.push(null)
+          done()
+        }
+      })
+      for (const chunk of fake.first) session.push(chunk)
+      if (!fake.afterStdin) session.push(null)
+      return {
+        start: vi.fn(async (_options: object) => {
+          events.push(`exec ${index} start`)
+          return session
+        }),
+        inspect: vi
+          .fn()
+          .mockResolvedValueOnce({ Running: true, ExitCode: null })
+          .mockResolvedValue({ Running: false, ExitCode: fake.exitCode ?? 0 })
+      }
+    })
+    let next = 0
+    const withExec = Object.assign(container, {
+      exec: vi.fn(async (_options: object) => {
+        events.push(`exec ${next}`)
+        return sessions[next++]
+      })
+    })
+    return { docker, container: withExec, sessions, events, received }
+  }
+
+  function collect() {
+    const chunks: Buffer[] = []
     let stderr = ''
-    const exitCode = await fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
-      stdin: Readable.from([Buffer.from('in-1 '), Buffer.from('in-2')]),
+    return {
       stdout: new Writable({
         write(chunk: Buffer, _encoding, done) {
-          stdout.push(chunk)
+          chunks.push(chunk)
           done()
         }
       }),
-      onStderr: chunk => (stderr += chunk.toString())
+      onStderr: (chunk: Buffer) => (stderr += chunk.toString()),
+      text: () => Buffer.concat(chunks).toString(),
+      stderr: () => stderr
+    }
+  }
+
+  it('execs the command behind its start marker in an idle container, feeds stdin, passes stdout on with stderr apart', async () => {
+    const { docker, container, sessions, events, received } = pipedEngine([
+      {
+        // The command's stderr may overtake the marker on its own pipe.
+        first: [frame(2, 'err-0 '), frame(1, `${STARTED}out-0 `)],
+        afterStdin: [frame(1, 'out-1 '), frame(2, 'err-1'), frame(1, 'out-2')],
+        exitCode: 3
+      }
+    ])
+    const out = collect()
+    const exitCode = await fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
+      stdin: Readable.from([Buffer.from('in-1 '), Buffer.from('in-2')]),
+      ...out
     })
     expect(exitCode).toBe(3)
     expect(docker.createContainer).toHaveBeenCalledWith(
@@ -326,30 +358,74 @@ describe('ContainerClient.runPiped', () => {
     )
     expect(container.exec).toHaveBeenCalledWith(
       expect.objectContaining({
-        Cmd: SPEC.cmd,
+        Cmd: markedCommand(SPEC.cmd),
         User: SPEC.user,
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true
       })
     )
-    expect(exec.start).toHaveBeenCalledWith(expect.objectContaining({ hijack: true, stdin: true }))
-    expect(Buffer.concat(received).toString()).toBe('in-1 in-2')
-    expect(Buffer.concat(stdout).toString()).toBe('out-1 out-2')
-    expect(stderr).toBe('err-1')
-    expect(events).toEqual(['create', 'start', 'exec', 'exec start', 'stdin closed', 'stop', 'remove'])
+    expect(sessions[0].start).toHaveBeenCalledWith(expect.objectContaining({ hijack: true, stdin: true }))
+    expect(Buffer.concat(received[0]).toString()).toBe('in-1 in-2')
+    expect(out.text()).toBe('out-0 out-1 out-2')
+    expect(out.stderr()).toBe('err-0 err-1')
+    expect(events).toEqual(['create', 'start', 'exec 0', 'exec 0 start', 'stdin 0 closed', 'stop', 'remove'])
   })
 
   it("closes the command's stdin when stdin breaks off instead of ending", async () => {
-    const { docker, events } = pipedEngine([frame(1, 'done')])
+    const { docker, events } = pipedEngine([{ first: [frame(1, STARTED)], afterStdin: [frame(1, 'done')] }])
     const stdin = new Readable({ read() {} })
-    const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
-      stdin,
-      stdout: new Writable({ write: (_chunk, _encoding, done) => done() }),
-      onStderr: () => {}
-    })
+    const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, { stdin, ...collect() })
     setTimeout(() => stdin.destroy(), 10)
     await expect(piped).resolves.toBe(0)
-    expect(events).toContain('stdin closed')
+    expect(events).toContain('stdin 0 closed')
+  })
+
+  it('tries an exec the engine could not start again in the same container, and its message reaches no reader', async () => {
+    const { docker, container, events, received } = pipedEngine([
+      { first: [frame(1, ENGINE_FAILURE)], exitCode: null },
+      { first: [frame(1, STARTED)], afterStdin: [frame(1, 'out')] }
+    ])
+    const out = collect()
+    const { log, at } = recordingLog()
+    const exitCode = await fakeContainerClient(docker, log).runPiped(SPEC, {
+      stdin: Readable.from([Buffer.from('in-1 '), Buffer.from('in-2')]),
+      ...out
+    })
+    expect(exitCode).toBe(0)
+    expect(out.text()).toBe('out')
+    // The failed exec read nothing: all of stdin went to the one that ran.
+    expect(received[0]).toEqual([])
+    expect(Buffer.concat(received[1]).toString()).toBe('in-1 in-2')
+    expect(container.exec).toHaveBeenCalledTimes(2)
+    expect(docker.createContainer).toHaveBeenCalledTimes(1)
+    expect(at('warning')).toEqual([expect.stringContaining('read init-p: connection reset by peer')])
+    expect(events).toEqual([
+      'create',
+      'start',
+      'exec 0',
+      'exec 0 start',
+      'exec 1',
+      'exec 1 start',
+      'stdin 1 closed',
+      'stop',
+      'remove'
+    ])
+  })
+
+  it("gives up after three execs the engine could not start, with the engine's message, and removes the container", async () => {
+    const failed: FakeExec = { first: [frame(1, ENGINE_FAILURE)], exitCode: null }
+    const { docker, container, events } = pipedEngine([failed, failed, failed, failed])
+    const out = collect()
+    const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
+      stdin: Readable.from([Buffer.from('in')]),
+      ...out
+    })
+    await expect(piped).rejects.toThrow(
+      /could not start make in container kube-build-tree-run: OCI runtime exec failed: .*read init-p/
+    )
+    expect(container.exec).toHaveBeenCalledTimes(3)
+    expect(out.text()).toBe('')
+    expect(events.slice(-2)).toEqual(['stop', 'remove'])
   })
 })
