@@ -27,7 +27,7 @@ function layer(files, forbidden, extra = []) {
   }
 }
 
-const TOP_LEVEL = ['action', 'cli', 'cleanup', 'config', 'index', 'state-helper']
+const TOP_LEVEL = ['action', 'cli', 'cleanup', 'config', 'inputs', 'index', 'state-helper']
 const ENTRY_POINTS = ['action', 'cli', 'cleanup', 'index', 'state-helper']
 
 export default tseslint.config(
@@ -45,9 +45,9 @@ export default tseslint.config(
     files: ['src/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [DOCKERODE] }] }
   },
-  // The config is read by every layer: it takes nothing from the engine, cache or run code.
+  // The config and its inputs are read by every layer: they take nothing from the engine, cache or run code.
   {
-    files: ['src/config.ts', 'src/errors.ts', 'src/logger.ts'],
+    files: ['src/config.ts', 'src/inputs.ts', 'src/errors.ts', 'src/logger.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -56,7 +56,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['./docker/*', './cache/*', './artifacts/*', './report/*', './stages/*', './run/*'],
-              message: 'config, errors and logger sit below every folder of src/: see eslint.config.js.'
+              message:
+                'config, inputs, errors and logger sit below every folder of src/: see eslint.config.js.'
             }
           ]
         }

@@ -6,17 +6,9 @@ import { parseArgs } from 'node:util'
 import { LocalArtifactStore } from './artifacts/local.js'
 import { chooseCache } from './cache/select.js'
 import { cancelOnSignal, exitAfterCleanup, removeKeptObjects, removeOutputDir } from './cleanup.js'
-import {
-  Input,
-  MODES,
-  VERBOSE_LEVEL,
-  WORKSPACES,
-  forInput,
-  loadConfig,
-  type Config,
-  type RawInputs
-} from './config.js'
+import { MODES, WORKSPACES, loadConfig, type Config } from './config.js'
 import { InputError, errorMessage } from './errors.js'
+import { Input, VERBOSE_LEVEL, forInput, type RawInputs } from './inputs.js'
 import { OUTPUT_DIR, treeHash } from './kube/layout.js'
 import { readKubeTree } from './kube/tree.js'
 import { ConsoleLogger } from './logger.js'

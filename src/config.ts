@@ -2,41 +2,26 @@
 // Every check here runs before the engine is contacted, so bad input never starts a container.
 import { resolve } from 'node:path'
 import { InputError } from './errors.js'
+import {
+  Input,
+  forInput,
+  inputError,
+  oneOf,
+  parseArtifactName,
+  parseBoolean,
+  parseCount,
+  parseImageReference,
+  parsePlainPath,
+  parseSize,
+  parseVerbosity,
+  type InputName,
+  type RawInputs
+} from './inputs.js'
 import { isReference, parseReference } from './kube/image-reference.js'
 import { parsePlatformSelection, selectPlatforms, type PlatformSelection } from './kube/platforms.js'
 import { parseTargets, type Target } from './kube/targets.js'
 import { OUTPUT_DIR } from './kube/layout.js'
 import { readKubeTree, type KubeTree } from './kube/tree.js'
-
-/** Input names, spelled as in action.yml. */
-export const Input = {
-  mode: 'mode',
-  platforms: 'platforms',
-  targets: 'targets',
-  runTests: 'run-tests',
-  source: 'source',
-  workspace: 'workspace',
-  kubeCrossImage: 'kube-cross-image',
-  verbose: 'verbose',
-  outputDir: 'output-dir',
-  serverImages: 'server-images',
-  goRunnerImage: 'go-runner-image',
-  kubeProxyBaseImage: 'kube-proxy-base-image',
-  conformanceImage: 'conformance-image',
-  windowsKubeProxyImage: 'windows-kube-proxy-image',
-  upload: 'upload',
-  artifactName: 'artifact-name',
-  artifactLayout: 'artifact-layout',
-  retentionDays: 'retention-days',
-  cache: 'cache',
-  cacheSave: 'cache-save',
-  cacheDir: 'cache-dir',
-  cacheSizeLimit: 'cache-size-limit',
-  phase: 'phase',
-  legs: 'legs'
-} as const
-export type InputName = (typeof Input)[keyof typeof Input]
-export type RawInputs = Partial<Record<InputName, string>>
 
 /** make release, make quick-release, and the images-only make release-images, make quick-release-images. */
 export const MODES = ['release', 'quick-release', 'release-images', 'quick-release-images'] as const
@@ -122,82 +107,6 @@ export interface ImageOptions {
   readonly debug: string
 }
 
-const inputError = (input: InputName, problem: string): InputError => new InputError(problem, { input })
-
-function oneOf<T extends string>(input: InputName, value: string, allowed: readonly T[], fallback: T): T {
-  if (value === '') return fallback
-  if ((allowed as readonly string[]).includes(value)) return value as T
-  throw inputError(input, `'${value}' is not one of ${allowed.join(', ')}`)
-}
-
-function parseBoolean(input: InputName, value: string, fallback: boolean): boolean {
-  const v = value.toLowerCase()
-  if (v === '') return fallback
-  if (v === 'true') return true
-  if (v === 'false') return false
-  throw inputError(input, `'${value}' is not a boolean (true or false)`)
-}
-
-/** A path, relative to the tree or absolute, made of the characters paths are usually made of. */
-function parseOutputDir(value: string): string {
-  if (!/^[\w./@+-]+$/.test(value) || value.length > 4096) {
-    throw inputError(Input.outputDir, `'${value}' is not a plain path (letters, digits and . / _ - + @ only)`)
-  }
-  return value
-}
-
-function parseLegs(value: string): number {
-  if (value === '') return 3
-  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 32) {
-    throw inputError(Input.legs, `'${value}' is not a number of matrix legs from 1 to 32`)
-  }
-  return Number(value)
-}
-
-/** `512M`, `10G`, `1T` or a number of bytes. */
-function parseSize(input: InputName, value: string, fallback: number): number {
-  if (value === '') return fallback
-  const match = /^([0-9]{1,15})([KMGT]?)i?B?$/i.exec(value)
-  if (!match || Number(match[1]) === 0)
-    throw inputError(input, `'${value}' is not a size like 512M, 10G or a number of bytes`)
-  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
-    match[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
-  ]
-  return Number(match[1]) * unit
-}
-
-/** Artifact names may not hold what GitHub forbids in them. */
-function parseArtifactName(value: string): string | null {
-  if (value === '') return null
-  if (/[":<>|*?\\/\r\n]/.test(value) || value.length > 256) {
-    throw inputError(
-      Input.artifactName,
-      `'${value}' holds a character artifact names may not (" : < > | * ? \\ / or a newline)`
-    )
-  }
-  return value
-}
-
-function parseRetention(value: string): number | undefined {
-  if (value === '') return undefined
-  if (!/^[0-9]{1,2}$/.test(value) || Number(value) < 1 || Number(value) > 90) {
-    throw inputError(Input.retentionDays, `'${value}' is not a number of days from 1 to 90`)
-  }
-  return Number(value)
-}
-
-/** KUBE_VERBOSE from which rsync itemises files and the action's own debug lines show. */
-export const VERBOSE_LEVEL = 6
-
-/** `verbose`: true/false, or a KUBE_VERBOSE level 0-10. Upstream's make default is 1. */
-function parseVerbosity(value: string): number {
-  const v = value.toLowerCase()
-  if (v === '' || v === 'false') return 1
-  if (v === 'true') return VERBOSE_LEVEL
-  if (/^([0-9]|10)$/.test(v)) return Number(v)
-  throw inputError(Input.verbose, `'${value}' is not true, false or a level from 0 to 10`)
-}
-
 /** Upstream's test of KUBE_BUILD_CONFORMANCE and KUBE_BUILD_WINDOWS: `=~ [yY]`. */
 const upstreamYes = (value: string): boolean => /[yY]/.test(value)
 
@@ -255,12 +164,6 @@ function parseImageOptions(
   }
 }
 
-function parseImageReference(input: InputName, value: string): string | undefined {
-  if (value === '') return undefined
-  if (!isReference(value)) throw inputError(input, `'${value}' is not an image reference (repository[:tag])`)
-  return value
-}
-
 /** The images-only modes make images and nothing else, on one machine. */
 function checkImagesMode(mode: Mode, runTests: boolean, serverImages: boolean, phase: Phase): void {
   if (!isImagesMode(mode)) return
@@ -293,23 +196,13 @@ function stallTimeout(env: NodeJS.ProcessEnv): number {
   return Number(value) * 1000
 }
 
-/** Runs a kube/ parser, which knows the rules but not the input's name, and names the input in its errors. */
-export async function forInput<T>(input: InputName, parse: () => T | Promise<T>): Promise<T> {
-  try {
-    return await parse()
-  } catch (err) {
-    if (err instanceof InputError && err.input === undefined) throw inputError(input, err.message)
-    throw err
-  }
-}
-
 /** Parses and checks every input; reads the tree's VERSION files. `cwd` resolves a relative source. */
 export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: string): Promise<Config> {
   const value = (name: InputName): string => (raw[name] ?? '').trim()
   const mode = oneOf(Input.mode, value(Input.mode), MODES, 'release')
   const workspace = oneOf(Input.workspace, value(Input.workspace), WORKSPACES, 'volume')
   const runTests = parseBoolean(Input.runTests, value(Input.runTests), mode === 'release')
-  const verbosity = parseVerbosity(value(Input.verbose))
+  const verbosity = parseVerbosity(Input.verbose, value(Input.verbose))
   const platforms = selectPlatforms(
     await forInput(Input.platforms, () => parsePlatformSelection(raw[Input.platforms] ?? '')),
     env
@@ -317,7 +210,10 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
   const targets = await forInput(Input.targets, () => parseTargets(raw[Input.targets] ?? ''))
   const tree = await forInput(Input.source, () => readKubeTree(resolve(cwd, value(Input.source) || '.')))
   const kubeCross = parseKubeCross(value(Input.kubeCrossImage), env, tree.crossTag)
-  const outputDir = resolve(tree.root, parseOutputDir(value(Input.outputDir) || env.OUT_DIR || OUTPUT_DIR))
+  const outputDir = resolve(
+    tree.root,
+    parsePlainPath(Input.outputDir, value(Input.outputDir) || env.OUT_DIR || OUTPUT_DIR)
+  )
   const serverImages = parseBoolean(Input.serverImages, value(Input.serverImages), true)
   const baseImages = {
     goRunnerImage: parseImageReference(Input.goRunnerImage, value(Input.goRunnerImage)),
@@ -340,9 +236,13 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
     images: parseImageOptions(value, env, mode, serverImages),
     artifacts: {
       upload: parseBoolean(Input.upload, value(Input.upload), true),
-      name: parseArtifactName(value(Input.artifactName)),
+      name: parseArtifactName(Input.artifactName, value(Input.artifactName)),
       layout: oneOf(Input.artifactLayout, value(Input.artifactLayout), ARTIFACT_LAYOUTS, 'bundle'),
-      retentionDays: parseRetention(value(Input.retentionDays))
+      retentionDays: parseCount(Input.retentionDays, value(Input.retentionDays), {
+        min: 1,
+        max: 90,
+        of: 'days'
+      })
     },
     cache: {
       enabled: parseBoolean(Input.cache, value(Input.cache), true),
@@ -351,7 +251,7 @@ export async function loadConfig(raw: RawInputs, env: NodeJS.ProcessEnv, cwd: st
       maxBytes: parseSize(Input.cacheSizeLimit, value(Input.cacheSizeLimit), DEFAULT_CACHE_MAX_BYTES)
     },
     phase,
-    legs: parseLegs(value(Input.legs)),
+    legs: parseCount(Input.legs, value(Input.legs), { min: 1, max: 32, of: 'matrix legs' }) ?? 3,
     stallTimeoutMs: stallTimeout(env)
   }
 }

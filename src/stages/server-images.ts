@@ -10,7 +10,7 @@ import { copyEntries, type BuildContext } from '../docker/image-archive/build-co
 import type { ConfigPatch } from '../docker/image-archive/image-config.js'
 import { writeImage, type WriteStep } from '../docker/image-archive/image-writer.js'
 import { writeServerImage } from '../docker/image-archive/server-image.js'
-import { Input } from '../config.js'
+import { Input } from '../inputs.js'
 import { ReleaseError } from '../errors.js'
 import { interpretDockerfile, type ConfigChange, type ImageRecipe } from '../kube/dockerfile.js'
 import {

@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { Input, loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
+import { Input } from '../../src/inputs.js'
 import { Output } from '../../src/report/report.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')

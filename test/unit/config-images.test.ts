@@ -4,7 +4,8 @@
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { MODES, loadConfig, type RawInputs } from '../../src/config.js'
+import { MODES, loadConfig } from '../../src/config.js'
+import type { RawInputs } from '../../src/inputs.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')
 

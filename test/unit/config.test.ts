@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loadConfig, type RawInputs } from '../../src/config.js'
+import { loadConfig } from '../../src/config.js'
+import type { RawInputs } from '../../src/inputs.js'
 import { InputError } from '../../src/errors.js'
 
 const FIXTURE_TREE = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/kube-tree')

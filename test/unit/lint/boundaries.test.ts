@@ -37,6 +37,8 @@ describe('lint: import directions in src/', () => {
     ['src/report/x.ts', "import { build } from '../stages/build.js'", /must not import stages/],
     ['src/cache/x.ts', "import { runPipeline } from '../run/pipeline.js'", /must not import run/],
     ['src/config.ts', "import { ImageClient } from './docker/images.js'", /below every folder/],
+    ['src/inputs.ts', "import { ImageClient } from './docker/images.js'", /below every folder/],
+    ['src/kube/x.ts', "import { parseSize } from '../inputs.js'", /must not import inputs/],
     ['src/stages/x.ts', "import { build } from './build.js'", /A stage must not import another/],
     ['src/stages/x.ts', "import { PHASE_STAGES } from '../run/phases.js'", /do not know the runner/],
     ['src/stages/x.ts', "import Dockerode from 'dockerode'", /belong in src\/docker/],
