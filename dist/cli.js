@@ -20,7 +20,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-7UPFXS4Q.js";
+} from "./chunks/chunk-TPM3BSZX.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

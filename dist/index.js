@@ -73,7 +73,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-7UPFXS4Q.js";
+} from "./chunks/chunk-TPM3BSZX.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

@@ -4,7 +4,7 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DEFAULT_SCALE_DIR, ensureScaleTree } from './scale-tree/generate.js'
-import { formatBytes } from '../src/report/report.js'
+import { formatBytes } from '../src/progress.js'
 
 const { values } = parseArgs({
   options: {

@@ -16,7 +16,8 @@ import Docker from 'dockerode'
 import { Label } from '../../src/docker/labels.js'
 import { localBinDir, treeHash } from '../../src/kube/layout.js'
 import { DEFAULT_SCALE_DIR, ensureScaleTree } from '../scale-tree/generate.js'
-import { formatBytes, type RunReport } from '../../src/report/report.js'
+import { formatBytes } from '../../src/progress.js'
+import type { RunReport } from '../../src/report/report.js'
 import {
   chartSvg,
   growthLines,

@@ -15,6 +15,21 @@ export interface CacheEntrySize {
   readonly bytes: number
 }
 
+/** How much of the store's room this run's entries take, with the warning when it is much. */
+export interface CacheRoom {
+  readonly bytes: number
+  readonly quotaBytes: number
+  readonly warning: string | null
+}
+
+export function cacheRoom(entries: readonly CacheEntrySize[], quotaBytes: number, store: string): CacheRoom {
+  return {
+    bytes: entries.reduce((sum, entry) => sum + entry.bytes, 0),
+    quotaBytes,
+    warning: quotaWarning(entries, quotaBytes, store)
+  }
+}
+
 /**
  * The warning for a run whose entries take QUOTA_WARNING_SHARE of the store's room or more, or null.
  * Each leg of a matrix keeps a build cache entry of its own: a release takes that many more.

@@ -1,6 +1,7 @@
 // What a run reports: outputs for later steps, and a summary for people.
 import type { UploadedArtifact } from '../artifacts/store.js'
 import type { ReleaseTarball } from '../kube/tarballs.js'
+import { formatBytes } from '../progress.js'
 
 /** Output names, spelled as in action.yml. */
 export const Output = {
@@ -53,6 +54,13 @@ export interface RunReport {
   /** null when caching is off. */
   readonly caches: CacheReport | null
   readonly traffic: ContainerTraffic
+  /** What this run's cache entries take of the room the cache keeps; null when none were saved. */
+  readonly cacheRoom: {
+    readonly bytes: number
+    readonly quotaBytes: number
+    /** Set when that is enough to evict entries a later run needs. */
+    readonly warning: string | null
+  } | null
   /** Set when the run failed. */
   readonly error: string | null
 }
@@ -61,9 +69,6 @@ export interface Reporter {
   setOutput(name: OutputName, value: string): void
   summary(report: RunReport): Promise<void>
 }
-
-export const formatBytes = (n: number): string =>
-  n >= 1024 ** 2 ? `${(n / 1024 ** 2).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`
 
 function summaryRows(report: RunReport): {
   facts: [string, string][]
@@ -83,6 +88,15 @@ function summaryRows(report: RunReport): {
         ? ([
             ['image cache', report.caches.image ? `hit (${report.caches.image})` : 'miss'],
             ['build cache', report.caches.build ? `hit (${report.caches.build})` : 'miss']
+          ] as [string, string][])
+        : []),
+      ...(report.cacheRoom
+        ? ([
+            [
+              'cache room',
+              `${formatBytes(report.cacheRoom.bytes)} of ${formatBytes(report.cacheRoom.quotaBytes)} ` +
+                `(${Math.round((100 * report.cacheRoom.bytes) / report.cacheRoom.quotaBytes)} %)`
+            ]
           ] as [string, string][])
         : []),
       ...(report.workspace === 'volume'
@@ -112,6 +126,7 @@ export function summaryMarkdown(report: RunReport): string {
     mdRow(['---', '---']),
     ...rows.facts.map(([k, v]) => mdRow([`**${k}**`, v])),
     '',
+    ...(report.cacheRoom?.warning ? [`> [!WARNING]`, `> ${report.cacheRoom.warning}`, ''] : []),
     '### Stages',
     '',
     mdRow(['stage', 'duration', 'result']),

@@ -63,6 +63,7 @@ function runReport(
         }
       : null,
     traffic: { ...ctx.traffic },
+    cacheRoom: state.cacheRoom ?? null,
     error: failure === undefined ? null : errorMessage(failure)
   }
 }
@@ -118,9 +119,11 @@ export async function runPipeline(
     const decision = closing.decide(ctx, state, outcome)
     if (decision.log) log.info(decision.log)
     if (!decision.run) continue
-    await timed(closing.name, () => closing.run(ctx, state, outcome)).catch(err =>
+    const adds = await timed(closing.name, () => closing.run(ctx, state, outcome)).catch(err => {
       log.warning(`${closing.name} failed: ${errorMessage(err)}`)
-    )
+      return {}
+    })
+    Object.assign(state, adds)
   }
   if (state.engine) {
     await removeRunContainers(state.engine, deps.runId, log).catch(err =>

@@ -7,7 +7,7 @@ import { createLabels, type Role } from '../docker/labels.js'
 import { VolumeRsync, type RsyncBytes } from '../docker/rsync.js'
 import { ReleaseError } from '../errors.js'
 import { REMOTE_ROOT } from '../kube/layout.js'
-import { formatBytes } from '../report/report.js'
+import { formatBytes } from '../progress.js'
 import type { RunContext } from './context.js'
 import type { BuildContainerImage, BuildUser, Prerequisites } from './state.js'
 

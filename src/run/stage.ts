@@ -22,7 +22,8 @@ export interface ClosingStage {
     state: RunState,
     outcome: Outcome
   ) => { readonly run: boolean; readonly log?: string }
-  readonly run: (ctx: RunContext, state: RunState, outcome: Outcome) => Promise<void>
+  /** Returns what it adds to the state, for the report. */
+  readonly run: (ctx: RunContext, state: RunState, outcome: Outcome) => Promise<RunState>
 }
 
 /** Any stage, as the runner walks them: it hands each the state built so far. */

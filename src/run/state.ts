@@ -3,6 +3,7 @@
 // files, so that no stage imports another.
 import type { UploadedArtifact } from '../artifacts/store.js'
 import type { BuildCacheTarget, BuildCacheUse } from '../cache/build-cache.js'
+import type { CacheRoom } from '../cache/quota.js'
 import type { Mount } from '../docker/containers.js'
 import type { Engine } from '../docker/engine.js'
 import type { HostView } from '../docker/host-view.js'
@@ -99,6 +100,11 @@ export interface MatrixPlan {
   readonly legs: readonly (readonly string[])[]
 }
 
+/** Added by the closing cache stage: what its entries take of the cache's room. */
+export interface CachesSaved {
+  readonly cacheRoom: CacheRoom
+}
+
 /** Whatever part of the state the stages that ran have added: what the report and closing stages read. */
 export type RunState = Partial<
   Prerequisites &
@@ -108,5 +114,6 @@ export type RunState = Partial<
     ServerImages &
     Release &
     Published &
-    MatrixPlan
+    MatrixPlan &
+    CachesSaved
 >

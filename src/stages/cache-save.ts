@@ -1,12 +1,12 @@
 // The closing stage (none upstream): the caches saved as the policy says, after success or failure —
 // kube-cross when this run pulled it, the Go build cache with what the build used — and a warning
-// when this run's entries approach the room the cache keeps.
+// when this run's entries approach the room the cache keeps (in the log and the summary).
 import { join } from 'node:path'
 import { saveBuildCache } from '../cache/build-cache.js'
 import { ImageCache, KUBE_CROSS_ARCHIVE } from '../cache/image-cache.js'
 import { imageCacheKey } from '../cache/keys.js'
 import { saveDecision } from '../cache/policy.js'
-import { quotaWarning } from '../cache/quota.js'
+import { cacheRoom } from '../cache/quota.js'
 import type { ClosingStage } from '../run/stage.js'
 
 export const saveCaches: ClosingStage = {
@@ -18,7 +18,7 @@ export const saveCaches: ClosingStage = {
   },
   async run(ctx, state) {
     const { engine, buildImage, workspace } = state
-    if (!ctx.cache || !engine || !buildImage) return
+    if (!ctx.cache || !engine || !buildImage) return {}
     const { from } = buildImage.kubeCrossSource
     if (from === 'pull') {
       const { os, arch } = engine.info
@@ -37,7 +37,7 @@ export const saveCaches: ClosingStage = {
       from === 'engine'
         ? 0
         : ((await engine.images.inspect(buildImage.kubeCross).catch(() => null))?.bytes ?? 0)
-    const warning = quotaWarning(
+    const room = cacheRoom(
       [
         { name: 'kube-cross image', bytes: imageBytes },
         { name: 'build cache', bytes: buildBytes }
@@ -45,6 +45,7 @@ export const saveCaches: ClosingStage = {
       ctx.cache.quotaBytes,
       ctx.cache.description
     )
-    if (warning) ctx.log.warning(warning)
+    if (room.warning) ctx.log.warning(room.warning)
+    return { cacheRoom: room }
   }
 }

@@ -103,6 +103,12 @@ describe('build cache in a directory (CLI)', () => {
     ])
     expect(result.code, result.stderr).toBe(0)
     expect(await entries()).toHaveLength(1)
+    // Its entry takes about two thirds of that room: the log warns, and the summary gives the share.
+    expect(result.stderr).toMatch(
+      /warning: caches: this run's entries take about [\d.]+ [KMG]iB \(build cache/
+    )
+    const share = /cache room\s+[\d.]+ [KMG]iB of [\d.]+ [KMG]iB \((\d+) %\)/.exec(result.stdout)
+    expect(Number(share?.[1])).toBeGreaterThanOrEqual(50)
   })
 
   it('saves nothing with cache-save never, and nothing after a failed build with on-success', async () => {

@@ -9,7 +9,7 @@ const IMAGE_KEY =
 const BUILD_KEY =
   'kube-release-build-v1-v1.36.0-go1.26.2-bullseye.0-3f2a9c1b7d4e-volume-16458301297-1-0badc0de'
 
-const report = (caches: CacheReport | null): RunReport => ({
+const report = (caches: CacheReport | null, cacheRoom: RunReport['cacheRoom'] = null): RunReport => ({
   mode: 'quick-release',
   workspace: 'volume',
   version: 'v1.36.0',
@@ -25,6 +25,7 @@ const report = (caches: CacheReport | null): RunReport => ({
   artifacts: [],
   caches,
   traffic: { intoContainers: 0, outOfContainers: 0 },
+  cacheRoom,
   error: null
 })
 
@@ -109,5 +110,33 @@ describe('summaryText: caches', () => {
     const text = summaryText(report(null))
     expect(text).not.toMatch(/image cache|build cache/i)
     expect(text).not.toMatch(/\bmiss\b/)
+  })
+})
+
+describe('summary: the cache room', () => {
+  const GIB = 1024 ** 3
+  const WARNING = 'caches: this run takes about 6.0 GiB of the 10.0 GiB that the GitHub Actions cache keeps'
+
+  it('gives what the saved entries take of the room, and the warning as a callout when there is one', () => {
+    const md = summaryMarkdown(
+      report({ image: null, build: null }, { bytes: 6 * GIB, quotaBytes: 10 * GIB, warning: WARNING })
+    )
+    expect(mdValues(md, 'cache room')).toEqual(['6 GiB of 10 GiB (60 %)'])
+    expect(md).toContain(`> [!WARNING]\n> ${WARNING}`)
+    expect(
+      textValues(
+        summaryText(report(null, { bytes: 6 * GIB, quotaBytes: 10 * GIB, warning: WARNING })),
+        'cache room'
+      )
+    ).toEqual(['6 GiB of 10 GiB (60 %)'])
+  })
+
+  it('gives the room without a callout below the warning share, and nothing when no cache was saved', () => {
+    const small = summaryMarkdown(
+      report(null, { bytes: 512 * 1024 ** 2, quotaBytes: 10 * GIB, warning: null })
+    )
+    expect(mdValues(small, 'cache room')).toEqual(['512 MiB of 10 GiB (5 %)'])
+    expect(small).not.toContain('[!WARNING]')
+    expect(summaryMarkdown(report(null))).not.toContain('cache room')
   })
 })

@@ -51,6 +51,7 @@ const succeeded: RunReport = {
   artifacts: [],
   caches: null,
   traffic: { intoContainers: 0, outOfContainers: 0 },
+  cacheRoom: null,
   error: null
 }
 
@@ -95,8 +96,8 @@ describe('summaryMarkdown', () => {
         rows.filter(r => r[0] === t.name),
         t.name
       ).toHaveLength(1)
-    expect(rows.find(r => r[0] === TARBALLS[0].name)?.[1]).toBe('30.0 MiB')
-    expect(rows.find(r => r[0] === TARBALLS[3].name)?.[1]).toBe('2.0 KiB')
+    expect(rows.find(r => r[0] === TARBALLS[0].name)?.[1]).toBe('30 MiB')
+    expect(rows.find(r => r[0] === TARBALLS[3].name)?.[1]).toBe('2 KiB')
     expect(md).toContain('/t/_output/release-tars')
   })
 
@@ -177,7 +178,7 @@ describe('summaryText', () => {
         lines.filter(l => l.includes(t.name)),
         t.name
       ).toHaveLength(1)
-    expect(lines.find(l => l.includes(TARBALLS[2].name))).toContain('400.0 MiB')
+    expect(lines.find(l => l.includes(TARBALLS[2].name))).toContain('400 MiB')
     expect(text).toContain('/t/_output/release-tars')
   })
 
@@ -289,8 +290,8 @@ describe('summary: rsync traffic', () => {
 
   it('the volume workspace: one row with the bytes rsync moved in and out', () => {
     const rows = mdRows(summaryMarkdown(volume)).filter(r => r[0] === '**rsync**')
-    expect(rows).toEqual([['**rsync**', '3.0 MiB into the data volume, 512.0 KiB out']])
-    expect(summaryText(volume)).toMatch(/^ {2}rsync +3\.0 MiB into the data volume, 512\.0 KiB out$/m)
+    expect(rows).toEqual([['**rsync**', '3 MiB into the data volume, 512 KiB out']])
+    expect(summaryText(volume)).toMatch(/^ {2}rsync +3 MiB into the data volume, 512 KiB out$/m)
   })
 
   it('the bind workspace moves nothing by rsync: no row', () => {

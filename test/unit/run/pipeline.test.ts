@@ -61,7 +61,7 @@ function failing(name: string, err: Error): AnyStage {
 
 function closing(decision: { run: boolean; log?: string } = { run: true }) {
   const decide = vi.fn((_ctx: unknown, _state: RunState, _outcome: Outcome) => decision)
-  const run = vi.fn(async (_ctx: unknown, _state: RunState, _outcome: Outcome) => {})
+  const run = vi.fn(async (_ctx: unknown, _state: RunState, _outcome: Outcome): Promise<RunState> => ({}))
   const stage: ClosingStage = { name: 'cache', decide, run }
   return { stage, decide, run }
 }
@@ -140,6 +140,15 @@ describe('runPipeline', () => {
     expect(cache.decide.mock.calls[0][2]).toEqual({ succeeded: true })
     expect(cache.run.mock.calls[0][2]).toEqual({ succeeded: true })
     expect(at('info')).toContain('saving caches: the run succeeded')
+  })
+
+  it("puts what a closing stage adds (the cache's room) in the summary", async () => {
+    const { deps, summaries } = harness()
+    const cache = closing()
+    const cacheRoom = { bytes: 6 * 1024 ** 3, quotaBytes: 10 * 1024 ** 3, warning: 'caches: about 6.0 GiB' }
+    cache.run.mockResolvedValueOnce({ cacheRoom })
+    await runPipeline(CONFIG, deps, { stages: [stage('prereqs', {})], closing: [cache.stage] })
+    expect(summaries[0].cacheRoom).toEqual(cacheRoom)
   })
 
   it('skips a closing stage that decides not to run, with the line it gives', async () => {
