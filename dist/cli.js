@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 import {
+  ACTION_VERSION,
   Input,
   InputError,
   MODES,
@@ -20,7 +21,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-TPM3BSZX.js";
+} from "./chunks/chunk-MN3QS5LX.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";
@@ -127,6 +128,7 @@ options (the action's inputs):
                            | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
   --legs N                 legs of the plan phase (default: 3)
   --report-file FILE       also write the run's report (stage times, tarballs, rsync bytes\u2026) there as JSON
+  --version                print the version
   -h, --help               this text
 
 clean does what make clean does for the tree: removes the containers and data volumes the engine
@@ -169,10 +171,12 @@ function parse(argv) {
       "report-file": { type: "string" },
       images: { type: "boolean" },
       all: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" }
     }
   });
-  if (values.help) return null;
+  if (values.help) return "help";
+  if (values.version) return "version";
   const command = positionals[0] ?? "build";
   if (positionals.length > 1 || !["build", "clean"].includes(command)) {
     throw new Error(`unknown command '${positionals.join(" ")}'`);
@@ -266,8 +270,9 @@ ${USAGE}
 `);
     return 2;
   }
-  if (!parsed) {
-    process.stdout.write(`${USAGE}
+  if (parsed === "help" || parsed === "version") {
+    process.stdout.write(parsed === "help" ? `${USAGE}
+` : `kube-release ${ACTION_VERSION}
 `);
     return 0;
   }
@@ -276,6 +281,7 @@ ${USAGE}
     if (parsed.command === "clean") return await clean(parsed.raw, parsed.clean, log);
     const config = await loadConfig(parsed.raw, process.env, process.cwd());
     log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL);
+    log.info(`kube-release ${ACTION_VERSION}`);
     const runId = newRunId(process.env);
     const signal = cancelOnSignal(runId, log);
     const reporter = {

@@ -1,5 +1,6 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
 import {
+  ACTION_VERSION,
   AbortError,
   AnonymousCredential,
   BearerCredentialHandler,
@@ -73,7 +74,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-TPM3BSZX.js";
+} from "./chunks/chunk-MN3QS5LX.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
@@ -62389,6 +62390,7 @@ async function runMain() {
   try {
     const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd());
     const log = new ActionLogger(config.verbosity >= VERBOSE_LEVEL);
+    log.info(`kube-release-action ${ACTION_VERSION}`);
     const runId = newRunId(process.env);
     saveRunId(runId);
     const signal = cancelOnSignal(runId, log);

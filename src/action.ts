@@ -12,6 +12,7 @@ import { errorMessage } from './errors.js'
 import { newRunId, runPipeline } from './run/pipeline.js'
 import { summaryMarkdown, type Reporter } from './report/report.js'
 import { readRunId, saveRunId } from './state-helper.js'
+import { ACTION_VERSION } from './version.js'
 
 /** Lines the runner would take as workflow commands (container output may contain anything). */
 const COMMAND_LIKE = /^\s*(::|##\[)/
@@ -65,6 +66,7 @@ export async function runMain(): Promise<void> {
   try {
     const config = await loadConfig(readInputs(), process.env, process.env.GITHUB_WORKSPACE ?? process.cwd())
     const log = new ActionLogger(config.verbosity >= VERBOSE_LEVEL)
+    log.info(`kube-release-action ${ACTION_VERSION}`)
     const runId = newRunId(process.env)
     saveRunId(runId)
     const signal = cancelOnSignal(runId, log)

@@ -9,6 +9,7 @@ import { cancelOnSignal, exitAfterCleanup, removeKeptObjects, removeOutputDir } 
 import { MODES, WORKSPACES, loadConfig, type Config } from './config.js'
 import { InputError, errorMessage } from './errors.js'
 import { Input, VERBOSE_LEVEL, forInput, type RawInputs } from './inputs.js'
+import { ACTION_VERSION } from './version.js'
 import { OUTPUT_DIR, treeHash } from './kube/layout.js'
 import { readKubeTree } from './kube/tree.js'
 import { ConsoleLogger } from './logger.js'
@@ -47,6 +48,7 @@ options (the action's inputs):
                            | package (collect the legs' binaries from --artifacts-dir, package) (default: all)
   --legs N                 legs of the plan phase (default: 3)
   --report-file FILE       also write the run's report (stage times, tarballs, rsync bytes…) there as JSON
+  --version                print the version
   -h, --help               this text
 
 clean does what make clean does for the tree: removes the containers and data volumes the engine
@@ -85,13 +87,17 @@ interface CleanFlags {
   readonly all: boolean
 }
 
-function parse(argv: string[]): {
-  command: string
-  raw: RawInputs
-  artifactsDir?: string
-  reportFile?: string
-  clean: CleanFlags
-} | null {
+/** What the command line asks for; `help` and `version` print and exit. */
+function parse(argv: string[]):
+  | {
+      command: string
+      raw: RawInputs
+      artifactsDir?: string
+      reportFile?: string
+      clean: CleanFlags
+    }
+  | 'help'
+  | 'version' {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -102,10 +108,12 @@ function parse(argv: string[]): {
       'report-file': { type: 'string' },
       images: { type: 'boolean' },
       all: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' }
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' }
     }
   })
-  if (values.help) return null
+  if (values.help) return 'help'
+  if (values.version) return 'version'
   const command = positionals[0] ?? 'build'
   if (positionals.length > 1 || !['build', 'clean'].includes(command)) {
     throw new Error(`unknown command '${positionals.join(' ')}'`)
@@ -217,8 +225,8 @@ async function main(): Promise<number> {
     process.stderr.write(`kube-release: ${(err as Error).message}\n\n${USAGE}\n`)
     return 2
   }
-  if (!parsed) {
-    process.stdout.write(`${USAGE}\n`)
+  if (parsed === 'help' || parsed === 'version') {
+    process.stdout.write(parsed === 'help' ? `${USAGE}\n` : `kube-release ${ACTION_VERSION}\n`)
     return 0
   }
   let log = new ConsoleLogger(false)
@@ -226,6 +234,7 @@ async function main(): Promise<number> {
     if (parsed.command === 'clean') return await clean(parsed.raw, parsed.clean, log)
     const config = await loadConfig(parsed.raw, process.env, process.cwd())
     log = new ConsoleLogger(config.verbosity >= VERBOSE_LEVEL)
+    log.info(`kube-release ${ACTION_VERSION}`)
     const runId = newRunId(process.env)
     const signal = cancelOnSignal(runId, log)
     const reporter: Reporter = {

@@ -1,8 +1,8 @@
 // What goes wrong must say so clearly and leave nothing behind.
-import { appendFile } from 'node:fs/promises'
+import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanTree, fixtureTree, managedObjects, runCli } from './helpers.js'
+import { REPO_ROOT, cleanTree, fixtureTree, managedObjects, runCli } from './helpers.js'
 
 const trees: string[] = []
 afterAll(async () => {
@@ -29,6 +29,21 @@ describe('a failing compile', () => {
     expect(result.stderr).toContain('undefined: undefinedName')
     expect(result.stdout).toMatch(/build\s+[0-9.]+ s\s+failed/)
     expect(managedObjects('containers', { tree: dir })).toEqual([])
+  })
+})
+
+describe('the command line', () => {
+  it("prints package.json's version with --version, and the usage with --help", async () => {
+    const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string
+    }
+    const printed = await runCli(['--version'])
+    expect(printed.code).toBe(0)
+    expect(printed.stdout).toBe(`kube-release ${version}\n`)
+    const usage = await runCli(['--help'])
+    expect(usage.code).toBe(0)
+    expect(usage.stdout).toMatch(/^usage: kube-release /)
+    expect(usage.stdout).toContain('--version')
   })
 })
 
