@@ -21,7 +21,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-MN3QS5LX.js";
+} from "./chunks/chunk-BPUSWASU.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

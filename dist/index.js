@@ -74,7 +74,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-MN3QS5LX.js";
+} from "./chunks/chunk-BPUSWASU.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
