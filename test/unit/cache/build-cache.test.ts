@@ -91,6 +91,7 @@ describe('saveBuildCache', () => {
     archive = join(await mkdtemp(join(tmpdir(), 'kube-build-cache-')), 'go-build-cache.tar')
   })
   afterEach(async () => {
+    vi.restoreAllMocks()
     await rm(dirname(archive), { recursive: true, force: true })
   })
   /** A shell whose measure reports `added` bytes and whose export writes an archive of 5000 bytes. */
@@ -130,9 +131,9 @@ describe('saveBuildCache', () => {
 
   it('exports and saves once the build added the threshold', async () => {
     const { target: t, run, save } = target(32 * MiB)
-    const saved = await saveBuildCache(t, use(200 * MiB))
-    expect(saved?.bytes).toBe(5000)
-    expect(saved?.seconds).toBeGreaterThanOrEqual(0)
+    // The save starts at 100 ms and has stored the entry at 3100 ms.
+    vi.spyOn(performance, 'now').mockReturnValueOnce(100).mockReturnValueOnce(3100)
+    expect(await saveBuildCache(t, use(200 * MiB))).toEqual({ bytes: 5000, seconds: 3 })
     expect(run.mock.calls.map(([script]) => script)).toEqual([MEASURE_SCRIPT, EXPORT_SCRIPT])
     expect(save).toHaveBeenCalledWith(t.archive, use(0).key)
   })
