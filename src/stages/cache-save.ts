@@ -21,14 +21,13 @@ export const saveCaches: ClosingStage = {
     if (!ctx.cache || !engine || !buildImage) return {}
     const { from } = buildImage.kubeCrossSource
     const { os, arch } = engine.info
+    const archive = join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
     const imageSaved =
       from === 'pull'
-        ? await new ImageCache(
-            ctx.cache,
-            engine.images,
-            ctx.log,
-            join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
-          ).save(buildImage.kubeCross, imageCacheKey(buildImage.kubeCross, os, arch))
+        ? await new ImageCache(ctx.cache, engine.images, ctx.log, archive).save(
+            buildImage.kubeCross,
+            imageCacheKey(buildImage.kubeCross, os, arch)
+          )
         : null
     const buildCache = workspace?.buildCache
     const buildSaved = buildCache ? await saveBuildCache(buildCache.target, buildCache.use) : null
