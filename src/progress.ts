@@ -11,6 +11,15 @@
 import { Transform } from 'node:stream'
 import type { Logger } from './logger.js'
 
+/** What a transfer moved (a cache entry's archive, restored or saved) and how long it took. */
+export interface Transfer {
+  readonly bytes: number
+  readonly seconds: number
+}
+
+/** The seconds since `started`, a performance.now() reading. */
+export const secondsSince = (started: number): number => (performance.now() - started) / 1000
+
 /** How often a long step reports: often enough to show it moves, rarely enough to read the log. */
 export const PROGRESS_INTERVAL_MS = 10_000
 

@@ -18,7 +18,7 @@ import {
   goCacheCount
 } from '../kube/go-cache.js'
 import type { Logger } from '../logger.js'
-import { formatBytes, startProgress } from '../progress.js'
+import { formatBytes, secondsSince, startProgress, type Transfer } from '../progress.js'
 import type { CacheStore } from './store.js'
 
 /**
@@ -43,6 +43,8 @@ export interface BuildCacheUse {
   readonly restoredKey: string | null
   /** The size of the restored entry's archive; 0 when none was restored. */
   readonly restoredBytes: number
+  /** How long the restore took, download and extraction; 0 when none was restored. */
+  readonly restoreSeconds: number
   /** Entries in the Go build cache when the build starts. */
   readonly entries: number
   /** Bytes of GOPATH (the Go build cache in it) when the build starts: what was restored or kept. */
@@ -51,14 +53,14 @@ export interface BuildCacheUse {
   readonly since: number
 }
 
-/** The entry restored, with the size of its archive. */
-interface Restored {
+/** The entry restored, with the size of its archive and the time it took. */
+interface Restored extends Transfer {
   readonly key: string
-  readonly bytes: number
 }
 
 async function restore(target: BuildCacheTarget, key: string, prefix: string): Promise<Restored | null> {
   const { shell, log, archive } = target
+  const started = performance.now()
   try {
     await mkdir(dirname(archive), { recursive: true })
     const restoredKey = await target.store.restore(archive, key, [prefix])
@@ -75,7 +77,7 @@ async function restore(target: BuildCacheTarget, key: string, prefix: string): P
       progress.stop()
     }
     log.info(`build cache: restored ${restoredKey} (${formatBytes(size)})`)
-    return { key: restoredKey, bytes: size }
+    return { key: restoredKey, bytes: size, seconds: secondsSince(started) }
   } catch (err) {
     log.warning(`build cache: could not restore (${errorMessage(err)}); building without it`)
     await shell.run(FORGET_SCRIPT, [GO_DIR], { user: '0:0' }).catch(() => undefined)
@@ -107,6 +109,7 @@ export async function prepareBuildCache(
     key: keys.key,
     restoredKey: restored?.key ?? null,
     restoredBytes: restored?.bytes ?? 0,
+    restoreSeconds: restored?.seconds ?? 0,
     entries: goCacheCount(lines, 'entries'),
     startBytes: goCacheCount(lines, 'bytes'),
     since: now
@@ -129,10 +132,11 @@ export function saveThreshold(startBytes: number): number {
 
 /**
  * Saves what the build used or added under the run's key, when it added enough (saveThreshold);
- * returns the size of the entry saved, 0 when none was.
+ * returns the size of the entry saved and the time it took, null when none was saved.
  */
-export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<number> {
+export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUse): Promise<Transfer | null> {
   const { log, archive } = target
+  const started = performance.now()
   try {
     const lines = await target.shell.run(MEASURE_SCRIPT, [GO_DIR, String(use.since)], { user: target.owner })
     const total = goCacheCount(lines, 'entries')
@@ -149,7 +153,7 @@ export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUs
       log.info(
         `build cache: ${formatBytes(added)} added ${since}; below the threshold of ${formatBytes(threshold)}: not saved`
       )
-      return 0
+      return null
     }
     await mkdir(dirname(archive), { recursive: true })
     await target.shell.run(EXPORT_SCRIPT, [GO_DIR, String(use.since), ARCHIVE_IN_CONTAINER], {
@@ -163,10 +167,10 @@ export async function saveBuildCache(target: BuildCacheTarget, use: BuildCacheUs
         ? `build cache: saved ${use.key} (${formatBytes(size)}, ${formatBytes(added)} of it new)`
         : `build cache: ${use.key} exists already`
     )
-    return saved ? size : 0
+    return saved ? { bytes: size, seconds: secondsSince(started) } : null
   } catch (err) {
     log.warning(`build cache: could not save: ${errorMessage(err)}`)
-    return 0
+    return null
   } finally {
     await rm(archive, { force: true })
   }

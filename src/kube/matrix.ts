@@ -33,3 +33,9 @@ export function binariesArtifactName(platforms: readonly string[]): string {
     .map(p => p.replace('/', '-'))
     .join('_')}`
 }
+
+/**
+ * Where a leg's stage timings go beside its binaries (`<dir>/<artifact name>.json` under the bin
+ * directory), so the package job's summary can show every leg's stages.
+ */
+export const LEG_TIMELINES_DIR = 'leg-timelines'

@@ -1,7 +1,8 @@
 // What a run reports: outputs for later steps, and a summary for people.
 import type { UploadedArtifact } from '../artifacts/store.js'
 import type { ReleaseTarball } from '../kube/tarballs.js'
-import { formatBytes } from '../progress.js'
+import { formatBytes, type Transfer } from '../progress.js'
+import { ganttChart, type GanttSection } from './timeline.js'
 
 /** Output names, spelled as in action.yml. */
 export const Output = {
@@ -20,10 +21,15 @@ export const Output = {
   images: 'images'
 } as const
 
-/** The cache keys this run restored from; null for a miss. */
+/** One cache in this run: the entry restored (null for a miss) and the entry saved (null when none was). */
+export interface CacheResult {
+  readonly restored: (Transfer & { readonly key: string }) | null
+  readonly saved: Transfer | null
+}
+
 export interface CacheReport {
-  image: string | null
-  build: string | null
+  readonly image: CacheResult
+  readonly build: CacheResult
 }
 export type OutputName = (typeof Output)[keyof typeof Output]
 
@@ -35,8 +41,21 @@ export interface ContainerTraffic {
 
 export interface StageTiming {
   readonly name: string
+  /** When it started: seconds after the run's start. */
+  readonly startSeconds: number
   readonly seconds: number
   readonly ok: boolean
+}
+
+/** When a run started (milliseconds since the epoch), and its stages in the order they ran. */
+export interface RunTimeline {
+  readonly startedAt: number
+  readonly stages: readonly StageTiming[]
+}
+
+/** A matrix build leg's stages, as it hands them to the package job beside its binaries. */
+export interface LegTimeline extends RunTimeline {
+  readonly platforms: readonly string[]
 }
 
 export interface RunReport {
@@ -45,7 +64,11 @@ export interface RunReport {
   readonly version: string | null
   readonly platforms: readonly string[]
   readonly targets: string
+  /** Milliseconds since the epoch. */
+  readonly startedAt: number
   readonly stages: readonly StageTiming[]
+  /** The package job of a matrix: each build leg's stages; empty otherwise. */
+  readonly legs: readonly LegTimeline[]
   readonly tarballs: readonly ReleaseTarball[]
   readonly releaseDir: string | null
   /** The image archives in release-images/, with the tags `docker load` gives them. */
@@ -70,9 +93,60 @@ export interface Reporter {
   summary(report: RunReport): Promise<void>
 }
 
+const duration = (stage: StageTiming): string => `${stage.seconds.toFixed(1)} s`
+
+/** "hit (key): 1.9 GiB restored in 41.2 s; 90 MiB saved in 5.1 s", "miss", … */
+function cacheLine({ restored, saved }: CacheResult): string {
+  const moved = (t: Transfer, what: string): string =>
+    `${formatBytes(t.bytes)} ${what} in ${t.seconds.toFixed(1)} s`
+  return [
+    restored ? `hit (${restored.key}): ${moved(restored, 'restored')}` : 'miss',
+    ...(saved ? [moved(saved, 'saved')] : [])
+  ].join('; ')
+}
+
+/** The matrix legs side by side: a header row, their platforms, then one row per stage any leg ran. */
+function legRows(legs: readonly LegTimeline[]): string[][] {
+  if (legs.length === 0) return []
+  const names = [...new Set(legs.flatMap(leg => leg.stages.map(s => s.name)))]
+  return [
+    ['stage', ...legs.map((_, i) => `leg ${i + 1}`)],
+    ['platforms', ...legs.map(leg => leg.platforms.join(', '))],
+    ...names.map(name => [
+      name,
+      ...legs.map(leg => {
+        const stage = leg.stages.find(s => s.name === name)
+        return stage ? `${duration(stage)}${stage.ok ? '' : ' failed'}` : '-'
+      })
+    ])
+  ]
+}
+
+/** The stage that failed the run: the first that did not end well (closing stages run after it). */
+const failedStage = (report: RunReport): StageTiming | undefined =>
+  report.error === null ? undefined : report.stages.find(s => !s.ok)
+
+/** A fenced block that holds `text` whatever backticks it contains. */
+function codeBlock(text: string): string[] {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map(run => run.length))
+  const fence = '`'.repeat(Math.max(3, longest + 1))
+  return [`${fence}text`, text, fence]
+}
+
+/** The run's stages and, in a matrix package job, each build leg's before them. */
+function timelineSections(report: RunReport): GanttSection[] {
+  const run = { startedAt: report.startedAt, stages: report.stages }
+  if (report.legs.length === 0) return [{ name: 'stages', timeline: run }]
+  return [
+    ...report.legs.map((leg, i) => ({ name: `leg ${i + 1} (${leg.platforms.join(', ')})`, timeline: leg })),
+    { name: 'this job', timeline: run }
+  ]
+}
+
 function summaryRows(report: RunReport): {
   facts: [string, string][]
   stages: string[][]
+  legs: string[][]
   tarballs: string[][]
   images: string[][]
 } {
@@ -86,8 +160,8 @@ function summaryRows(report: RunReport): {
       ['targets', report.targets],
       ...(report.caches
         ? ([
-            ['image cache', report.caches.image ? `hit (${report.caches.image})` : 'miss'],
-            ['build cache', report.caches.build ? `hit (${report.caches.build})` : 'miss']
+            ['image cache', cacheLine(report.caches.image)],
+            ['build cache', cacheLine(report.caches.build)]
           ] as [string, string][])
         : []),
       ...(report.cacheRoom
@@ -109,7 +183,8 @@ function summaryRows(report: RunReport): {
           ] as [string, string][])
         : [])
     ],
-    stages: report.stages.map(s => [s.name, `${s.seconds.toFixed(1)} s`, s.ok ? 'ok' : 'failed']),
+    stages: report.stages.map(s => [s.name, duration(s), s.ok ? 'ok' : 'failed']),
+    legs: legRows(report.legs),
     tarballs: report.tarballs.map(t => [t.name, formatBytes(t.bytes), t.sha256]),
     images: report.images.map(i => [i.path, i.tags.join(', ')])
   }
@@ -119,9 +194,19 @@ const mdRow = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`
 
 export function summaryMarkdown(report: RunReport): string {
   const rows = summaryRows(report)
+  const failed = failedStage(report)
   return [
     '## Kubernetes release build',
     '',
+    ...(report.error
+      ? [
+          '> [!CAUTION]',
+          `> ${failed ? `The stage **${failed.name}** failed.` : 'The run failed.'}`,
+          '',
+          ...codeBlock(report.error),
+          ''
+        ]
+      : []),
     mdRow(['', '']),
     mdRow(['---', '---']),
     ...rows.facts.map(([k, v]) => mdRow([`**${k}**`, v])),
@@ -133,6 +218,19 @@ export function summaryMarkdown(report: RunReport): string {
     mdRow(['---', '---:', '---']),
     ...rows.stages.map(mdRow),
     '',
+    ...(report.stages.length > 0 || report.legs.length > 0
+      ? ['### Timeline', '', ...ganttChart(timelineSections(report)), '']
+      : []),
+    ...(rows.legs.length > 0
+      ? [
+          '### Build legs',
+          '',
+          mdRow(rows.legs[0]),
+          mdRow(rows.legs[0].map((_, i) => (i === 0 ? '---' : '---:'))),
+          ...rows.legs.slice(1).map(mdRow),
+          ''
+        ]
+      : []),
     ...(rows.tarballs.length > 0
       ? [
           '### Tarballs',
@@ -157,8 +255,7 @@ export function summaryMarkdown(report: RunReport): string {
       : []),
     ...(report.artifacts.length > 0
       ? ['### Artifacts', '', ...report.artifacts.map(a => `- [${a.name}](${a.location})`), '']
-      : []),
-    ...(report.error ? ['### Error', '', '```', report.error, '```', ''] : [])
+      : [])
   ].join('\n')
 }
 
@@ -174,6 +271,7 @@ export function summaryText(report: RunReport): string {
     '',
     'stages:',
     ...table(rows.stages),
+    ...(rows.legs.length > 0 ? ['', 'build legs:', ...table(rows.legs)] : []),
     ...(rows.tarballs.length > 0 ? ['', `tarballs in ${report.releaseDir}:`, ...table(rows.tarballs)] : []),
     ...(rows.images.length > 0 ? ['', 'image archives:', ...table(rows.images)] : []),
     ...(report.artifacts.length > 0

@@ -5,7 +5,7 @@ import type { CacheStore } from '../cache/store.js'
 import type { Config } from '../config.js'
 import type { Ownership } from '../docker/labels.js'
 import type { Logger } from '../logger.js'
-import type { ContainerTraffic, Reporter } from '../report/report.js'
+import type { ContainerTraffic, Reporter, RunTimeline } from '../report/report.js'
 
 export interface RunContext {
   readonly config: Config
@@ -26,4 +26,6 @@ export interface RunContext {
   readonly artifacts: ArtifactStore | null
   /** Counted as the transfers happen, for the report. */
   readonly traffic: ContainerTraffic
+  /** When the run started and the stages finished so far: a matrix leg hands them to the package job. */
+  readonly timeline: RunTimeline
 }

@@ -9,7 +9,7 @@ import { removeRunContainers } from '../docker/engine.js'
 import { errorMessage } from '../errors.js'
 import { treeHash } from '../kube/layout.js'
 import type { Logger } from '../logger.js'
-import type { Reporter, RunReport, StageTiming } from '../report/report.js'
+import type { CacheReport, Reporter, RunReport, StageTiming } from '../report/report.js'
 import type { RunContext } from './context.js'
 import { runStages } from './phases.js'
 import type { PhaseStages } from './stage.js'
@@ -36,12 +36,25 @@ export function newRunId(env: NodeJS.ProcessEnv): string {
   return env.GITHUB_RUN_ID ? `${env.GITHUB_RUN_ID}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${random}` : random
 }
 
-function runReport(
-  ctx: RunContext,
-  state: RunState,
-  stages: readonly StageTiming[],
-  failure: unknown
-): RunReport {
+function cacheReport(state: RunState): CacheReport {
+  const source = state.buildImage?.kubeCrossSource
+  const use = state.workspace?.buildCache?.use
+  return {
+    image: {
+      restored:
+        source?.from === 'cache' ? { key: source.key, bytes: source.bytes, seconds: source.seconds } : null,
+      saved: state.cacheSaves?.image ?? null
+    },
+    build: {
+      restored: use?.restoredKey
+        ? { key: use.restoredKey, bytes: use.restoredBytes, seconds: use.restoreSeconds }
+        : null,
+      saved: state.cacheSaves?.build ?? null
+    }
+  }
+}
+
+function runReport(ctx: RunContext, state: RunState, failure: unknown): RunReport {
   const { config } = ctx
   return {
     mode: config.mode,
@@ -50,19 +63,15 @@ function runReport(
     platforms: state.platforms ?? [],
     targets:
       config.targets === null ? 'everything make cross builds' : config.targets.map(t => t.path).join(', '),
-    stages,
+    stages: ctx.timeline.stages,
     tarballs: state.release?.tarballs ?? [],
     releaseDir: state.release?.dir ?? null,
     images: (state.imageArchives ?? []).map(({ path, tags }) => ({ path, tags })),
     artifacts: state.artifacts ?? [],
-    caches: ctx.cache
-      ? {
-          image:
-            state.buildImage?.kubeCrossSource.from === 'cache' ? state.buildImage.kubeCrossSource.key : null,
-          build: state.workspace?.buildCache?.use.restoredKey ?? null
-        }
-      : null,
+    caches: ctx.cache ? cacheReport(state) : null,
     traffic: { ...ctx.traffic },
+    startedAt: ctx.timeline.startedAt,
+    legs: state.legTimelines ?? [],
     cacheRoom: state.cacheRoom ?? null,
     error: failure === undefined ? null : errorMessage(failure)
   }
@@ -74,6 +83,7 @@ export async function runPipeline(
   phase: PhaseStages = runStages(config)
 ): Promise<RunReport> {
   const { log } = deps
+  const timings: StageTiming[] = []
   const ctx: RunContext = {
     config,
     log,
@@ -84,15 +94,17 @@ export async function runPipeline(
     cacheArchiveDir: deps.cacheArchiveDir,
     artifacts: deps.artifacts,
     owner: { runId: deps.runId, treeHash: treeHash(config.tree.root) },
-    traffic: { intoContainers: 0, outOfContainers: 0 }
+    traffic: { intoContainers: 0, outOfContainers: 0 },
+    timeline: { startedAt: Date.now(), stages: timings }
   }
-  const timings: StageTiming[] = []
+  // Offsets on the monotonic clock, from one origin: the wall clock may be stepped during a run.
+  const origin = performance.now()
   const timed = (name: string, work: () => Promise<unknown>): Promise<unknown> =>
     log.group(name, async () => {
       const started = performance.now()
       const record = (ok: boolean): string => {
         const seconds = (performance.now() - started) / 1000
-        timings.push({ name, seconds, ok })
+        timings.push({ name, startSeconds: (started - origin) / 1000, seconds, ok })
         return seconds.toFixed(1)
       }
       try {
@@ -130,7 +142,7 @@ export async function runPipeline(
       log.warning(`removing the run's containers failed: ${errorMessage(err)}`)
     )
   }
-  const report = runReport(ctx, state, timings, failure)
+  const report = runReport(ctx, state, failure)
   await deps.reporter
     .summary(report)
     .catch(err => log.warning(`writing the summary failed: ${errorMessage(err)}`))

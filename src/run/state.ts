@@ -8,6 +8,8 @@ import type { Mount } from '../docker/containers.js'
 import type { Engine } from '../docker/engine.js'
 import type { HostView } from '../docker/host-view.js'
 import type { BuildPlan } from '../kube/build-plan.js'
+import type { Transfer } from '../progress.js'
+import type { LegTimeline } from '../report/report.js'
 import type { ReleaseTarball, ServerImageFile } from '../kube/tarballs.js'
 import type { KubeVersion } from '../kube/version.js'
 
@@ -31,9 +33,11 @@ export interface Prerequisites {
   readonly sourceDateEpoch: number
 }
 
-/** How kube-cross came onto the engine: already there, from the cache (the matched key), or pulled. */
+/** How kube-cross came onto the engine: already there, from the cache (the matched key, what it moved), or pulled. */
 export type KubeCrossSource =
-  { readonly from: 'engine' } | { readonly from: 'cache'; readonly key: string } | { readonly from: 'pull' }
+  | { readonly from: 'engine' }
+  | ({ readonly from: 'cache'; readonly key: string } & Transfer)
+  | { readonly from: 'pull' }
 
 /** Added by image: the image the build containers run. */
 export interface BuildContainerImage {
@@ -62,6 +66,11 @@ export interface BuildWorkspace {
 export interface Binaries {
   /** _output/dockerized/bin on the host, one directory per platform. */
   readonly binDir: string
+}
+
+/** Added by collecting a matrix's legs: the stages each build leg ran, for the summary. */
+export interface LegTimelines {
+  readonly legTimelines: readonly LegTimeline[]
 }
 
 /** An image archive in release-images/: what `docker load` of it gives. */
@@ -100,9 +109,10 @@ export interface MatrixPlan {
   readonly legs: readonly (readonly string[])[]
 }
 
-/** Added by the closing cache stage: what its entries take of the cache's room. */
+/** Added by the closing cache stage: what its entries take of the cache's room, and what each save moved. */
 export interface CachesSaved {
   readonly cacheRoom: CacheRoom
+  readonly cacheSaves: { readonly image: Transfer | null; readonly build: Transfer | null }
 }
 
 /** Whatever part of the state the stages that ran have added: what the report and closing stages read. */
@@ -111,6 +121,7 @@ export type RunState = Partial<
     BuildContainerImage &
     BuildWorkspace &
     Binaries &
+    LegTimelines &
     ServerImages &
     Release &
     Published &

@@ -20,18 +20,18 @@ export const saveCaches: ClosingStage = {
     const { engine, buildImage, workspace } = state
     if (!ctx.cache || !engine || !buildImage) return {}
     const { from } = buildImage.kubeCrossSource
-    if (from === 'pull') {
-      const { os, arch } = engine.info
-      const archive = join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
-      await new ImageCache(ctx.cache, engine.images, ctx.log, archive).save(
-        buildImage.kubeCross,
-        imageCacheKey(buildImage.kubeCross, os, arch)
-      )
-    }
+    const { os, arch } = engine.info
+    const archive = join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
+    const imageSaved =
+      from === 'pull'
+        ? await new ImageCache(ctx.cache, engine.images, ctx.log, archive).save(
+            buildImage.kubeCross,
+            imageCacheKey(buildImage.kubeCross, os, arch)
+          )
+        : null
     const buildCache = workspace?.buildCache
-    const buildBytes = buildCache
-      ? (await saveBuildCache(buildCache.target, buildCache.use)) || buildCache.use.restoredBytes
-      : 0
+    const buildSaved = buildCache ? await saveBuildCache(buildCache.target, buildCache.use) : null
+    const buildBytes = buildSaved?.bytes ?? buildCache?.use.restoredBytes ?? 0
     // The image's size stands for its entry's (an archive of its layers), when this run saved or loaded it.
     const imageBytes =
       from === 'engine'
@@ -46,6 +46,6 @@ export const saveCaches: ClosingStage = {
       ctx.cache.description
     )
     if (room.warning) ctx.log.warning(room.warning)
-    return { cacheRoom: room }
+    return { cacheRoom: room, cacheSaves: { image: imageSaved, build: buildSaved } }
   }
 }

@@ -1,15 +1,48 @@
 // The first stage of a matrix package job after prereqs: every build leg's binaries into
-// _output/dockerized/bin, checked to hold every platform of the release before packaging.
-import { chmod } from 'node:fs/promises'
-import { ReleaseError } from '../errors.js'
+// _output/dockerized/bin, checked to hold every platform of the release before packaging, and each
+// leg's stage timings for the summary.
+import { chmod, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ReleaseError, errorMessage } from '../errors.js'
 import { missingBinaries } from '../kube/build-plan.js'
 import { localBinDir } from '../kube/layout.js'
-import { BINARIES_ARTIFACT_PREFIX } from '../kube/matrix.js'
+import { BINARIES_ARTIFACT_PREFIX, LEG_TIMELINES_DIR } from '../kube/matrix.js'
+import type { LegTimeline } from '../report/report.js'
+import type { RunContext } from '../run/context.js'
 import type { Stage } from '../run/stage.js'
 import { filesUnder, matrixArtifactStore } from '../run/stage-helpers.js'
-import type { Binaries, Prerequisites } from '../run/state.js'
+import type { Binaries, LegTimelines, Prerequisites } from '../run/state.js'
 
-export const collectBinaries: Stage<Prerequisites, Binaries> = {
+const isLegTimeline = (value: unknown): value is LegTimeline => {
+  const leg = value as Partial<LegTimeline> | null
+  return (
+    typeof leg?.startedAt === 'number' &&
+    Array.isArray(leg.platforms) &&
+    Array.isArray(leg.stages) &&
+    leg.stages.every(
+      s =>
+        typeof s?.name === 'string' &&
+        typeof s.startSeconds === 'number' &&
+        typeof s.seconds === 'number' &&
+        typeof s.ok === 'boolean'
+    )
+  )
+}
+
+/** The timings a leg put beside its binaries; none (with a warning) when they are missing or unreadable. */
+async function legTimeline(ctx: RunContext, binDir: string, name: string): Promise<LegTimeline[]> {
+  const file = join(binDir, LEG_TIMELINES_DIR, `${name}.json`)
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'))
+    if (isLegTimeline(parsed)) return [parsed]
+    ctx.log.warning(`${file} is not a leg's stage timings: the summary leaves ${name} out`)
+  } catch (err) {
+    ctx.log.warning(`no stage timings of ${name} (${errorMessage(err)}): the summary leaves it out`)
+  }
+  return []
+}
+
+export const collectBinaries: Stage<Prerequisites, Binaries & LegTimelines> = {
   name: 'binaries',
   async run(ctx, state) {
     const store = matrixArtifactStore(ctx)
@@ -30,6 +63,7 @@ export const collectBinaries: Stage<Prerequisites, Binaries> = {
         { fix: 'Every platform needs a leg with phase: build' }
       )
     }
-    return { binDir }
+    const legTimelines = (await Promise.all(names.map(name => legTimeline(ctx, binDir, name)))).flat()
+    return { binDir, legTimelines }
   }
 }

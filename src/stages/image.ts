@@ -22,11 +22,11 @@ async function ensureKubeCross(ctx: RunContext, state: Prerequisites, ref: strin
   }
   if (ctx.cache) {
     const archive = join(ctx.cacheArchiveDir, KUBE_CROSS_ARCHIVE)
-    const key = await new ImageCache(ctx.cache, images, ctx.log, archive).restore(
+    const restored = await new ImageCache(ctx.cache, images, ctx.log, archive).restore(
       ref,
       imageCacheKey(ref, info.os, info.arch)
     )
-    if (key) return { from: 'cache', key }
+    if (restored) return { from: 'cache', ...restored }
   }
   ctx.log.info(`pulling kube-cross ${ref}`)
   try {

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { ganttTasks, mermaidBlocks } from '../helpers/mermaid.js'
 import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import {
   CLIENT_BINARIES,
@@ -112,6 +113,20 @@ describe('build legs and a package job', () => {
       upload: 'false'
     })
     expect(packaged.code, packaged.stdout.slice(-3000)).toBe(0)
+    // The summary shows the legs side by side: one column each, and a timeline section each.
+    expect(packaged.summary).toMatch(/^\| stage \| leg 1 \| leg 2 \| leg 3 \|$/m)
+    expect(packaged.summary).toMatch(/^\| build \| [\d.]+ s \| [\d.]+ s \| [\d.]+ s \|$/m)
+    const charts = mermaidBlocks(packaged.summary)
+    expect(charts).toHaveLength(1)
+    const sections = new Set((await ganttTasks(charts[0])).map(t => t.section))
+    expect(sections).toEqual(
+      new Set([
+        'leg 1 (darwin/arm64, windows/amd64)',
+        'leg 2 (linux/amd64)',
+        'leg 3 (linux/arm64)',
+        'this job'
+      ])
+    )
 
     const single = await tree()
     const one = await runCli([

@@ -81,6 +81,7 @@ describe('saveBuildCache', () => {
     key: 'kube-release-build-v1-x-linux-amd64-volume-2',
     restoredKey: startBytes > 0 ? 'kube-release-build-v1-x-linux-amd64-volume-1' : null,
     restoredBytes: startBytes / 2,
+    restoreSeconds: startBytes > 0 ? 4 : 0,
     entries: 10,
     startBytes,
     since: 0
@@ -90,6 +91,7 @@ describe('saveBuildCache', () => {
     archive = join(await mkdtemp(join(tmpdir(), 'kube-build-cache-')), 'go-build-cache.tar')
   })
   afterEach(async () => {
+    vi.restoreAllMocks()
     await rm(dirname(archive), { recursive: true, force: true })
   })
   /** A shell whose measure reports `added` bytes and whose export writes an archive of 5000 bytes. */
@@ -118,7 +120,7 @@ describe('saveBuildCache', () => {
 
   it('saves nothing, and says why, when the build added less than the threshold', async () => {
     const { target: t, run, save, at } = target(3 * MiB)
-    expect(await saveBuildCache(t, use(200 * MiB))).toBe(0)
+    expect(await saveBuildCache(t, use(200 * MiB))).toBeNull()
     expect(at('info')).toEqual([
       'build cache: 10 entries at the start, 6 reused and 2 added by the build, 4 unused left out',
       'build cache: 3 MiB added since restore; below the threshold of 32 MiB: not saved'
@@ -129,7 +131,9 @@ describe('saveBuildCache', () => {
 
   it('exports and saves once the build added the threshold', async () => {
     const { target: t, run, save } = target(32 * MiB)
-    expect(await saveBuildCache(t, use(200 * MiB))).toBe(5000)
+    // The save starts at 100 ms and has stored the entry at 3100 ms.
+    vi.spyOn(performance, 'now').mockReturnValueOnce(100).mockReturnValueOnce(3100)
+    expect(await saveBuildCache(t, use(200 * MiB))).toEqual({ bytes: 5000, seconds: 3 })
     expect(run.mock.calls.map(([script]) => script)).toEqual([MEASURE_SCRIPT, EXPORT_SCRIPT])
     expect(save).toHaveBeenCalledWith(t.archive, use(0).key)
   })

@@ -1,8 +1,14 @@
 // The summary's cache rows: with caching on (caches set), one row for the kube-cross image cache and one
-// for the Go build cache, each "hit (<the key restored>)" or "miss"; with caching off (caches null),
-// neither row.
+// for the Go build cache, each "hit (<the key restored>): <size> restored in <time>" or "miss", then
+// what was saved and how long that took; with caching off (caches null), neither row.
 import { describe, expect, it } from 'vitest'
-import { summaryMarkdown, summaryText, type CacheReport, type RunReport } from '../../../src/report/report.js'
+import {
+  summaryMarkdown,
+  summaryText,
+  type CacheReport,
+  type CacheResult,
+  type RunReport
+} from '../../../src/report/report.js'
 
 const IMAGE_KEY =
   'kube-release-image-v1-linux-amd64-registry.k8s.io/build-image/kube-cross:v1.36.0-go1.26.2-bullseye.0'
@@ -15,10 +21,12 @@ const report = (caches: CacheReport | null, cacheRoom: RunReport['cacheRoom'] = 
   version: 'v1.36.0',
   platforms: ['linux/amd64'],
   targets: 'everything make cross builds',
+  startedAt: Date.UTC(2026, 11, 7, 23, 50),
   stages: [
-    { name: 'prereqs', seconds: 1, ok: true },
-    { name: 'build', seconds: 100, ok: true }
+    { name: 'prereqs', startSeconds: 0, seconds: 1, ok: true },
+    { name: 'build', startSeconds: 1, seconds: 100, ok: true }
   ],
+  legs: [],
   tarballs: [],
   releaseDir: null,
   images: [],
@@ -54,22 +62,49 @@ const textValues = (text: string, what: string): string[] =>
     .filter(l => l.trim().startsWith(`${what} `))
     .map(l => l.trim().slice(what.length).trim())
 
+const MiB = 1024 ** 2
+const IMAGE_HIT = { restored: { key: IMAGE_KEY, bytes: 1900 * MiB, seconds: 41.23 }, saved: null }
+const BUILD_HIT = { restored: { key: BUILD_KEY, bytes: 812 * MiB, seconds: 12.34 }, saved: null }
+const MISS = { restored: null, saved: null }
+const caches = (image: CacheResult, build: CacheResult): CacheReport => ({ image, build })
+
 const CASES: [string, CacheReport, string, string][] = [
-  ['both hit', { image: IMAGE_KEY, build: BUILD_KEY }, `hit (${IMAGE_KEY})`, `hit (${BUILD_KEY})`],
-  ['both miss', { image: null, build: null }, 'miss', 'miss'],
-  ['image hit, build miss', { image: IMAGE_KEY, build: null }, `hit (${IMAGE_KEY})`, 'miss'],
-  ['image miss, build hit', { image: null, build: BUILD_KEY }, 'miss', `hit (${BUILD_KEY})`]
+  [
+    'both hit',
+    caches(IMAGE_HIT, BUILD_HIT),
+    `hit (${IMAGE_KEY}): 1.86 GiB restored in 41.2 s`,
+    `hit (${BUILD_KEY}): 812 MiB restored in 12.3 s`
+  ],
+  ['both miss', caches(MISS, MISS), 'miss', 'miss'],
+  [
+    'image hit, build miss and saved',
+    caches(IMAGE_HIT, { restored: null, saved: { bytes: 1.5 * 1024 ** 3, seconds: 30.06 } }),
+    `hit (${IMAGE_KEY}): 1.86 GiB restored in 41.2 s`,
+    'miss; 1.5 GiB saved in 30.1 s'
+  ],
+  [
+    'image miss and saved, build hit and saved',
+    caches(
+      { restored: null, saved: { bytes: 2 * 1024 ** 3, seconds: 52 } },
+      { ...BUILD_HIT, saved: { bytes: 90 * MiB, seconds: 5.08 } }
+    ),
+    'miss; 2 GiB saved in 52.0 s',
+    `hit (${BUILD_KEY}): 812 MiB restored in 12.3 s; 90 MiB saved in 5.1 s`
+  ]
 ]
 
 describe('summaryMarkdown: caches', () => {
-  it.each(CASES)('%s: one image cache row and one build cache row', (_what, caches, image, build) => {
-    const md = summaryMarkdown(report(caches))
-    expect(mdValues(md, 'image cache')).toEqual([image])
-    expect(mdValues(md, 'build cache')).toEqual([build])
-  })
+  it.each(CASES)(
+    '%s: one image cache row and one build cache row, with sizes and times',
+    (_what, caches, image, build) => {
+      const md = summaryMarkdown(report(caches))
+      expect(mdValues(md, 'image cache')).toEqual([image])
+      expect(mdValues(md, 'build cache')).toEqual([build])
+    }
+  )
 
   it('the rows are in the facts table, which keeps its width', () => {
-    const lines = summaryMarkdown(report({ image: IMAGE_KEY, build: null })).split('\n')
+    const lines = summaryMarkdown(report(caches(IMAGE_HIT, MISS))).split('\n')
     const result = lines.findIndex(l => l.includes('**result**'))
     const image = lines.findIndex(l => l.includes('image cache'))
     expect(result).toBeGreaterThanOrEqual(0)
@@ -96,7 +131,7 @@ describe('summaryText: caches', () => {
   })
 
   it('the values line up with the other facts', () => {
-    const lines = summaryText(report({ image: IMAGE_KEY, build: null })).split('\n')
+    const lines = summaryText(report(caches(IMAGE_HIT, MISS))).split('\n')
     const at = (what: string, value: string): number => {
       const line = lines.find(l => l.trim().startsWith(what))
       expect(line, what).toBeDefined()
@@ -119,7 +154,7 @@ describe('summary: the cache room', () => {
 
   it('gives what the saved entries take of the room, and the warning as a callout when there is one', () => {
     const md = summaryMarkdown(
-      report({ image: null, build: null }, { bytes: 6 * GIB, quotaBytes: 10 * GIB, warning: WARNING })
+      report(caches(MISS, MISS), { bytes: 6 * GIB, quotaBytes: 10 * GIB, warning: WARNING })
     )
     expect(mdValues(md, 'cache room')).toEqual(['6 GiB of 10 GiB (60 %)'])
     expect(md).toContain(`> [!WARNING]\n> ${WARNING}`)

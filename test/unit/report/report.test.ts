@@ -1,15 +1,16 @@
 // The run summary: the Markdown job summary of the action and the text summary of the CLI.
 import { describe, expect, it } from 'vitest'
 import { summaryMarkdown, summaryText, type RunReport } from '../../../src/report/report.js'
+import { sequential } from './stage-timings.js'
 
-const STAGES = [
+const STAGES = sequential([
   { name: 'prereqs', seconds: 1.24, ok: true },
   { name: 'image', seconds: 0.5, ok: true },
   { name: 'workspace', seconds: 12, ok: true },
   { name: 'build', seconds: 601.75, ok: true },
   { name: 'output', seconds: 3.3, ok: true },
   { name: 'package', seconds: 45.05, ok: true }
-]
+])
 const sha = (c: string): string => c.repeat(64)
 const TARBALLS = [
   {
@@ -44,7 +45,9 @@ const succeeded: RunReport = {
   version: 'v1.35.0-alpha.1.149+e21082468a3b49',
   platforms: ['linux/amd64'],
   targets: 'all',
+  startedAt: Date.UTC(2026, 11, 7, 23, 50),
   stages: STAGES,
+  legs: [],
   tarballs: TARBALLS,
   releaseDir: '/t/_output/release-tars',
   images: [],
@@ -59,7 +62,11 @@ const ERROR =
   "'make cross' failed with exit code 2; its last lines:\nlink: signal: killed\nmake: *** [all] Error 1"
 const failed: RunReport = {
   ...succeeded,
-  stages: [...STAGES.slice(0, 3), { name: 'build', seconds: 80.5, ok: false }],
+  stages: sequential([
+    ...STAGES.slice(0, 3),
+    { name: 'build', seconds: 80.5, ok: false },
+    { name: 'cache', seconds: 20.1, ok: true }
+  ]),
   tarballs: [],
   releaseDir: null,
   error: ERROR

@@ -1,13 +1,13 @@
 // The runner, with fake stages and a fake engine: stages in order on a state that grows, closing
 // stages after success or failure but never after a cancel, the run's containers removed whatever
 // happened, and the summary written before a failure is rethrown.
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Config } from '../../../src/config.js'
 import type { Engine } from '../../../src/docker/engine.js'
 import { Label } from '../../../src/docker/labels.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
 import type { Logger } from '../../../src/logger.js'
-import type { Reporter, RunReport } from '../../../src/report/report.js'
+import type { Reporter, RunReport, StageTiming } from '../../../src/report/report.js'
 import { runPipeline, type PipelineDeps } from '../../../src/run/pipeline.js'
 import type { AnyStage, ClosingStage, Outcome } from '../../../src/run/stage.js'
 import type { RunState } from '../../../src/run/state.js'
@@ -246,5 +246,86 @@ describe('runPipeline', () => {
       "removing the run's containers failed: lost the Docker engine while listing containers: connect ECONNREFUSED /var/run/docker.sock. Was dockerd stopped or restarted?"
     ])
     expect(summaries.map(s => s.error)).toEqual(['make cross exited with 2'])
+  })
+})
+
+describe('runPipeline: the timeline and the caches for the summary', () => {
+  /** performance.now and Date.now on a clock that only the stages move. */
+  function clock(startedAt: number) {
+    let now = 5000
+    vi.spyOn(performance, 'now').mockImplementation(() => now)
+    vi.spyOn(Date, 'now').mockImplementation(() => startedAt)
+    return { advance: (ms: number) => void (now += ms) }
+  }
+  afterEach(() => vi.restoreAllMocks())
+
+  /** A stage that takes `ms` on the clock; it keeps the timeline it is handed in `seen`. */
+  const taking = (
+    name: string,
+    ms: number,
+    advance: (ms: number) => void,
+    seen: Record<string, readonly StageTiming[]> = {}
+  ): AnyStage => ({
+    name,
+    run: async ctx => {
+      seen[name] = [...ctx.timeline.stages]
+      advance(ms)
+      return {}
+    }
+  })
+
+  it("gives each stage its start offset from the run's start, closing stages too", async () => {
+    const startedAt = Date.UTC(2026, 11, 7, 23, 50)
+    const { advance } = clock(startedAt)
+    const { deps, summaries } = harness()
+    const cache = closing()
+    cache.run.mockImplementationOnce(async () => {
+      advance(300)
+      return {}
+    })
+    const seen: Record<string, readonly StageTiming[]> = {}
+    await runPipeline(CONFIG, deps, {
+      stages: [
+        taking('prereqs', 1000, advance),
+        taking('image', 2500, advance),
+        taking('publish', 40, advance, seen)
+      ],
+      closing: [cache.stage]
+    })
+    const [report] = summaries
+    expect(report.startedAt).toBe(startedAt)
+    expect(report.stages).toEqual([
+      { name: 'prereqs', startSeconds: 0, seconds: 1, ok: true },
+      { name: 'image', startSeconds: 1, seconds: 2.5, ok: true },
+      { name: 'publish', startSeconds: 3.5, seconds: 0.04, ok: true },
+      { name: 'cache', startSeconds: 3.54, seconds: 0.3, ok: true }
+    ])
+    // A stage sees the stages before it: what a matrix leg hands the package job.
+    expect(seen.publish).toEqual(report.stages.slice(0, 2))
+  })
+
+  it('reports what each cache restored and saved, with sizes and times', async () => {
+    const { deps, summaries } = harness()
+    const store = { description: 'a test store', quotaBytes: 10 * 1024 ** 3, restore: vi.fn(), save: vi.fn() }
+    const restoredImage = { key: 'kube-release-image-v1-x', bytes: 2e9, seconds: 41 }
+    const use = { key: 'build-2', restoredKey: 'build-1', restoredBytes: 8e8, restoreSeconds: 12 }
+    const cache = closing()
+    const cacheSaves = { image: null, build: { bytes: 9e7, seconds: 5 } }
+    cache.run.mockResolvedValueOnce({ cacheSaves })
+    await runPipeline(
+      CONFIG,
+      { ...deps, cache: store },
+      {
+        stages: [
+          stage('image', { buildImage: { kubeCrossSource: { from: 'cache', ...restoredImage } } }),
+          stage('workspace', { workspace: { buildCache: { use } } })
+        ],
+        closing: [cache.stage]
+      }
+    )
+    expect(summaries[0].caches).toEqual({
+      image: { restored: restoredImage, saved: null },
+      build: { restored: { key: 'build-1', bytes: 8e8, seconds: 12 }, saved: cacheSaves.build }
+    })
   })
 })
