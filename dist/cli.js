@@ -21,7 +21,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-BPUSWASU.js";
+} from "./chunks/chunk-OHKPFORB.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

@@ -74,7 +74,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-BPUSWASU.js";
+} from "./chunks/chunk-OHKPFORB.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({

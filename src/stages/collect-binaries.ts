@@ -42,6 +42,16 @@ async function legTimeline(ctx: RunContext, binDir: string, name: string): Promi
   return []
 }
 
+/**
+ * The legs in one order whatever order the artifact service lists them in: each leg's platforms
+ * sorted, the legs by their first platform.
+ */
+function inPlatformOrder(legs: readonly LegTimeline[]): LegTimeline[] {
+  return legs
+    .map(leg => ({ ...leg, platforms: [...leg.platforms].sort() }))
+    .sort((a, b) => (a.platforms[0] ?? '').localeCompare(b.platforms[0] ?? ''))
+}
+
 export const collectBinaries: Stage<Prerequisites, Binaries & LegTimelines> = {
   name: 'binaries',
   async run(ctx, state) {
@@ -64,6 +74,6 @@ export const collectBinaries: Stage<Prerequisites, Binaries & LegTimelines> = {
       )
     }
     const legTimelines = (await Promise.all(names.map(name => legTimeline(ctx, binDir, name)))).flat()
-    return { binDir, legTimelines }
+    return { binDir, legTimelines: inPlatformOrder(legTimelines) }
   }
 }

@@ -67,19 +67,36 @@ const timeline = (startedAt: number, buildSeconds: number): RunTimeline => ({
   ]
 })
 
+/** GitHub's artifact service lists in an order of its own (the order of upload): here, the reverse of by name. */
+class ReverseListingStore extends LocalArtifactStore {
+  override async list(prefix: string): Promise<string[]> {
+    return (await super.list(prefix)).reverse()
+  }
+}
+
 describe('leg timelines', () => {
   it("a build leg puts its timings beside its binaries; the package job reads every leg's", async () => {
-    const store = new LocalArtifactStore(await tempDir())
+    const storeDir = await tempDir()
+    const store = new ReverseListingStore(storeDir)
     const first = timeline(Date.UTC(2026, 11, 7, 23, 40), 300)
     const second = timeline(Date.UTC(2026, 11, 7, 23, 41), 120.25)
-    await buildLeg(store, ['linux/amd64', 'linux/arm64'], first)
-    await buildLeg(store, ['darwin/arm64'], second)
+    await buildLeg(store, ['linux/arm64', 'linux/amd64'], first)
+    await buildLeg(store, ['windows/amd64', 'darwin/arm64'], second)
+    // A leg records its platforms in the order its plan has them, which need not be sorted.
+    const name = binariesArtifactName(['darwin/arm64', 'windows/amd64'])
+    await writeFile(
+      join(storeDir, name, LEG_TIMELINES_DIR, `${name}.json`),
+      JSON.stringify({ platforms: ['windows/amd64', 'darwin/arm64'], ...second })
+    )
 
     const { ctx, at } = context(await tempDir(), store, { startedAt: 0, stages: [] })
-    const added = await collectBinaries.run(ctx, prereqs(['linux/amd64', 'linux/arm64', 'darwin/arm64']))
-    // Legs in the order the artifacts are listed: by name.
+    const added = await collectBinaries.run(
+      ctx,
+      prereqs(['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'])
+    )
+    // Each leg's platforms sorted, the legs by their first platform, whatever order they came in.
     expect(added.legTimelines).toEqual([
-      { platforms: ['darwin/arm64'], ...second },
+      { platforms: ['darwin/arm64', 'windows/amd64'], ...second },
       { platforms: ['linux/amd64', 'linux/arm64'], ...first }
     ])
     expect(at('warning')).toEqual([])
