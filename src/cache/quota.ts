@@ -22,30 +22,18 @@ export interface CacheRoom {
   readonly warning: string | null
 }
 
-export function cacheRoom(entries: readonly CacheEntrySize[], quotaBytes: number, store: string): CacheRoom {
-  return {
-    bytes: entries.reduce((sum, entry) => sum + entry.bytes, 0),
-    quotaBytes,
-    warning: quotaWarning(entries, quotaBytes, store)
-  }
-}
-
 /**
- * The warning for a run whose entries take QUOTA_WARNING_SHARE of the store's room or more, or null.
+ * How much room the entries take, with a warning once they take QUOTA_WARNING_SHARE of it or more.
  * Each leg of a matrix keeps a build cache entry of its own: a release takes that many more.
  */
-export function quotaWarning(
-  entries: readonly CacheEntrySize[],
-  quotaBytes: number,
-  store: string
-): string | null {
-  const total = entries.reduce((sum, entry) => sum + entry.bytes, 0)
-  if (total < QUOTA_WARNING_SHARE * quotaBytes) return null
+export function cacheRoom(entries: readonly CacheEntrySize[], quotaBytes: number, store: string): CacheRoom {
+  const bytes = entries.reduce((sum, entry) => sum + entry.bytes, 0)
+  if (bytes < QUOTA_WARNING_SHARE * quotaBytes) return { bytes, quotaBytes, warning: null }
   const parts = entries.filter(entry => entry.bytes > 0).map(e => `${e.name} ${formatBytes(e.bytes)}`)
-  const share = Math.round((100 * total) / quotaBytes)
-  return (
-    `caches: this run's entries take about ${formatBytes(total)} (${parts.join(', ')}), ${share} % of the ` +
+  const share = Math.round((100 * bytes) / quotaBytes)
+  const warning =
+    `caches: this run's entries take about ${formatBytes(bytes)} (${parts.join(', ')}), ${share} % of the ` +
     `${formatBytes(quotaBytes)} that ${store} keeps; beyond it the least recently used entries are evicted, ` +
     `and every matrix leg adds a build cache entry of its own`
-  )
+  return { bytes, quotaBytes, warning }
 }
