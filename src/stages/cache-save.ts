@@ -7,7 +7,24 @@ import { ImageCache, KUBE_CROSS_ARCHIVE } from '../cache/image-cache.js'
 import { imageCacheKey } from '../cache/keys.js'
 import { saveDecision } from '../cache/policy.js'
 import { cacheRoom } from '../cache/quota.js'
+import type { ImageFacts } from '../docker/images.js'
+import type { Transfer } from '../progress.js'
+import type { KubeCrossSource } from '../run/state.js'
 import type { ClosingStage } from '../run/stage.js'
+
+/**
+ * The kube-cross entry's bytes: the archive this run loaded or saved. A pulled image that was not saved
+ * (its entry existed, or the disk lacked room) is measured in the engine; its size stands for its archive's.
+ */
+async function kubeCrossEntryBytes(
+  source: KubeCrossSource,
+  saved: Transfer | null,
+  inspect: () => Promise<ImageFacts | null>
+): Promise<number> {
+  if (source.from === 'engine') return 0
+  if (source.from === 'cache') return source.bytes
+  return saved?.bytes ?? (await inspect().catch(() => null))?.bytes ?? 0
+}
 
 export const saveCaches: ClosingStage = {
   name: 'cache',
@@ -32,11 +49,9 @@ export const saveCaches: ClosingStage = {
     const buildCache = workspace?.buildCache
     const buildSaved = buildCache ? await saveBuildCache(buildCache.target, buildCache.use) : null
     const buildBytes = buildSaved?.bytes ?? buildCache?.use.restoredBytes ?? 0
-    // The image's size stands for its entry's (an archive of its layers), when this run saved or loaded it.
-    const imageBytes =
-      from === 'engine'
-        ? 0
-        : ((await engine.images.inspect(buildImage.kubeCross).catch(() => null))?.bytes ?? 0)
+    const imageBytes = await kubeCrossEntryBytes(buildImage.kubeCrossSource, imageSaved, () =>
+      engine.images.inspect(buildImage.kubeCross)
+    )
     const room = cacheRoom(
       [
         { name: 'kube-cross image', bytes: imageBytes },
