@@ -43,13 +43,11 @@ async function legTimeline(ctx: RunContext, binDir: string, name: string): Promi
 }
 
 /**
- * The legs in one order whatever order the artifact service lists them in: each leg's platforms
- * sorted, the legs by their first platform.
+ * The legs by their first platform (each leg writes its own platforms sorted), whatever order the
+ * artifact service lists them in.
  */
 function inPlatformOrder(legs: readonly LegTimeline[]): LegTimeline[] {
-  return legs
-    .map(leg => ({ ...leg, platforms: [...leg.platforms].sort() }))
-    .sort((a, b) => (a.platforms[0] ?? '').localeCompare(b.platforms[0] ?? ''))
+  return [...legs].sort((a, b) => (a.platforms[0] ?? '').localeCompare(b.platforms[0] ?? ''))
 }
 
 export const collectBinaries: Stage<Prerequisites, Binaries & LegTimelines> = {

@@ -13,7 +13,8 @@ export const uploadBinaries: Stage<Prerequisites & Binaries, Published> = {
   name: 'publish',
   async run(ctx, state) {
     const store = matrixArtifactStore(ctx)
-    const platforms = [...state.plan.built.keys()]
+    // Sorted, as in the artifact's name: the package job lists each leg's platforms as written here.
+    const platforms = [...state.plan.built.keys()].sort()
     const name = binariesArtifactName(platforms)
     const files: string[] = []
     for (const platform of platforms) files.push(...(await filesUnder(join(state.binDir, platform))))

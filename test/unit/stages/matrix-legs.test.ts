@@ -80,24 +80,19 @@ describe('leg timelines', () => {
     const store = new ReverseListingStore(storeDir)
     const first = timeline(Date.UTC(2026, 11, 7, 23, 40), 300)
     const second = timeline(Date.UTC(2026, 11, 7, 23, 41), 120.25)
-    await buildLeg(store, ['linux/arm64', 'linux/amd64'], first)
+    // A leg's plan holds its platforms in upstream's order (linux/amd64 before linux/386), not sorted.
+    await buildLeg(store, ['linux/386', 'linux/amd64'], first)
     await buildLeg(store, ['windows/amd64', 'darwin/arm64'], second)
-    // A leg records its platforms in the order its plan has them, which need not be sorted.
-    const name = binariesArtifactName(['darwin/arm64', 'windows/amd64'])
-    await writeFile(
-      join(storeDir, name, LEG_TIMELINES_DIR, `${name}.json`),
-      JSON.stringify({ platforms: ['windows/amd64', 'darwin/arm64'], ...second })
-    )
 
     const { ctx, at } = context(await tempDir(), store, { startedAt: 0, stages: [] })
     const added = await collectBinaries.run(
       ctx,
-      prereqs(['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'])
+      prereqs(['linux/amd64', 'linux/386', 'darwin/arm64', 'windows/amd64'])
     )
     // Each leg's platforms sorted, the legs by their first platform, whatever order they came in.
     expect(added.legTimelines).toEqual([
       { platforms: ['darwin/arm64', 'windows/amd64'], ...second },
-      { platforms: ['linux/amd64', 'linux/arm64'], ...first }
+      { platforms: ['linux/386', 'linux/amd64'], ...first }
     ])
     expect(at('warning')).toEqual([])
   })
