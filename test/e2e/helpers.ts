@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll } from 'vitest'
+import { afterAll, beforeAll } from 'vitest'
+import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const run = promisify(execFile)
@@ -169,6 +170,21 @@ export function cleanedFixtureTrees(): () => Promise<string> {
     const dir = await fixtureTree()
     trees.push(dir)
     return dir
+  }
+}
+
+/** The local results service for one test file's runs: started before its tests, closed after them. */
+export function resultsServiceOfFile(): () => ResultsService {
+  let service: ResultsService | undefined
+  beforeAll(async () => {
+    service = await startResultsService()
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+  return () => {
+    if (!service) throw new Error('the results service did not start')
+    return service
   }
 }
 

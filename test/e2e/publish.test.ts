@@ -6,21 +6,13 @@ import { createHash } from 'node:crypto'
 import { appendFile, mkdtemp, readFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { inActionsEnv } from '../helpers/actions-env.js'
-import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import { runAction } from './action-runner.js'
-import { cleanTree, fixtureTree, runCli } from './helpers.js'
+import { cleanedFixtureTrees, resultsServiceOfFile, runCli } from './helpers.js'
 
-let service: ResultsService
-const trees: string[] = []
-beforeAll(async () => {
-  service = await startResultsService()
-})
-afterAll(async () => {
-  await service?.close()
-  for (const tree of trees) await cleanTree(tree)
-})
+const service = resultsServiceOfFile()
+const tree = cleanedFixtureTrees()
 
 const sha256 = async (path: string): Promise<string> =>
   createHash('sha256')
@@ -30,15 +22,9 @@ const sha256 = async (path: string): Promise<string> =>
 /** The main step on a quick-release of `tree` with the results service and no server images. */
 const runPublishing = (tree: string, inputs: Record<string, string>) =>
   runAction(tree, {
-    service,
+    service: service(),
     inputs: { mode: 'quick-release', workspace: 'bind', 'server-images': 'false', ...inputs }
   })
-
-async function tree(): Promise<string> {
-  const dir = await fixtureTree()
-  trees.push(dir)
-  return dir
-}
 
 describe('artifacts', () => {
   it('uploads one bundle the real client downloads byte for byte; a second run does not collide', async () => {
@@ -56,7 +42,7 @@ describe('artifacts', () => {
     const releaseDir = first.outputs['release-dir']
     const local = (await readdir(releaseDir)).sort()
     const download = await mkdtemp(join(tmpdir(), 'kube-release-download-'))
-    const { value } = await inActionsEnv(service, first.workspace, async () => {
+    const { value } = await inActionsEnv(service(), first.workspace, async () => {
       const client = new DefaultArtifactClient()
       const { artifact } = await client.getArtifact(first.outputs['artifact-name'])
       expect(artifact.id).toBe(Number(first.outputs['artifact-id']))
@@ -82,7 +68,7 @@ describe('artifacts', () => {
     const releaseDir = result.outputs['release-dir']
     expect(Object.keys(ids).sort()).toEqual((await readdir(releaseDir)).sort())
     const download = await mkdtemp(join(tmpdir(), 'kube-release-download-'))
-    await inActionsEnv(service, result.workspace, async () => {
+    await inActionsEnv(service(), result.workspace, async () => {
       const client = new DefaultArtifactClient()
       for (const id of Object.values(ids)) await client.downloadArtifact(id, { path: download })
     })
@@ -93,7 +79,7 @@ describe('artifacts', () => {
 
   it('fails the run with a clear message when the upload fails, keeping the build', async () => {
     const dir = await tree()
-    service.failNext('CreateArtifact', 400)
+    service().failNext('CreateArtifact', 400)
     const result = await runPublishing(dir, { targets: 'kubectl' })
     expect(result.code).toBe(1)
     expect(result.stdout).toMatch(

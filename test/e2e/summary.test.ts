@@ -4,29 +4,20 @@
 // Small on purpose: kubectl for the host platform, caching through the local results service.
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { ganttTasks, mermaidBlocks } from '../helpers/mermaid.js'
-import { startResultsService, type ResultsService } from '../helpers/results-service.js'
 import { runAction, type ActionRun } from './action-runner.js'
-import { WORKSPACES, cleanTree, fixtureTree } from './helpers.js'
+import { WORKSPACES, cleanedFixtureTrees, resultsServiceOfFile } from './helpers.js'
 
-let service: ResultsService
-const trees: string[] = []
-beforeAll(async () => {
-  service = await startResultsService()
-})
-afterAll(async () => {
-  await service?.close()
-  for (const tree of trees) await cleanTree(tree)
-})
+const service = resultsServiceOfFile()
+const freshTree = cleanedFixtureTrees()
 
 /** A kubectl quick-release of a fresh fixture tree (after `prepare`), caching through the service. */
 async function summaryRun(prepare: (tree: string) => Promise<void> = async () => {}): Promise<ActionRun> {
-  const tree = await fixtureTree()
-  trees.push(tree)
+  const tree = await freshTree()
   await prepare(tree)
   return runAction(tree, {
-    service,
+    service: service(),
     inputs: {
       mode: 'quick-release',
       workspace: WORKSPACES[WORKSPACES.length - 1],
