@@ -7,7 +7,9 @@
 // noisy, in CPU time: the share of the run's CPU time that deflate alone would need.
 // With --images, each linux server binary also gets an image archive (a small made-up base layer
 // and the binary's layer, written here without an engine, not timed) in its server tarball.
-// Usage: npm run bench:package [-- --rounds N] [--images]
+// With --source DIR, a tree of one's own (a scale tree from npm run scale-tree) is built and packaged
+// instead of a fresh fixture; it is cleaned afterwards but kept. --platforms a,b sets what is built.
+// Usage: npm run bench:package [-- --rounds N] [--images] [--source DIR] [--platforms a,b]
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { link, lstat, mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises'
@@ -32,10 +34,15 @@ import {
 import { SERVER_IMAGE_BINARIES, dockerTag } from '../../src/kube/server-images.js'
 import { listTree } from '../../src/kube/tree-files.js'
 
-const PLATFORMS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64']
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, images: { type: 'boolean', default: false } }
+  options: {
+    rounds: { type: 'string', default: '3' },
+    images: { type: 'boolean', default: false },
+    source: { type: 'string' },
+    platforms: { type: 'string', default: 'linux/amd64,linux/arm64,darwin/arm64,windows/amd64' }
+  }
 })
+const PLATFORMS = values.platforms.split(',')
 const rounds = Number(values.rounds)
 const cores = availableParallelism()
 // npm runs scripts from the repository root.
@@ -47,9 +54,10 @@ const cli = (args: string[]): void => {
 }
 
 const work = await mkdtemp(join(tmpdir(), 'kube-release-bench-package-'))
-const tree = join(work, 'kubernetes')
-execFileSync('bash', [join(repo, 'scripts/fixture-tree.sh'), tree, 'v1.31.0'], { stdio: 'ignore' })
-console.log(`building the fixture for ${PLATFORMS.join(', ')} (not timed)`)
+const tree = values.source ?? join(work, 'kubernetes')
+if (!values.source)
+  execFileSync('bash', [join(repo, 'scripts/fixture-tree.sh'), tree, 'v1.31.0'], { stdio: 'ignore' })
+console.log(`building ${tree} for ${PLATFORMS.join(', ')} (not timed)`)
 cli([
   '--source',
   tree,
