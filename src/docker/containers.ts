@@ -2,13 +2,12 @@
 // remove by label.
 import { createInterface } from 'node:readline'
 import { PassThrough } from 'node:stream'
-import pRetry from 'p-retry'
 import { writeOnlyFile } from '../archive/tar-read.js'
-import { ReleaseError, errorMessage } from '../errors.js'
+import { errorMessage } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { statusCode, unlessMissing, type EngineCalls } from './calls.js'
 import { firstCut, hasEveryLabel } from './labels.js'
-import { pipeExec, type PipedStreams } from './piped-exec.js'
+import { pipeExec, retriedExec, type PipedStreams } from './piped-exec.js'
 
 /** What a container mounts; the engine's own mount settings stay inside src/docker. */
 export type Mount =
@@ -52,13 +51,6 @@ const shortId = (id: string): string => id.slice(0, 12)
 
 /** What a container runs while exec sessions do its work. */
 const IDLE_COMMAND = ['sleep', 'infinity']
-/** An exec the engine could not start is a passing fault of its runtime: tried this many times more. */
-const EXEC_START_RETRIES = 2
-const EXEC_START_RETRY_MS = 500
-
-/** The engine did not start an exec session (it said why in the session's stream). */
-class ExecNotStartedError extends ReleaseError {}
-
 function engineMounts(
   mounts: readonly Mount[]
 ): { Type: 'volume' | 'bind'; Source: string; Target: string; ReadOnly?: boolean }[] {
@@ -143,41 +135,55 @@ export class ContainerClient {
   /**
    * Runs `spec.cmd` with its stdin and stdout piped through the API connection, as an exec session
    * of an idle container of its own that is removed after. Ending `stdin` closes the command's stdin.
-   * An exec the engine could not start is tried again (it has read no stdin). Returns the exit code.
+   * Returns the exit code.
    */
   async runPiped(spec: ContainerSpec, streams: PipedStreams): Promise<number> {
-    // Only the exec is the spec's user: its failures are the exec's, tried again, not the container's.
-    const id = await this.create({ ...spec, cmd: IDLE_COMMAND, user: undefined })
-    const what = `${spec.cmd[0]} in container ${spec.name}`
+    const id = await this.startIdle(spec)
     try {
-      await this.start(id)
-      const exitCode = await pRetry(
-        async () => {
-          const outcome = await this.calls.call(
-            `running ${what}`,
-            abortSignal => pipeExec(this.container(id), spec.cmd, spec.user, streams, abortSignal),
-            { timeoutMs: null }
-          )
-          if (!outcome.started)
-            throw new ExecNotStartedError(`the engine could not start ${what}: ${outcome.message}`)
-          return outcome.exitCode
-        },
-        {
-          retries: EXEC_START_RETRIES,
-          minTimeout: EXEC_START_RETRY_MS,
-          shouldRetry: ({ error }) => error instanceof ExecNotStartedError,
-          onFailedAttempt: ({ error, retriesLeft }) => {
-            if (error instanceof ExecNotStartedError && retriesLeft > 0) {
-              this.log.warning(`${error.message}; trying again`)
-            }
-          }
-        }
-      )
-      this.log.debug(`${what} exited with ${exitCode}`)
-      return exitCode
+      return await this.exec(id, spec, streams)
     } finally {
       await this.remove(id)
     }
+  }
+
+  /**
+   * Creates and starts a container of `spec`'s image and mounts that idles while exec sessions do its
+   * work; returns its id. It runs as the image's user: each exec's user is the exec's own, so a user
+   * that cannot run is the exec's failure, tried again, not the container's.
+   */
+  async startIdle(spec: Omit<ContainerSpec, 'cmd'>): Promise<string> {
+    const id = await this.create({ ...spec, cmd: IDLE_COMMAND, user: undefined })
+    try {
+      await this.start(id)
+    } catch (err) {
+      await this.remove(id)
+      throw err
+    }
+    return id
+  }
+
+  /**
+   * Runs `run.cmd` as `run.user` in the idle container `id`, its streams piped. An exec the engine
+   * could not start is tried again (it has read no stdin). Returns the exit code.
+   */
+  async exec(
+    id: string,
+    run: Pick<ContainerSpec, 'name' | 'cmd' | 'user'>,
+    streams: PipedStreams
+  ): Promise<number> {
+    const what = `${run.cmd[0]} in container ${run.name}`
+    const exitCode = await retriedExec(
+      () =>
+        this.calls.call(
+          `running ${what}`,
+          abortSignal => pipeExec(this.container(id), run.cmd, run.user, streams, abortSignal),
+          { timeoutMs: null }
+        ),
+      what,
+      this.log
+    )
+    this.log.debug(`${what} exited with ${exitCode}`)
+    return exitCode
   }
 
   private demuxLines(stream: NodeJS.ReadableStream, onLine: OutputLine): Promise<void> {

@@ -5,6 +5,9 @@ import { Transform, type Duplex, type Readable, type TransformCallback, type Wri
 import { pipeline } from 'node:stream/promises'
 import { setTimeout } from 'node:timers/promises'
 import type Dockerode from 'dockerode'
+import pRetry from 'p-retry'
+import { ReleaseError } from '../errors.js'
+import type { Logger } from '../logger.js'
 
 /** A command's standard streams carried over the API connection. */
 export interface PipedStreams {
@@ -27,6 +30,12 @@ export type ExecOutcome =
  */
 const STARTED = 0x06
 const EXEC_POLL_MS = 20
+/** An exec the engine could not start is a passing fault of its runtime: tried this many times more. */
+const EXEC_START_RETRIES = 2
+const EXEC_START_RETRY_MS = 500
+
+/** The engine did not start an exec session (it said why in the session's stream). */
+class ExecNotStartedError extends ReleaseError {}
 
 /** `command` behind a shell that first writes STARTED. */
 export function markedCommand(command: readonly string[]): string[] {
@@ -131,4 +140,32 @@ export async function pipeExec(
   if (!frames.started) return { started: false, message: frames.heldText || 'no message from the engine' }
   streams.stdout.end()
   return { started: true, exitCode: await exitCodeOf(exec, abortSignal) }
+}
+
+/**
+ * Runs `session` (a pipeExec) and, while the engine does not start it, runs it again (it has read no
+ * stdin then), with a warning that quotes the engine; returns the command's exit code.
+ */
+export async function retriedExec(
+  session: () => Promise<ExecOutcome>,
+  what: string,
+  log: Logger
+): Promise<number> {
+  return pRetry(
+    async () => {
+      const outcome = await session()
+      if (!outcome.started)
+        throw new ExecNotStartedError(`the engine could not start ${what}: ${outcome.message}`)
+      return outcome.exitCode
+    },
+    {
+      retries: EXEC_START_RETRIES,
+      minTimeout: EXEC_START_RETRY_MS,
+      shouldRetry: ({ error }) => error instanceof ExecNotStartedError,
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (error instanceof ExecNotStartedError && retriesLeft > 0)
+          log.warning(`${error.message}; trying again`)
+      }
+    }
+  )
 }

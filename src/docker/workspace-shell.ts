@@ -1,10 +1,13 @@
 // Commands and files in a build workspace (the data volume or the bind-mounted tree), through
-// short-lived containers of the build image that mount it as the build does.
+// containers of the build image that mount it as the build does: scripts run as exec sessions of one
+// idle container kept for the shell's life (an exec starts in a fraction of a container's time), which
+// the run's cleanup removes with its other containers.
+import { Readable, Writable } from 'node:stream'
 import { ReleaseError } from '../errors.js'
 import type { ContainerClient, Mount } from './containers.js'
 
 export interface WorkspaceShellSpec {
-  /** Container name; one container at a time uses it. */
+  /** Name of the idle container; files are put in through another named after it. */
   readonly name: string
   /** An image with sh and the tools the scripts use (the build image). */
   readonly image: string
@@ -13,6 +16,9 @@ export interface WorkspaceShellSpec {
 }
 
 export class WorkspaceShell {
+  /** The idle container the scripts run in, started by the first. */
+  private idle: Promise<string> | null = null
+
   constructor(
     private readonly containers: ContainerClient,
     private readonly spec: WorkspaceShellSpec
@@ -36,33 +42,51 @@ export class WorkspaceShell {
       }
     }
   ): Promise<string[]> {
-    const lines: string[] = []
-    const { copyOut } = options
-    const { exitCode } = await this.containers.run(
-      {
-        name: this.spec.name,
-        image: this.spec.image,
-        cmd: ['sh', '-c', script, 'sh', ...args],
-        labels: this.spec.labels,
-        user: options.user,
-        mounts: this.spec.mounts
-      },
-      line => lines.push(line),
-      copyOut
-        ? async (id, status) => {
-            if (status.exitCode === 0)
-              await this.containers.copyFileOut(id, copyOut.path, copyOut.destination, copyOut.what)
-          }
-        : undefined
+    const id = await this.session()
+    const output: Buffer[] = []
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output.push(chunk)
+        done()
+      }
+    })
+    const exitCode = await this.containers.exec(
+      id,
+      { name: this.spec.name, cmd: ['sh', '-c', script, 'sh', ...args], user: options.user },
+      { stdin: Readable.from([]), stdout: collect, onStderr: chunk => output.push(chunk) }
     )
+    const lines = Buffer.concat(output)
+      .toString()
+      .split('\n')
+      .filter(line => line !== '')
     if (exitCode !== 0) throw new ReleaseError(`exit code ${exitCode}: ${lines.slice(-5).join(' | ')}`)
+    const { copyOut } = options
+    if (copyOut) await this.containers.copyFileOut(id, copyOut.path, copyOut.destination, copyOut.what)
     return lines
   }
 
-  /** Extracts a tar stream at `path` in the workspace, through a container that is never started. */
+  private session(): Promise<string> {
+    this.idle ??= this.containers
+      .startIdle({
+        name: this.spec.name,
+        image: this.spec.image,
+        labels: this.spec.labels,
+        mounts: this.spec.mounts
+      })
+      .catch((err: unknown) => {
+        this.idle = null
+        throw err
+      })
+    return this.idle
+  }
+
+  /**
+   * Extracts a tar stream at `path` in the workspace, through a container that is never started: the
+   * engines' archive endpoint writes into a stopped container's mounts alike.
+   */
   async put(path: string, tar: NodeJS.ReadableStream): Promise<void> {
     const id = await this.containers.create({
-      name: this.spec.name,
+      name: `${this.spec.name}-put`,
       image: this.spec.image,
       cmd: ['true'],
       labels: this.spec.labels,

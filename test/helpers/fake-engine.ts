@@ -13,6 +13,15 @@ export interface LogLine {
   readonly message: string
 }
 
+/** One frame of Docker's multiplexed attach stream: [stream, 0, 0, 0, size as big-endian uint32] + payload. */
+export function execFrame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text)
+  const header = Buffer.alloc(8)
+  header.writeUInt8(stream, 0)
+  header.writeUInt32BE(payload.length, 4)
+  return Buffer.concat([header, payload])
+}
+
 /** A logger that keeps every line and every masked secret. */
 export function recordingLog() {
   const lines: LogLine[] = []

@@ -8,6 +8,7 @@ import { markedCommand } from '../../../src/docker/piped-exec.js'
 import { CancelledError, ReleaseError } from '../../../src/errors.js'
 import {
   engineError,
+  execFrame,
   fakeContainerClient,
   leftContainers,
   neverAnswers,
@@ -29,15 +30,6 @@ const SPEC: ContainerSpec = {
     { kind: 'volume', volume: 'kube-build-data-tree', target: '/go/src/k8s.io/kubernetes' },
     { kind: 'bind', source: '/home/runner/work/kubernetes', target: '/tree', readOnly: true }
   ]
-}
-
-/** One frame of Docker's multiplexed attach stream: [stream, 0, 0, 0, size as big-endian uint32] + payload. */
-function frame(stream: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text)
-  const header = Buffer.alloc(8)
-  header.writeUInt8(stream, 0)
-  header.writeUInt32BE(payload.length, 4)
-  return Buffer.concat([header, payload])
 }
 
 /** The frames as the socket may deliver them: cut at arbitrary places, across headers and payloads. */
@@ -122,11 +114,11 @@ describe('ContainerClient.run', () => {
 
   it('delivers stdout and stderr line by line from the multiplexed stream', async () => {
     const frames = [
-      frame(1, '+++ [0101] Building go targets\n'),
-      frame(2, 'warning: GOPATH set\n'),
-      frame(1, 'k8s.io/kubernetes/cmd/kube'),
-      frame(1, 'ctl\nsecond line\n'),
-      frame(2, 'last words without newline')
+      execFrame(1, '+++ [0101] Building go targets\n'),
+      execFrame(2, 'warning: GOPATH set\n'),
+      execFrame(1, 'k8s.io/kubernetes/cmd/kube'),
+      execFrame(1, 'ctl\nsecond line\n'),
+      execFrame(2, 'last words without newline')
     ]
     const output = attachStream(frames, [3, 20, 40, 41, 90])
     const { docker } = fakeEngine({ output })
@@ -342,8 +334,8 @@ describe('ContainerClient.runPiped', () => {
     const { docker, container, sessions, events, received } = pipedEngine([
       {
         // The command's stderr may overtake the marker on its own pipe.
-        first: [frame(2, 'err-0 '), frame(1, `${STARTED}out-0 `)],
-        afterStdin: [frame(1, 'out-1 '), frame(2, 'err-1'), frame(1, 'out-2')],
+        first: [execFrame(2, 'err-0 '), execFrame(1, `${STARTED}out-0 `)],
+        afterStdin: [execFrame(1, 'out-1 '), execFrame(2, 'err-1'), execFrame(1, 'out-2')],
         exitCode: 3
       }
     ])
@@ -373,7 +365,9 @@ describe('ContainerClient.runPiped', () => {
   })
 
   it("closes the command's stdin when stdin breaks off instead of ending", async () => {
-    const { docker, events } = pipedEngine([{ first: [frame(1, STARTED)], afterStdin: [frame(1, 'done')] }])
+    const { docker, events } = pipedEngine([
+      { first: [execFrame(1, STARTED)], afterStdin: [execFrame(1, 'done')] }
+    ])
     const stdin = new Readable({ read() {} })
     const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, { stdin, ...collect() })
     setTimeout(() => stdin.destroy(), 10)
@@ -383,8 +377,8 @@ describe('ContainerClient.runPiped', () => {
 
   it('tries an exec the engine could not start again in the same container, and its message reaches no reader', async () => {
     const { docker, container, events, received } = pipedEngine([
-      { first: [frame(1, ENGINE_FAILURE)], exitCode: null },
-      { first: [frame(1, STARTED)], afterStdin: [frame(1, 'out')] }
+      { first: [execFrame(1, ENGINE_FAILURE)], exitCode: null },
+      { first: [execFrame(1, STARTED)], afterStdin: [execFrame(1, 'out')] }
     ])
     const out = collect()
     const { log, at } = recordingLog()
@@ -414,7 +408,7 @@ describe('ContainerClient.runPiped', () => {
   })
 
   it("gives up after three execs the engine could not start, with the engine's message, and removes the container", async () => {
-    const failed: FakeExec = { first: [frame(1, ENGINE_FAILURE)], exitCode: null }
+    const failed: FakeExec = { first: [execFrame(1, ENGINE_FAILURE)], exitCode: null }
     const { docker, container, events } = pipedEngine([failed, failed, failed, failed])
     const out = collect()
     const piped = fakeContainerClient(docker, recordingLog().log).runPiped(SPEC, {
