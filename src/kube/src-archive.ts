@@ -17,6 +17,21 @@ async function git(root: string, args: string[]): Promise<string> {
   return stdout
 }
 
+/**
+ * One process, as each costs about what git archive of a small tree does: the ids of HEAD and of
+ * every ref, then their names (HEAD's is its branch, or HEAD when detached), then a path.
+ */
+const REV_PARSE = [
+  'rev-parse',
+  'HEAD',
+  '--all',
+  '--symbolic-full-name',
+  'HEAD',
+  '--all',
+  '--git-path',
+  'info/attributes'
+]
+
 const contentOrNothing = (path: string): Promise<string> => readFile(path, 'utf8').catch(() => '')
 
 /**
@@ -26,11 +41,10 @@ const contentOrNothing = (path: string): Promise<string> => readFile(path, 'utf8
  * decides them (a new ref) only archives again; less would give a stale archive.
  */
 async function gitArchiveKey(root: string): Promise<string> {
-  const [revParse, version, config, refs] = await Promise.all([
-    git(root, ['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD', '--git-path', 'info/attributes']),
+  const [revParse, version, config] = await Promise.all([
+    git(root, REV_PARSE),
     git(root, ['version']),
-    git(root, ['config', '--list']),
-    git(root, ['for-each-ref', '--format=%(objectname) %(refname)'])
+    git(root, ['config', '--list'])
   ])
   const infoAttributes = revParse.trimEnd().split('\n').at(-1) ?? ''
   const home = process.env.HOME ?? homedir()
@@ -43,7 +57,7 @@ async function gitArchiveKey(root: string): Promise<string> {
   ].filter(path => path !== null)
   const attributes = await Promise.all(attributeFiles.map(contentOrNothing))
   const hash = createHash('sha256')
-  for (const part of [revParse, version, config, refs, ...attributes]) hash.update(`${part.length}:${part}`)
+  for (const part of [revParse, version, config, ...attributes]) hash.update(`${part.length}:${part}`)
   return `git-archive-${hash.digest('hex')}`
 }
 

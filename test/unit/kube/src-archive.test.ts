@@ -170,6 +170,19 @@ describe('writeGitArchive', () => {
       expect(gnuTar(['-xzOf', second.dest, 'README.md'])).toBe('# Kubernetes, again\n')
     })
 
+    it('after a new tag, of a tree whose export-subst prints ref names, holds the new names', async () => {
+      await committedRepo()
+      await writeFile(join(repo, '.gitattributes'), 'VERSION export-subst\n')
+      await writeFile(join(repo, 'VERSION'), '$Format:%D$\n')
+      git(repo, 'add', '.')
+      git(repo, 'commit', '-q', '-m', 'version')
+      const first = await run('a.tar.gz')
+      expect(gnuTar(['-xzOf', first.dest, 'VERSION'])).not.toContain('v9.9.9')
+      git(repo, 'tag', 'v9.9.9')
+      const second = await run('b.tar.gz')
+      expect(gnuTar(['-xzOf', second.dest, 'VERSION'])).toContain('tag: v9.9.9')
+    })
+
     it('after tar.umask changed runs git archive again, and gives the modes of the new umask', async () => {
       await committedRepo()
       await run('a.tar.gz')
