@@ -27,7 +27,7 @@ type Needs = Prerequisites & Binaries & ServerImages
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 
 /** Whether the clean tree's src tarball came from git archive or from the pieces of an earlier run of the same commit. */
-function gitArchiveRuns(streams: PieceStats['streams']): string {
+function gitArchiveSummary(streams: PieceStats['streams']): string {
   if (streams.reused > 0) return 'git archive not run (src tarball of the same commit reused)'
   return streams.read > 0 ? 'git archive run' : 'no git archive (dirty tree or no src tarball)'
 }
@@ -76,10 +76,10 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
     const digests = await writeChecksums(dir, written, name => writer.digests(join(dir, name)))
     log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`)
     const pruned = await writer.prune()
-    const { reused, compressed, hashed, streams } = writer.stats
+    const { reused, compressed, hashed, digests: checksums, streams } = writer.stats
     log.info(
       `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed; ${mib(hashed.bytes)} of changed files read; ` +
-        `checksums of ${writer.stats.digests.reused} of ${digests.length} tarballs reused; ${gitArchiveRuns(streams)}`
+        `checksums of ${checksums.reused} of ${digests.length} tarballs reused; ${gitArchiveSummary(streams)}`
     )
     return digests
   } finally {
