@@ -5,25 +5,36 @@ import { createReadStream } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-export interface FileDigests {
-  readonly name: string
+export interface Digests {
   readonly sha256: string
   readonly sha512: string
 }
 
+export interface FileDigests extends Digests {
+  readonly name: string
+}
+
 /** Both digests from one read of the file. */
-async function digests(dir: string, name: string): Promise<FileDigests> {
+export async function fileDigests(path: string): Promise<Digests> {
   const sha256 = createHash('sha256')
   const sha512 = createHash('sha512')
-  for await (const chunk of createReadStream(join(dir, name))) {
+  for await (const chunk of createReadStream(path)) {
     sha256.update(chunk as Buffer)
     sha512.update(chunk as Buffer)
   }
-  return { name, sha256: sha256.digest('hex'), sha512: sha512.digest('hex') }
+  return { sha256: sha256.digest('hex'), sha512: sha512.digest('hex') }
 }
 
-export async function writeChecksums(dir: string, names: readonly string[]): Promise<FileDigests[]> {
-  const all = await Promise.all([...names].sort().map(name => digests(dir, name)))
+/**
+ * Writes the lists and per-file checksums of the files `names` in `dir`, with the digests `digestsOf`
+ * gives (by default read from the file; the release writer knows those of tarballs it wrote before).
+ */
+export async function writeChecksums(
+  dir: string,
+  names: readonly string[],
+  digestsOf: (name: string) => Promise<Digests> = name => fileDigests(join(dir, name))
+): Promise<FileDigests[]> {
+  const all = await Promise.all([...names].sort().map(async name => ({ name, ...(await digestsOf(name)) })))
   const line = (hex: string, name: string): string => `${hex}  ${name}\n`
   await Promise.all([
     writeFile(join(dir, 'SHA256SUMS'), all.map(d => line(d.sha256, d.name)).join('')),

@@ -2,13 +2,16 @@
 // every reader of .tar.gz reads them in sequence), so a big file is compressed in pieces on every
 // core, and the compressed pieces of a file that appears in several tarballs (kubectl, the src
 // tarball, a server binary and its image archive) or in the last run are compressed once and copied
-// into each.
-import { createReadStream, createWriteStream } from 'node:fs'
+// into each. A warm run redoes nothing whose result cannot have changed: a tarball made of the same
+// piece files as before keeps its digests, and a stream recorded under the same key (the src tarball
+// of the same commit) is assembled from its pieces without being read.
+import { createWriteStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { access, lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { access, lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { fileDigests, type Digests } from './checksums.js'
 import { GzipPool, type PieceSource } from './gzip-pool.js'
 import { fileInfo, memberHeader, paddedContent, type TarMember, type TarOptions } from './tar.js'
 import { END_OF_ARCHIVE, padding } from './tar-format.js'
@@ -32,7 +35,40 @@ export interface PieceStats {
   readonly compressed: { pieces: number; bytes: number }
   /** File pieces read and hashed: those of files whose identity (see fileIdentity) changed since the last run. */
   readonly hashed: { pieces: number; bytes: number }
+  /** Tarballs whose digests were known (made of the same piece files as in the last run) or computed. */
+  readonly digests: { reused: number; computed: number }
+  /** Streams (writeStream) assembled from the pieces recorded under their key, or read. */
+  readonly streams: { reused: number; read: number }
 }
+
+/** The pieces of a stream written under a key, and how many raw bytes they hold. */
+interface StreamPieces {
+  readonly pieces: readonly string[]
+  readonly bytes: number
+}
+
+/**
+ * What the last run left beside `piecesDir` (`${piecesDir}.json`) and this one leaves for the next,
+ * each keeping only the entries its run used: piece keys of file ranges by the file's identity, the
+ * digests of tarballs by their content key (see `assemble`), and the pieces of streams by their key.
+ */
+interface PieceIndex {
+  ranges: Record<string, string>
+  digests: Record<string, Digests>
+  streams: Record<string, StreamPieces>
+}
+
+async function readPieceIndex(path: string): Promise<PieceIndex> {
+  const found: Partial<PieceIndex> = await readFile(path, 'utf8').then(
+    text => JSON.parse(text) as Partial<PieceIndex>,
+    () => ({})
+  )
+  return { ranges: found.ranges ?? {}, digests: found.digests ?? {}, streams: found.streams ?? {} }
+}
+
+/** The entry of `key`, if the record has one of its own (a key such as `constructor` is not one). */
+const entry = <T>(record: Record<string, T>, key: string): T | undefined =>
+  Object.hasOwn(record, key) ? record[key] : undefined
 
 /**
  * What says a file is unchanged without reading it, as make and git judge it: path, size, inode and
@@ -77,26 +113,25 @@ export class TarGzWriter {
   private readonly counts = {
     reused: { pieces: 0, bytes: 0 },
     compressed: { pieces: 0, bytes: 0 },
-    hashed: { pieces: 0, bytes: 0 }
+    hashed: { pieces: 0, bytes: 0 },
+    digests: { reused: 0, computed: 0 },
+    streams: { reused: 0, read: 0 }
   }
-  /**
-   * Piece keys of file ranges by the file's identity, from the last run (`${piecesDir}.json`), so that
-   * an unchanged file is neither read nor hashed; and those of this run, written by `prune`.
-   */
-  private readonly knownRanges: Promise<ReadonlyMap<string, string>>
-  private readonly usedRanges = new Map<string, string>()
+  /** The last run's index, so that an unchanged file is neither read nor hashed (and so on, see PieceIndex). */
+  private readonly known: Promise<PieceIndex>
+  /** This run's index, written by `prune`. */
+  private readonly used: PieceIndex = { ranges: {}, digests: {}, streams: {} }
+  /** The content key of each tarball written, by its path. */
+  private readonly contentKeys = new Map<string, string>()
 
   constructor(
     private readonly piecesDir: string,
     private readonly options: TarOptions = {}
   ) {
-    this.knownRanges = readFile(this.rangeIndexPath, 'utf8').then(
-      text => new Map(Object.entries(JSON.parse(text) as Record<string, string>)),
-      () => new Map()
-    )
+    this.known = readPieceIndex(this.indexPath)
   }
 
-  private get rangeIndexPath(): string {
+  private get indexPath(): string {
     return `${this.piecesDir}.json`
   }
 
@@ -149,12 +184,12 @@ export class TarGzWriter {
     if (!piece) {
       const source = { path, offset, length, fileSize }
       piece = (async () => {
-        let key = (await this.knownRanges).get(rangeKey)
+        let key = entry((await this.known).ranges, rangeKey)
         if (key === undefined) {
           key = `${await this.pool.hash(source)}-${GZIP_LEVEL}`
           this.count(this.counts.hashed, length)
         }
-        this.usedRanges.set(rangeKey, key)
+        this.used.ranges[rangeKey] = key
         // Other bytes of this run (a binary beside its image archive) gave the piece already.
         if (this.pieces.has(key)) this.count(this.counts.reused, length)
         await this.ensurePiece(key, source, length)
@@ -215,23 +250,41 @@ export class TarGzWriter {
   }
 
   /**
-   * Writes a tar given as a stream (git archive's) as a .tar.gz of pieces of PIECE_BYTES each;
-   * `tar` fails to fail the write. It appears under `dest` only when complete.
+   * Writes a tar given as a stream (git archive's) as a .tar.gz of pieces of PIECE_BYTES each; the
+   * stream fails to fail the write. `key` must cover everything that decides the stream's bytes: when
+   * the last run recorded pieces under it and every one is still in `piecesDir`, they are assembled
+   * and `openTar` is not called. It appears under `dest` only when complete.
    */
-  async writeStream(dest: string, tar: AsyncIterable<Buffer>): Promise<void> {
+  async writeStream(dest: string, key: string, openTar: () => AsyncIterable<Buffer>): Promise<void> {
     await mkdir(this.piecesDir, { recursive: true })
+    const recorded = entry((await this.known).streams, key)
+    if (recorded && (await this.allPresent(recorded.pieces))) {
+      for (const piece of recorded.pieces)
+        if (!this.pieces.has(piece)) this.pieces.set(piece, Promise.resolve())
+      this.counts.reused.pieces += recorded.pieces.length
+      this.counts.reused.bytes += recorded.bytes
+      this.counts.streams.reused++
+      this.used.streams[key] = recorded
+      await this.assemble(
+        dest,
+        recorded.pieces.map(piece => Promise.resolve(piece))
+      )
+      return
+    }
     const pieces: Promise<string>[] = []
+    let bytes = 0
     // Pieces wait in memory for a worker: a few per worker are enough to keep every one busy.
     const waiting = 2 * availableParallelism()
-    const add = async (bytes: Buffer): Promise<void> => {
-      const piece = this.bytesPiece(bytes)
+    const add = async (run: Buffer): Promise<void> => {
+      bytes += run.length
+      const piece = this.bytesPiece(run)
       piece.catch(() => undefined)
       pieces.push(piece)
       if (pieces.length > waiting) await pieces[pieces.length - 1 - waiting].catch(() => undefined)
     }
     let run: Buffer[] = []
     let runBytes = 0
-    for await (const chunk of tar) {
+    for await (const chunk of openTar()) {
       for (let at = 0; at < chunk.length;) {
         const taken = chunk.subarray(at, at + PIECE_BYTES - runBytes)
         run.push(taken)
@@ -246,29 +299,75 @@ export class TarGzWriter {
     }
     if (runBytes > 0) await add(Buffer.concat(run))
     await this.assemble(dest, pieces)
+    this.counts.streams.read++
+    this.used.streams[key] = { pieces: await Promise.all(pieces), bytes }
   }
 
-  /** Concatenates the pieces into `dest`, through `<dest>.partial`. */
+  private async allPresent(pieces: readonly string[]): Promise<boolean> {
+    const found = await Promise.all(
+      pieces.map(piece =>
+        access(this.piecePath(piece)).then(
+          () => true,
+          () => false
+        )
+      )
+    )
+    return found.every(Boolean)
+  }
+
+  /**
+   * Concatenates the pieces into `dest`, through `<dest>.partial`, and keeps the tarball's content
+   * key: a hash over each piece's key and its file's identity. A piece file is written once and never
+   * rewritten, so the same key means the same bytes; a piece compressed again is a new file (new inode
+   * and mtime), so its tarballs get new keys.
+   */
   private async assemble(dest: string, pieces: readonly Promise<string>[]): Promise<void> {
     const partial = `${dest}.partial`
+    const content = createHash('sha256')
     try {
       const piecePath = (key: string): string => this.piecePath(key)
       await pipeline(async function* () {
-        for (const piece of pieces) yield* createReadStream(piecePath(await piece))
+        for (const piece of pieces) {
+          const key = await piece
+          const file = await open(piecePath(key))
+          try {
+            // The identity of the file read, taken from its descriptor.
+            const info = await file.stat({ bigint: true })
+            content.update([key, info.dev, info.ino, info.size, info.mtimeNs].join('\0') + '\n')
+            yield* file.createReadStream({ autoClose: false })
+          } finally {
+            await file.close()
+          }
+        }
       }, createWriteStream(partial))
       await rename(partial, dest)
     } finally {
       await rm(partial, { force: true })
     }
+    this.contentKeys.set(dest, content.digest('hex'))
   }
 
   /**
-   * Removes from `piecesDir` every piece no tarball of this writer used, and keeps the file ranges
-   * this writer used for the next; returns how many pieces were removed.
+   * The digests of a tarball this writer wrote at `dest`: those of the last run for the same content
+   * key, or computed from the file. Called before `prune`, which keeps them for the next run.
+   */
+  async digests(dest: string): Promise<Digests> {
+    const key = this.contentKeys.get(dest)
+    if (key === undefined) throw new Error(`${dest} was not written by this writer`)
+    const known = entry((await this.known).digests, key)
+    this.counts.digests[known ? 'reused' : 'computed']++
+    const digests = known ?? (await fileDigests(dest))
+    this.used.digests[key] = digests
+    return digests
+  }
+
+  /**
+   * Removes from `piecesDir` every piece no tarball of this writer used, and keeps the index entries
+   * (file ranges, digests, streams) this writer used for the next; returns how many pieces were removed.
    */
   async prune(): Promise<number> {
     await Promise.allSettled([...this.ranges.values(), ...this.pieces.values()])
-    await writeFile(this.rangeIndexPath, JSON.stringify(Object.fromEntries(this.usedRanges)))
+    await writeFile(this.indexPath, JSON.stringify(this.used))
     const used = new Set([...this.pieces.keys()].map(key => `${key}.gz`))
     const names = await readdir(this.piecesDir).catch(() => [])
     const unused = names.filter(name => !used.has(name))

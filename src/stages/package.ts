@@ -3,8 +3,8 @@
 // mtime is SOURCE_DATE_EPOCH and members are sorted, so the same commit gives the same bytes.
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeChecksums } from '../archive/checksums.js'
-import { TarGzWriter } from '../archive/tar-gz.js'
+import { writeChecksums, type FileDigests } from '../archive/checksums.js'
+import { TarGzWriter, type PieceStats } from '../archive/tar-gz.js'
 import { ReleaseError, errorMessage } from '../errors.js'
 import { writeGitArchive } from '../kube/src-archive.js'
 import {
@@ -26,8 +26,14 @@ type Needs = Prerequisites & Binaries & ServerImages
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`
 
-/** Writes the tarballs into `dir`; returns their names. */
-async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promise<string[]> {
+/** Whether the clean tree's src tarball came from git archive or from the pieces of an earlier run of the same commit. */
+function gitArchiveSummary(streams: PieceStats['streams']): string {
+  if (streams.reused > 0) return 'git archive not run (src tarball of the same commit reused)'
+  return streams.read > 0 ? 'git archive run' : 'no git archive (dirty tree or no src tarball)'
+}
+
+/** Writes the tarballs and their checksums into `dir`; returns the tarballs' digests. */
+async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promise<FileDigests[]> {
   const { config, log } = ctx
   const root = config.tree.root
   // Compressed pieces are kept between runs of the tree (removed by clean), keyed by content.
@@ -66,15 +72,19 @@ async function writeTarballs(ctx: RunContext, state: Needs, dir: string): Promis
     // Every write settles before the worker threads end, so none is cut off half-way.
     const failure = (await Promise.allSettled(rest.map(write))).find(r => r.status === 'rejected')
     if (failure) throw failure.reason
+    // Before prune, which keeps the digests of tarballs made of the same pieces for the next run.
+    const digests = await writeChecksums(dir, written, name => writer.digests(join(dir, name)))
+    log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`)
     const pruned = await writer.prune()
-    const { reused, compressed, hashed } = writer.stats
+    const { reused, compressed, hashed, digests: checksums, streams } = writer.stats
     log.info(
-      `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed; ${mib(hashed.bytes)} of changed files read`
+      `gzip pieces: ${reused.pieces} reused (${mib(reused.bytes)}), ${compressed.pieces} compressed (${mib(compressed.bytes)}), ${pruned} unused removed; ${mib(hashed.bytes)} of changed files read; ` +
+        `checksums of ${checksums.reused} of ${digests.length} tarballs reused; ${gitArchiveSummary(streams)}`
     )
+    return digests
   } finally {
     await writer.dispose()
   }
-  return written
 }
 
 export const packageRelease: Stage<Needs, Release> = {
@@ -83,9 +93,9 @@ export const packageRelease: Stage<Needs, Release> = {
     const dir = join(ctx.config.outputDir, 'release-tars')
     await rm(dir, { recursive: true, force: true })
     await mkdir(dir, { recursive: true })
-    let written: string[]
+    let digests: FileDigests[]
     try {
-      written = await writeTarballs(ctx, state, dir)
+      digests = await writeTarballs(ctx, state, dir)
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENOSPC') throw err
       throw new ReleaseError(
@@ -94,8 +104,6 @@ export const packageRelease: Stage<Needs, Release> = {
         { fix: 'Free space there or choose another output-dir' }
       )
     }
-    const digests = await writeChecksums(dir, written)
-    ctx.log.info(`wrote SHA256SUMS, SHA512SUMS and a .sha256 and .sha512 per tarball`)
     const tarballs = await Promise.all(
       digests.map(async d => ({
         name: d.name,

@@ -135,6 +135,21 @@ describe('writeChecksums', () => {
     )
   })
 
+  it('digests given by the caller are written as given, without reading the file', async () => {
+    const given = { sha256: 'a'.repeat(64), sha512: 'b'.repeat(128) }
+    const asked: string[] = []
+    const digests = await writeChecksums(dir, ['not-here.tar.gz'], async name => {
+      asked.push(name)
+      return given
+    })
+    expect(asked).toEqual(['not-here.tar.gz'])
+    expect(digests).toEqual([{ name: 'not-here.tar.gz', ...given }])
+    expect(await readFile(join(dir, 'SHA512SUMS'), 'utf8')).toBe(`${given.sha512}  not-here.tar.gz\n`)
+    expect(await readFile(join(dir, 'not-here.tar.gz.sha256'), 'utf8')).toBe(
+      `${given.sha256}  not-here.tar.gz\n`
+    )
+  })
+
   it('a missing file is an error', async () => {
     await makeFiles(NAMES)
     await expect(writeChecksums(dir, [...NAMES, 'missing.tar.gz'])).rejects.toThrow('missing.tar.gz')

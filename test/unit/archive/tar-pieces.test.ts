@@ -2,10 +2,12 @@
 // each, readable by gzip, GNU tar and python), pieces found again by content in a later run, and a
 // binary inside an image archive given the pieces of the binary itself.
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { Digests } from '../../../src/archive/checksums.js'
 import { PIECE_BYTES, TarGzWriter, pieceRanges } from '../../../src/archive/tar-gz.js'
 import { tarBuffer, type TarMember } from '../../../src/archive/tar.js'
 import { embeddedFiles } from '../../../src/archive/tar-layout.js'
@@ -40,17 +42,35 @@ async function file(name: string, content: Buffer): Promise<string> {
   return path
 }
 
-async function write(members: TarMember[], name: string): Promise<{ dest: string; writer: TarGzWriter }> {
+/** Writes one tarball with a writer of its own, as a run does: written, its digests taken, pruned. */
+async function write(
+  members: TarMember[],
+  name: string
+): Promise<{ dest: string; writer: TarGzWriter; digests: Digests }> {
   const writer = new TarGzWriter(piecesDir, { mtime: MTIME })
   const dest = join(tmp, name)
   try {
     await writer.write(dest, members)
+    const digests = await writer.digests(dest)
     await writer.prune()
+    return { dest, writer, digests }
   } finally {
     await writer.dispose()
   }
-  return { dest, writer }
 }
+
+/** The file's digests, computed here from its bytes. */
+async function digestsOfBytes(path: string): Promise<Digests> {
+  const bytes = await readFile(path)
+  return {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha512: createHash('sha512').update(bytes).digest('hex')
+  }
+}
+
+/** The piece file holding the compressed `raw` bytes. */
+const piecePath = (raw: Buffer): string =>
+  join(piecesDir, `${createHash('sha256').update(raw).digest('hex')}-6.gz`)
 
 describe('pieceRanges', () => {
   it('cuts the gaps and each extent from their own start', () => {
@@ -120,6 +140,38 @@ describe('TarGzWriter pieces', { timeout: 120_000 }, () => {
     expect(third.writer.stats.compressed).toEqual({ pieces: 0, bytes: 0 })
   })
 
+  it('a tarball made of the same piece files as in the last run: its digests are reused', async () => {
+    const first = await write(members, 'a.tar.gz')
+    expect(first.writer.stats.digests).toEqual({ reused: 0, computed: 1 })
+    expect(first.digests).toEqual(await digestsOfBytes(first.dest))
+    const second = await write(members, 'b.tar.gz')
+    expect(second.writer.stats.digests).toEqual({ reused: 1, computed: 0 })
+    expect(second.digests).toEqual(await digestsOfBytes(second.dest))
+  })
+
+  it('a piece removed between runs is compressed again: the digests are computed afresh', async () => {
+    await write(members, 'a.tar.gz')
+    await rm(piecePath(big.subarray(0, PIECE_BYTES)))
+    const { dest, writer, digests } = await write(members, 'b.tar.gz')
+    expect(writer.stats.compressed).toEqual({ pieces: 1, bytes: PIECE_BYTES })
+    expect(writer.stats.digests).toEqual({ reused: 0, computed: 1 })
+    expect(digests).toEqual(await digestsOfBytes(dest))
+  })
+
+  it('a piece compressed again by another zlib (other bytes): the digests are those of the new bytes', async () => {
+    const first = await write(members, 'a.tar.gz')
+    const raw = big.subarray(0, PIECE_BYTES)
+    // As the writer puts a piece in place: written aside, then renamed over the old one.
+    await writeFile(`${piecePath(raw)}.new`, gzipSync(raw, { level: 1 }))
+    await rename(`${piecePath(raw)}.new`, piecePath(raw))
+    const second = await write(members, 'b.tar.gz')
+    expect(second.writer.stats.compressed).toEqual({ pieces: 0, bytes: 0 })
+    expect(gunzip(second.dest).equals(gunzip(first.dest))).toBe(true)
+    expect(second.digests).not.toEqual(first.digests)
+    expect(second.digests).toEqual(await digestsOfBytes(second.dest))
+    expect(second.writer.stats.digests).toEqual({ reused: 0, computed: 1 })
+  })
+
   it('a changed piece of a file costs that piece alone', async () => {
     await write(members, 'a.tar.gz')
     big[PIECE_BYTES + 10] ^= 0xff
@@ -143,12 +195,9 @@ describe('TarGzWriter.writeStream', { timeout: 120_000 }, () => {
     const writer = new TarGzWriter(piecesDir)
     const dest = join(tmp, 'src.tar.gz')
     try {
-      await writer.writeStream(
-        dest,
-        (async function* () {
-          for (let at = 0; at < tar.length; at += 100_000) yield tar.subarray(at, at + 100_000)
-        })()
-      )
+      await writer.writeStream(dest, 'tar', async function* () {
+        for (let at = 0; at < tar.length; at += 100_000) yield tar.subarray(at, at + 100_000)
+      })
     } finally {
       await writer.dispose()
     }
@@ -156,18 +205,52 @@ describe('TarGzWriter.writeStream', { timeout: 120_000 }, () => {
     expect(gzipMembers(dest).members).toBe(Math.ceil(tar.length / PIECE_BYTES))
   })
 
+  it('a stream written under the same key before is assembled from its pieces without being opened', async () => {
+    const tar = await tarBuffer(
+      [{ kind: 'file', path: 'big', source: await file('big', binaryLike(PIECE_BYTES + 999)) }],
+      { mtime: MTIME }
+    )
+    let opened = 0
+    const openTar = async function* (): AsyncGenerator<Buffer> {
+      opened++
+      yield tar
+    }
+    const run = async (name: string): Promise<{ dest: string; writer: TarGzWriter }> => {
+      const writer = new TarGzWriter(piecesDir)
+      const dest = join(tmp, name)
+      try {
+        await writer.writeStream(dest, 'the tar', openTar)
+        await writer.prune()
+      } finally {
+        await writer.dispose()
+      }
+      return { dest, writer }
+    }
+    const first = await run('a.tar.gz')
+    const second = await run('b.tar.gz')
+    expect(opened).toBe(1)
+    expect(second.writer.stats.streams).toEqual({ reused: 1, read: 0 })
+    expect(second.writer.stats.reused).toEqual(first.writer.stats.compressed)
+    expect((await readFile(second.dest)).equals(await readFile(first.dest))).toBe(true)
+    // The pieces were kept by the second run's prune: a third finds them too.
+    expect((await run('c.tar.gz')).writer.stats.streams).toEqual({ reused: 1, read: 0 })
+    // A piece gone: the stream is read again.
+    await rm(piecePath(tar.subarray(0, PIECE_BYTES)))
+    const fourth = await run('d.tar.gz')
+    expect(opened).toBe(2)
+    expect(fourth.writer.stats.streams).toEqual({ reused: 0, read: 1 })
+    expect(gunzip(fourth.dest).equals(tar)).toBe(true)
+  })
+
   it('a failing stream fails the write, leaving nothing at dest', async () => {
     const writer = new TarGzWriter(piecesDir)
     const dest = join(tmp, 'src.tar.gz')
     try {
       await expect(
-        writer.writeStream(
-          dest,
-          (async function* () {
-            yield Buffer.alloc(1024)
-            throw new Error('git archive failed')
-          })()
-        )
+        writer.writeStream(dest, 'tar', async function* () {
+          yield Buffer.alloc(1024)
+          throw new Error('git archive failed')
+        })
       ).rejects.toThrow('git archive failed')
     } finally {
       await writer.dispose()

@@ -111,6 +111,90 @@ describe('writeGitArchive', () => {
     expect(later.stats.reused).toEqual(writer.stats.compressed)
   })
 
+  describe('a later run', () => {
+    let log: string
+    let path: string | undefined
+    beforeEach(async () => {
+      // git on PATH, through a script that notes each `git archive` before running it.
+      const bin = join(tmp, 'bin')
+      log = join(tmp, 'git-archive.log')
+      await mkdir(bin)
+      const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+      await writeFile(
+        join(bin, 'git'),
+        `#!/bin/sh\nif [ "$1" = archive ]; then echo archive >> '${log}'; fi\nexec '${realGit}' "$@"\n`,
+        { mode: 0o755 }
+      )
+      path = process.env.PATH
+      process.env.PATH = `${bin}:${path}`
+    })
+    afterEach(() => {
+      process.env.PATH = path
+    })
+
+    const gitArchiveRuns = async (): Promise<number> =>
+      (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean).length
+
+    /** A run of its own: a writer over the kept pieces, the archive written, then pruned as the stage does. */
+    async function run(name: string): Promise<{ dest: string; stats: TarGzWriter['stats'] }> {
+      const own = new TarGzWriter(join(tmp, 'pieces'))
+      const dest = join(out, name)
+      try {
+        await writeGitArchive(repo, dest, own)
+        await own.prune()
+      } finally {
+        await own.dispose()
+      }
+      return { dest, stats: own.stats }
+    }
+
+    it('of the same commit does not run git archive, and gives the same bytes', async () => {
+      await committedRepo()
+      const first = await run('a.tar.gz')
+      expect(await gitArchiveRuns()).toBe(1)
+      expect(first.stats.streams).toEqual({ reused: 0, read: 1 })
+      const second = await run('b.tar.gz')
+      expect(await gitArchiveRuns()).toBe(1)
+      expect(second.stats.streams).toEqual({ reused: 1, read: 0 })
+      expect((await readFile(second.dest)).equals(await readFile(first.dest))).toBe(true)
+    })
+
+    it('of a new commit runs git archive again, and holds the new commit', async () => {
+      await committedRepo()
+      await run('a.tar.gz')
+      await writeFile(join(repo, 'README.md'), '# Kubernetes, again\n')
+      git(repo, 'commit', '-q', '-a', '-m', 'two')
+      const second = await run('b.tar.gz')
+      expect(await gitArchiveRuns()).toBe(2)
+      expect(second.stats.streams).toEqual({ reused: 0, read: 1 })
+      expect(gnuTar(['-xzOf', second.dest, 'README.md'])).toBe('# Kubernetes, again\n')
+    })
+
+    it('after a new tag, of a tree whose export-subst prints ref names, holds the new names', async () => {
+      await committedRepo()
+      await writeFile(join(repo, '.gitattributes'), 'VERSION export-subst\n')
+      await writeFile(join(repo, 'VERSION'), '$Format:%D$\n')
+      git(repo, 'add', '.')
+      git(repo, 'commit', '-q', '-m', 'version')
+      const first = await run('a.tar.gz')
+      expect(gnuTar(['-xzOf', first.dest, 'VERSION'])).not.toContain('v9.9.9')
+      git(repo, 'tag', 'v9.9.9')
+      const second = await run('b.tar.gz')
+      expect(gnuTar(['-xzOf', second.dest, 'VERSION'])).toContain('tag: v9.9.9')
+    })
+
+    it('after tar.umask changed runs git archive again, and gives the modes of the new umask', async () => {
+      await committedRepo()
+      await run('a.tar.gz')
+      git(repo, 'config', 'tar.umask', '0077')
+      const second = await run('b.tar.gz')
+      expect(await gitArchiveRuns()).toBe(2)
+      expect(second.stats.streams).toEqual({ reused: 0, read: 1 })
+      const readme = gnuTarList(second.dest, { gzip: true }).find(e => e.path === 'README.md')
+      expect(readme?.mode).toBe('-rw-------')
+    })
+  })
+
   it('replaces an existing file at dest', async () => {
     await committedRepo()
     const dest = join(out, 'kubernetes-src.tar.gz')
