@@ -203,7 +203,10 @@ export class TarGzWriter {
 
   /** The pieces of a big file's content, cut where the files of a tar file begin. */
   private async filePieces(path: string, size: number): Promise<Promise<string>[]> {
-    const identity = await fileIdentity(path)
+    // A tarball this writer assembled (the src tarball inside the node and server tarballs) is new
+    // every run, but its content key says whether its bytes are those of the last run's.
+    const written = this.contentKeys.get(path)
+    const identity = written === undefined ? await fileIdentity(path) : `assembled\0${written}`
     const extents = path.endsWith('.tar') ? ((await embeddedFiles(path, SHARED_MEMBER_MIN_BYTES)) ?? []) : []
     return pieceRanges(size, extents).map(r => this.filePiece(identity, path, size, r.offset, r.length))
   }

@@ -140,6 +140,35 @@ describe('TarGzWriter pieces', { timeout: 120_000 }, () => {
     expect(third.writer.stats.compressed).toEqual({ pieces: 0, bytes: 0 })
   })
 
+  it('a tarball the writer assembled, inside another, is not read again when its pieces are those of the last run', async () => {
+    /** One run: the inner tarball (as the src tarball), then an outer one holding it, as the server tarball does. */
+    const run = async (name: string) => {
+      const writer = new TarGzWriter(piecesDir, { mtime: MTIME })
+      const inner = join(tmp, 'kubernetes-src.tar.gz')
+      const outer = join(tmp, name)
+      try {
+        await writer.write(inner, members)
+        const source = {
+          kind: 'file',
+          path: 'kubernetes/kubernetes-src.tar.gz',
+          source: inner,
+          mode: 0o644
+        } as const
+        await writer.write(outer, [source])
+        await writer.prune()
+        return { outer, hashed: writer.stats.hashed, innerBytes: (await readFile(inner)).length }
+      } finally {
+        await writer.dispose()
+      }
+    }
+    const first = await run('a.tar.gz')
+    // The inner tarball is rewritten (a new file) every run; the big file is read in the first only.
+    const second = await run('b.tar.gz')
+    expect(first.hashed.bytes).toBe(size + first.innerBytes)
+    expect(second.hashed).toEqual({ pieces: 0, bytes: 0 })
+    expect((await readFile(second.outer)).equals(await readFile(first.outer))).toBe(true)
+  })
+
   it('a tarball made of the same piece files as in the last run: its digests are reused', async () => {
     const first = await write(members, 'a.tar.gz')
     expect(first.writer.stats.digests).toEqual({ reused: 0, computed: 1 })
