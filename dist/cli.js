@@ -21,7 +21,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-OHKPFORB.js";
+} from "./chunks/chunk-6SHU7XIG.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";
