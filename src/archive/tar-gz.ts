@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileDigests, type Digests } from './checksums.js'
-import { GzipPool, type PieceSource } from './gzip-pool.js'
+import { GzipPool, PIECE_HASH, type PieceSource } from './gzip-pool.js'
 import { fileInfo, memberHeader, paddedContent, type TarMember, type TarOptions } from './tar.js'
 import { END_OF_ARCHIVE, padding } from './tar-format.js'
 import { embeddedFiles, type Extent } from './tar-layout.js'
@@ -23,6 +23,9 @@ const SHARED_MEMBER_MIN_BYTES = 64 * 1024
 const SMALL_MEMBERS_GZIP_CHUNK_BYTES = 4 * 1024 * 1024
 
 const GZIP_LEVEL = 6
+
+/** Raw pieces held in memory while they wait for a worker: a few per worker keep every one busy. */
+const piecesInFlight = (): number => 2 * availableParallelism()
 /** A big file is compressed in pieces of this many of its bytes, each a gzip member, on every core. */
 export const PIECE_BYTES = 2 * 1024 * 1024
 
@@ -101,7 +104,7 @@ export function pieceRanges(size: number, extents: readonly Extent[]): { offset:
  * Writes .tar.gz files from gzip members ("pieces"): headers and small files gathered into chunks,
  * big files cut into pieces (a tar file, such as an image archive, cut where the files it holds
  * begin, so that a binary inside it gives the same pieces as the binary itself). Each piece is
- * compressed once, on a pool of worker threads, and kept in `piecesDir` under the sha256 of its raw
+ * compressed once, on a pool of worker threads, and kept in `piecesDir` under the PIECE_HASH of its raw
  * bytes, where a later run finds it. One instance serves one set of tarballs.
  */
 export class TarGzWriter {
@@ -168,7 +171,7 @@ export class TarGzWriter {
   }
 
   private bytesPiece(bytes: Buffer): Promise<string> {
-    const key = `${createHash('sha256').update(bytes).digest('hex')}-${GZIP_LEVEL}`
+    const key = `${createHash(PIECE_HASH).update(bytes).digest('hex')}-${GZIP_LEVEL}`
     return this.ensurePiece(key, { bytes }, bytes.length).then(() => key)
   }
 
@@ -222,33 +225,41 @@ export class TarGzWriter {
     }
     let run: Buffer[] = []
     let runBytes = 0
-    const flush = (): void => {
-      if (runBytes > 0) add(this.bytesPiece(Buffer.concat(run)))
+    // Gathered small files wait in memory for a worker: a few per worker keep every one busy, and a
+    // dirty tree's src tarball (every file of the tree) is not read into memory ahead of compression.
+    const inFlight: Promise<string>[] = []
+    const flush = async (): Promise<void> => {
+      const bytes = Buffer.concat(run)
       run = []
       runBytes = 0
+      if (bytes.length === 0) return
+      const piece = this.bytesPiece(bytes)
+      add(piece)
+      inFlight.push(piece)
+      if (inFlight.length > piecesInFlight()) await inFlight.shift()!.catch(() => undefined)
     }
-    const append = (bytes: Buffer): void => {
+    const append = async (bytes: Buffer): Promise<void> => {
       run.push(bytes)
       runBytes += bytes.length
-      if (runBytes >= SMALL_MEMBERS_GZIP_CHUNK_BYTES) flush()
+      if (runBytes >= SMALL_MEMBERS_GZIP_CHUNK_BYTES) await flush()
     }
     for (const member of members) {
       if (member.kind !== 'file') {
-        append(memberHeader(member, this.options))
+        await append(memberHeader(member, this.options))
         continue
       }
       const info = await fileInfo(member.source)
-      append(memberHeader(member, this.options, info))
+      await append(memberHeader(member, this.options, info))
       if (info.size >= SHARED_MEMBER_MIN_BYTES) {
-        flush()
+        await flush()
         add(...(await this.filePieces(member.source, info.size)))
-        append(Buffer.alloc(padding(info.size)))
+        await append(Buffer.alloc(padding(info.size)))
       } else {
-        for await (const chunk of paddedContent(member.source, info.size)) append(chunk)
+        for await (const chunk of paddedContent(member.source, info.size)) await append(chunk)
       }
     }
-    append(END_OF_ARCHIVE)
-    flush()
+    await append(END_OF_ARCHIVE)
+    await flush()
     await this.assemble(dest, pieces)
   }
 
@@ -276,14 +287,13 @@ export class TarGzWriter {
     }
     const pieces: Promise<string>[] = []
     let bytes = 0
-    // Pieces wait in memory for a worker: a few per worker are enough to keep every one busy.
-    const waiting = 2 * availableParallelism()
     const add = async (run: Buffer): Promise<void> => {
       bytes += run.length
       const piece = this.bytesPiece(run)
       piece.catch(() => undefined)
       pieces.push(piece)
-      if (pieces.length > waiting) await pieces[pieces.length - 1 - waiting].catch(() => undefined)
+      if (pieces.length > piecesInFlight())
+        await pieces[pieces.length - 1 - piecesInFlight()].catch(() => undefined)
     }
     let run: Buffer[] = []
     let runBytes = 0

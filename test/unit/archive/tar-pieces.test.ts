@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Digests } from '../../../src/archive/checksums.js'
+import { PIECE_HASH } from '../../../src/archive/gzip-pool.js'
 import { PIECE_BYTES, TarGzWriter, pieceRanges } from '../../../src/archive/tar-gz.js'
 import { tarBuffer, type TarMember } from '../../../src/archive/tar.js'
 import { embeddedFiles } from '../../../src/archive/tar-layout.js'
@@ -70,7 +71,7 @@ async function digestsOfBytes(path: string): Promise<Digests> {
 
 /** The piece file holding the compressed `raw` bytes. */
 const piecePath = (raw: Buffer): string =>
-  join(piecesDir, `${createHash('sha256').update(raw).digest('hex')}-6.gz`)
+  join(piecesDir, `${createHash(PIECE_HASH).update(raw).digest('hex')}-6.gz`)
 
 describe('pieceRanges', () => {
   it('cuts the gaps and each extent from their own start', () => {
@@ -353,7 +354,7 @@ describe('TarGzWriter with an image archive', { timeout: 120_000 }, () => {
     const distinct = (await tarBuffer(members, { mtime: MTIME })).length - (same ? binary.length : 0)
     // Every byte but the reused ones was compressed once; headers and padding are in the tar's length.
     expect(writer.stats.compressed.bytes).toBe(distinct)
-    const sha = createHash('sha256').update(binary.subarray(0, PIECE_BYTES)).digest('hex')
+    const sha = createHash(PIECE_HASH).update(binary.subarray(0, PIECE_BYTES)).digest('hex')
     expect(await readdir(piecesDir)).toContain(`${sha}-6.gz`)
   })
 })
