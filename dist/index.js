@@ -74,7 +74,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-6SHU7XIG.js";
+} from "./chunks/chunk-JVCPOOPF.js";
 
 // ../main/node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
