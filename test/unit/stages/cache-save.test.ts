@@ -6,23 +6,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CacheStore } from '../../../src/cache/store.js'
 import type { ImageFacts } from '../../../src/docker/images.js'
-import type { Logger } from '../../../src/logger.js'
 import type { RunContext } from '../../../src/run/context.js'
 import type { KubeCrossSource, RunState } from '../../../src/run/state.js'
 import { saveCaches } from '../../../src/stages/cache-save.js'
+import { recordingLog } from '../../helpers/fake-engine.js'
 
 const KUBE_CROSS = 'registry.k8s.io/build-image/kube-cross:v1.31.0-go1.22.5-bullseye.0'
 const IMAGE_BYTES = 700 * 1024 ** 2
 let archiveDir: string
-
-const quietLog: Logger = {
-  info: () => {},
-  warning: () => {},
-  debug: () => {},
-  annotate: () => {},
-  mask: () => {},
-  group: (_title, fn) => fn()
-}
 
 /** A store in which every key exists already, so nothing is written. */
 const storeWithEveryKey: CacheStore = {
@@ -45,7 +36,7 @@ async function roomAfter(source: KubeCrossSource): Promise<{ bytes: number; insp
   const ctx = {
     cache: storeWithEveryKey,
     cacheArchiveDir: archiveDir,
-    log: quietLog
+    log: recordingLog().log
   } as unknown as RunContext
   const state = {
     engine: { info: { os: 'linux', arch: 'amd64' }, images },
