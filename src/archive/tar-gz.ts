@@ -7,15 +7,24 @@
 // of the same commit) is assembled from its pieces without being read.
 import { createWriteStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { access, lstat, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { access, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileDigests, type Digests } from './checksums.js'
 import { GzipPool, PIECE_HASH, type PieceSource } from './gzip-pool.js'
 import { fileInfo, memberHeader, paddedContent, type TarMember, type TarOptions } from './tar.js'
 import { END_OF_ARCHIVE, padding } from './tar-format.js'
-import { embeddedFiles, type Extent } from './tar-layout.js'
+import { embeddedFiles } from './tar-layout.js'
+import {
+  entry,
+  fileIdentity,
+  PIECE_BYTES,
+  PieceGatherer,
+  pieceRanges,
+  readPieceIndex,
+  type PieceIndex,
+  type PieceStats
+} from './pieces.js'
 
 /** Files at least this big get gzip members of their own, shared by every tarball they appear in. */
 const SHARED_MEMBER_MIN_BYTES = 64 * 1024
@@ -23,83 +32,6 @@ const SHARED_MEMBER_MIN_BYTES = 64 * 1024
 const SMALL_MEMBERS_GZIP_CHUNK_BYTES = 4 * 1024 * 1024
 
 const GZIP_LEVEL = 6
-
-/** Raw pieces held in memory while they wait for a worker: a few per worker keep every one busy. */
-const piecesInFlight = (): number => 2 * availableParallelism()
-/** A big file is compressed in pieces of this many of its bytes, each a gzip member, on every core. */
-export const PIECE_BYTES = 2 * 1024 * 1024
-
-/**
- * Pieces found compressed already (by an earlier run, or for other bytes of this one: a binary inside
- * its image archive) and pieces compressed, with their raw bytes.
- */
-export interface PieceStats {
-  readonly reused: { pieces: number; bytes: number }
-  readonly compressed: { pieces: number; bytes: number }
-  /** File pieces read and hashed: those of files whose identity (see fileIdentity) changed since the last run. */
-  readonly hashed: { pieces: number; bytes: number }
-  /** Tarballs whose digests were known (made of the same piece files as in the last run) or computed. */
-  readonly digests: { reused: number; computed: number }
-  /** Streams (writeStream) assembled from the pieces recorded under their key, or read. */
-  readonly streams: { reused: number; read: number }
-}
-
-/** The pieces of a stream written under a key, and how many raw bytes they hold. */
-interface StreamPieces {
-  readonly pieces: readonly string[]
-  readonly bytes: number
-}
-
-/**
- * What the last run left beside `piecesDir` (`${piecesDir}.json`) and this one leaves for the next,
- * each keeping only the entries its run used: piece keys of file ranges by the file's identity, the
- * digests of tarballs by their content key (see `assemble`), and the pieces of streams by their key.
- */
-interface PieceIndex {
-  ranges: Record<string, string>
-  digests: Record<string, Digests>
-  streams: Record<string, StreamPieces>
-}
-
-async function readPieceIndex(path: string): Promise<PieceIndex> {
-  const found: Partial<PieceIndex> = await readFile(path, 'utf8').then(
-    text => JSON.parse(text) as Partial<PieceIndex>,
-    () => ({})
-  )
-  return { ranges: found.ranges ?? {}, digests: found.digests ?? {}, streams: found.streams ?? {} }
-}
-
-/** The entry of `key`, if the record has one of its own (a key such as `constructor` is not one). */
-const entry = <T>(record: Record<string, T>, key: string): T | undefined =>
-  Object.hasOwn(record, key) ? record[key] : undefined
-
-/**
- * What says a file is unchanged without reading it, as make and git judge it: path, size, inode and
- * the nanosecond mtime and ctime (any write changes ctime, which no tool can set back).
- */
-async function fileIdentity(path: string): Promise<string> {
-  const info = await lstat(path, { bigint: true })
-  return [path, info.size, info.dev, info.ino, info.mtimeNs, info.ctimeNs].join('\0')
-}
-
-/** Ranges [offset, offset + length) of `size` bytes, cut every PIECE_BYTES from the start of each extent and gap. */
-export function pieceRanges(size: number, extents: readonly Extent[]): { offset: number; length: number }[] {
-  const ranges: { offset: number; length: number }[] = []
-  const cut = (from: number, to: number): void => {
-    for (let at = from; at < to; at += PIECE_BYTES)
-      ranges.push({ offset: at, length: Math.min(PIECE_BYTES, to - at) })
-  }
-  let at = 0
-  for (const extent of [...extents].sort((a, b) => a.offset - b.offset)) {
-    if (extent.offset < at) continue
-    cut(at, extent.offset)
-    cut(extent.offset, extent.offset + extent.size)
-    at = extent.offset + extent.size
-  }
-  cut(at, size)
-  return ranges
-}
-
 /**
  * Writes .tar.gz files from gzip members ("pieces"): headers and small files gathered into chunks,
  * big files cut into pieces (a tar file, such as an image archive, cut where the files it holds
@@ -223,43 +155,30 @@ export class TarGzWriter {
       for (const piece of added) piece.catch(() => undefined)
       pieces.push(...added)
     }
-    let run: Buffer[] = []
-    let runBytes = 0
-    // Gathered small files wait in memory for a worker: a few per worker keep every one busy, and a
-    // dirty tree's src tarball (every file of the tree) is not read into memory ahead of compression.
-    const inFlight: Promise<string>[] = []
-    const flush = async (): Promise<void> => {
-      const bytes = Buffer.concat(run)
-      run = []
-      runBytes = 0
-      if (bytes.length === 0) return
+    // Headers and small files gathered: a dirty tree's src tarball (every file of the tree) is not
+    // read into memory ahead of compression.
+    const gathered = new PieceGatherer(SMALL_MEMBERS_GZIP_CHUNK_BYTES, 'reach', bytes => {
       const piece = this.bytesPiece(bytes)
       add(piece)
-      inFlight.push(piece)
-      if (inFlight.length > piecesInFlight()) await inFlight.shift()!.catch(() => undefined)
-    }
-    const append = async (bytes: Buffer): Promise<void> => {
-      run.push(bytes)
-      runBytes += bytes.length
-      if (runBytes >= SMALL_MEMBERS_GZIP_CHUNK_BYTES) await flush()
-    }
+      return piece
+    })
     for (const member of members) {
       if (member.kind !== 'file') {
-        await append(memberHeader(member, this.options))
+        await gathered.append(memberHeader(member, this.options))
         continue
       }
       const info = await fileInfo(member.source)
-      await append(memberHeader(member, this.options, info))
+      await gathered.append(memberHeader(member, this.options, info))
       if (info.size >= SHARED_MEMBER_MIN_BYTES) {
-        await flush()
+        await gathered.flush()
         add(...(await this.filePieces(member.source, info.size)))
-        await append(Buffer.alloc(padding(info.size)))
+        await gathered.append(Buffer.alloc(padding(info.size)))
       } else {
-        for await (const chunk of paddedContent(member.source, info.size)) await append(chunk)
+        for await (const chunk of paddedContent(member.source, info.size)) await gathered.append(chunk)
       }
     }
-    await append(END_OF_ARCHIVE)
-    await flush()
+    await gathered.append(END_OF_ARCHIVE)
+    await gathered.flush()
     await this.assemble(dest, pieces)
   }
 
@@ -287,30 +206,15 @@ export class TarGzWriter {
     }
     const pieces: Promise<string>[] = []
     let bytes = 0
-    const add = async (run: Buffer): Promise<void> => {
+    const gathered = new PieceGatherer(PIECE_BYTES, 'cut', run => {
       bytes += run.length
       const piece = this.bytesPiece(run)
       piece.catch(() => undefined)
       pieces.push(piece)
-      if (pieces.length > piecesInFlight())
-        await pieces[pieces.length - 1 - piecesInFlight()].catch(() => undefined)
-    }
-    let run: Buffer[] = []
-    let runBytes = 0
-    for await (const chunk of openTar()) {
-      for (let at = 0; at < chunk.length;) {
-        const taken = chunk.subarray(at, at + PIECE_BYTES - runBytes)
-        run.push(taken)
-        runBytes += taken.length
-        at += taken.length
-        if (runBytes === PIECE_BYTES) {
-          await add(Buffer.concat(run))
-          run = []
-          runBytes = 0
-        }
-      }
-    }
-    if (runBytes > 0) await add(Buffer.concat(run))
+      return piece
+    })
+    for await (const chunk of openTar()) await gathered.append(chunk)
+    await gathered.flush()
     await this.assemble(dest, pieces)
     this.counts.streams.read++
     this.used.streams[key] = { pieces: await Promise.all(pieces), bytes }

@@ -4,7 +4,8 @@
 import { mkdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeChecksums, type FileDigests } from '../archive/checksums.js'
-import { TarGzWriter, type PieceStats } from '../archive/tar-gz.js'
+import type { PieceStats } from '../archive/pieces.js'
+import { TarGzWriter } from '../archive/tar-gz.js'
 import { ReleaseError, errorMessage } from '../errors.js'
 import { writeGitArchive } from '../kube/src-archive.js'
 import {
