@@ -1,21 +1,14 @@
 // The clean-tree src tarball: `git archive HEAD` (no kubernetes/ prefix, as upstream), gzipped in
 // pieces by the release's writer, so that an unchanged HEAD compresses nothing again, and is not even
 // archived again: the writer keeps the pieces under a key of everything that decides the archive.
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve as resolvePath } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { promisify } from 'node:util'
 import type { TarGzWriter } from '../archive/tar-gz.js'
-
-const execFileAsync = promisify(execFile)
-
-async function git(root: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd: root, maxBuffer: 64 * 1024 * 1024 })
-  return stdout
-}
+import { git } from './git.js'
 
 /**
  * One process, as each costs about what git archive of a small tree does: the ids of HEAD and of

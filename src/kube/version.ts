@@ -1,11 +1,8 @@
 // The version computation of hack/lib/version.sh (kube-build-flow.md §3.3.6), done on the host.
 import { InputError } from '../errors.js'
-import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { promisify } from 'node:util'
+import { git } from './git.js'
 import { VERSION_FILE_NAME } from './layout.js'
-
-const execFileAsync = promisify(execFile)
 
 export interface KubeVersion {
   readonly commit: string
@@ -68,17 +65,21 @@ export function parseVersionFile(text: string): Partial<Record<string, string>> 
 async function gitTreeState(root: string): Promise<'clean' | 'dirty'> {
   try {
     // Our own version file is written into the tree; it must not make the tree dirty.
-    const status = await git(root, ['status', '--porcelain', '--', '.', `:(exclude)${VERSION_FILE_NAME}`])
+    const status = await trimmedGit(root, [
+      'status',
+      '--porcelain',
+      '--',
+      '.',
+      `:(exclude)${VERSION_FILE_NAME}`
+    ])
     return status === '' ? 'clean' : 'dirty'
   } catch {
     return 'dirty'
   }
 }
 
-async function git(root: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('git', args, { cwd: root, maxBuffer: 64 * 1024 * 1024 })
-  return stdout.trim()
-}
+/** `git args` in `root`, its output without the trailing newline. */
+const trimmedGit = async (root: string, args: string[]): Promise<string> => (await git(root, args)).trim()
 
 /**
  * The tree's version. KUBE_GIT_VERSION_FILE wins; KUBE_GIT_COMMIT / KUBE_GIT_TREE_STATE /
@@ -90,12 +91,12 @@ export async function computeVersion(root: string, env: NodeJS.ProcessEnv): Prom
     return fromParts(vars.KUBE_GIT_COMMIT ?? '', vars.KUBE_GIT_TREE_STATE ?? '', vars.KUBE_GIT_VERSION ?? '')
   }
   try {
-    const commit = env.KUBE_GIT_COMMIT || (await git(root, ['rev-parse', 'HEAD^{commit}']))
+    const commit = env.KUBE_GIT_COMMIT || (await trimmedGit(root, ['rev-parse', 'HEAD^{commit}']))
     const treeState = env.KUBE_GIT_TREE_STATE || (await gitTreeState(root))
     // A preset version goes through the same rewrite and -dirty suffix as git's own.
     const describe =
       env.KUBE_GIT_VERSION ||
-      (await git(root, ['describe', '--tags', '--match=v*', '--abbrev=14', `${commit}^{commit}`]))
+      (await trimmedGit(root, ['describe', '--tags', '--match=v*', '--abbrev=14', `${commit}^{commit}`]))
     return fromParts(commit, treeState, describeToSemver(describe, treeState === 'dirty'))
   } catch (err) {
     if (err instanceof InputError) throw err
@@ -119,7 +120,7 @@ export async function sourceDateEpoch(root: string, env: NodeJS.ProcessEnv): Pro
     return Number(env.SOURCE_DATE_EPOCH)
   }
   try {
-    return Number(await git(root, ['log', '-1', '--format=%ct', 'HEAD']))
+    return Number(await trimmedGit(root, ['log', '-1', '--format=%ct', 'HEAD']))
   } catch {
     return Math.floor(Date.now() / 1000)
   }
