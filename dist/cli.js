@@ -21,7 +21,7 @@ import {
   runPipeline,
   summaryText,
   treeHash
-} from "./chunks/chunk-7KFQV4GH.js";
+} from "./chunks/chunk-FZOHPI5B.js";
 
 // src/cli.ts
 import { realpath, rm as rm2, rmdir, stat, writeFile } from "node:fs/promises";

@@ -74,7 +74,7 @@ import {
   summary,
   summaryMarkdown,
   warning
-} from "./chunks/chunk-7KFQV4GH.js";
+} from "./chunks/chunk-FZOHPI5B.js";
 
 // node_modules/@actions/artifact/package.json
 var require_package = __commonJS({
